@@ -1,0 +1,62 @@
+/* ops.c — dispatch of the public op interface to the chosen backend. */
+#include "ops_impl.h"
+
+int ops_create(const ops_options *opt, ops_ctx **out, n2g_err *err) {
+    ops_options def = {0};
+    if (!opt) opt = &def;
+    *out = NULL;
+    if (opt->kind == OPS_CPU) return ops_cpu_create(opt, out, err);
+    return ops_vk_create(opt, out, err);
+}
+
+void ops_destroy(ops_ctx *ctx) {
+    if (ctx) ctx->vt->destroy(ctx);
+}
+ops_kind ops_kind_of(const ops_ctx *ctx) { return ctx->kind; }
+const char *ops_device_name(const ops_ctx *ctx) { return ctx->name; }
+
+ops_buf *ops_alloc(ops_ctx *ctx, size_t bytes, n2g_err *err) { return ctx->vt->alloc(ctx, bytes, err); }
+void ops_free(ops_ctx *ctx, ops_buf *b) {
+    if (b) ctx->vt->free(ctx, b);
+}
+size_t ops_buf_bytes(const ops_buf *b) {
+    /* every backend's buffer struct starts with its size in bytes */
+    return *(const size_t *)b;
+}
+int ops_upload(ops_ctx *ctx, ops_buf *dst, size_t off, const void *src, size_t bytes, n2g_err *err) {
+    if (off > ops_buf_bytes(dst) || bytes > ops_buf_bytes(dst) - off)
+        return n2g_fail(err, "ops_upload: %zu bytes at offset %zu exceed the buffer (%zu bytes)", bytes, off,
+                        ops_buf_bytes(dst));
+    return ctx->vt->upload(ctx, dst, off, src, bytes, err);
+}
+int ops_download(ops_ctx *ctx, const ops_buf *src, size_t off, void *dst, size_t bytes, n2g_err *err) {
+    if (off > ops_buf_bytes(src) || bytes > ops_buf_bytes(src) - off)
+        return n2g_fail(err, "ops_download: %zu bytes at offset %zu exceed the buffer (%zu bytes)", bytes, off,
+                        ops_buf_bytes(src));
+    return ctx->vt->download(ctx, src, off, dst, bytes, err);
+}
+int ops_run(ops_ctx *ctx, n2g_err *err) { return ctx->vt->run(ctx, err); }
+
+void ops_embed(ops_ctx *ctx, ops_buf *out, const ops_buf *tok, size_t tok_off, const ops_buf *wte, const ops_buf *wpe,
+               int B, int T, int C) {
+    ctx->vt->embed(ctx, out, tok, tok_off, wte, wpe, B, T, C);
+}
+void ops_layernorm(ops_ctx *ctx, ops_buf *out, const ops_buf *x, const ops_buf *g, size_t g_off, const ops_buf *b,
+                   size_t b_off, int N, int C, float eps) {
+    ctx->vt->layernorm(ctx, out, x, g, g_off, b, b_off, N, C, eps);
+}
+void ops_matmul(ops_ctx *ctx, ops_buf *out, const ops_buf *x, const ops_buf *w, size_t w_off, const ops_buf *bias,
+                size_t bias_off, int N, int IC, int OC) {
+    ctx->vt->matmul(ctx, out, x, w, w_off, bias, bias_off, N, IC, OC);
+}
+void ops_gelu(ops_ctx *ctx, ops_buf *x, size_t n) { ctx->vt->gelu(ctx, x, n); }
+void ops_attention(ops_ctx *ctx, ops_buf *out, const ops_buf *qkv, int B, int T, int C, int NH) {
+    ctx->vt->attention(ctx, out, qkv, B, T, C, NH);
+}
+void ops_add(ops_ctx *ctx, ops_buf *x, const ops_buf *y, size_t count) { ctx->vt->add(ctx, x, y, count); }
+void ops_profile_print(ops_ctx *ctx, FILE *f) {
+    if (ctx->vt->profile_print) ctx->vt->profile_print(ctx, f);
+}
+void ops_profile_reset(ops_ctx *ctx) {
+    if (ctx->vt->profile_reset) ctx->vt->profile_reset(ctx);
+}

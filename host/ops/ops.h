@@ -1,0 +1,98 @@
+/* ops.h — the op interface: every GPT-2 (and later DistilBERT) op, two backends.
+ *
+ * A backend context (ops_ctx) owns device buffers (ops_buf) and executes ops on them.
+ *   - OPS_CPU: plain C, multithreaded; the test oracle and the fallback without a GPU.
+ *   - OPS_VK:  Vulkan compute shaders (host/vk); kernel variants chosen per device.
+ *
+ * Execution model. Op calls are *recorded*; ops_run() executes everything recorded since the
+ * last run and waits for it. On Vulkan a whole batch goes into one command buffer, with a
+ * barrier only where a dispatch reads or writes a buffer that an earlier, not yet
+ * barriered dispatch wrote. The CPU backend may execute ops as they are called.
+ * ops_upload / ops_download first run whatever is pending, then copy synchronously.
+ *
+ * All tensors are fp32 (int32 for token ids), row-major, dense, and addressed in *elements*
+ * (floats / ints) from the start of a buffer: every tensor argument is (buffer, element
+ * offset). Shapes are in the comments, llm.c style. Op calls never fail individually:
+ * argument errors are programming errors (asserted); device errors surface from ops_run.
+ */
+#ifndef N2G_OPS_H
+#define N2G_OPS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "../common/err.h"
+
+typedef enum { OPS_CPU = 0, OPS_VK = 1 } ops_kind;
+
+typedef struct ops_ctx ops_ctx;
+typedef struct ops_buf ops_buf;
+
+typedef struct ops_options {
+    ops_kind kind;
+    int device;        /* OPS_VK: device index as listed by `n2g devices`; -1 = default choice */
+    int threads;       /* OPS_CPU: worker threads; 0 = all cores */
+    int validation;    /* OPS_VK: enable VK_LAYER_KHRONOS_validation (also env N2G_VALIDATION=1);
+                          validation messages make ops_run fail */
+    int profile;       /* record per-op timestamps (see ops_profile_print) */
+    const char *variant; /* force a kernel variant family ("cpu-driver" / "gpu"); NULL = auto
+                            (also env N2G_VARIANT) */
+    int quiet;         /* suppress the one-line "running on a CPU Vulkan driver" warning */
+} ops_options;
+
+/* Creates a backend. Fails with a clear message when no Vulkan loader/device exists or
+ * the index is out of range. */
+int ops_create(const ops_options *opt, ops_ctx **out, n2g_err *err);
+void ops_destroy(ops_ctx *ctx);
+ops_kind ops_kind_of(const ops_ctx *ctx);
+/* Human-readable device description, e.g. "cpu (2 threads, avx512)" or
+ * "vk:0 llvmpipe (LLVM 15.0.6, 256 bits) [cpu] variant=cpu-driver". */
+const char *ops_device_name(const ops_ctx *ctx);
+
+/* ---- buffers ---- */
+/* Allocates a zero-initialised buffer of `bytes` bytes (may exceed the device's
+ * maxStorageBufferRange; the backend splits bindings as needed). NULL on failure. */
+ops_buf *ops_alloc(ops_ctx *ctx, size_t bytes, n2g_err *err);
+void ops_free(ops_ctx *ctx, ops_buf *b);
+size_t ops_buf_bytes(const ops_buf *b);
+int ops_upload(ops_ctx *ctx, ops_buf *dst, size_t byte_off, const void *src, size_t bytes, n2g_err *err);
+int ops_download(ops_ctx *ctx, const ops_buf *src, size_t byte_off, void *dst, size_t bytes, n2g_err *err);
+
+/* Executes all recorded ops and waits. Returns -1 on device loss / validation errors. */
+int ops_run(ops_ctx *ctx, n2g_err *err);
+
+/* ---- GPT-2 ops (all recorded) ---- */
+
+/* out[N, C] = wte[tok[n], :] + wpe[pos0 + n % T, :]   with N = B*T rows, row n = b*T + t.
+ * tok: int32 [N]; wte [V, C]; wpe [n_pos, C]. Token ids must be < V (checked by callers). */
+void ops_embed(ops_ctx *ctx, ops_buf *out, const ops_buf *tok, size_t tok_off, const ops_buf *wte,
+               const ops_buf *wpe, int B, int T, int C);
+
+/* out[N, C] = (x - mean) / sqrt(var + eps) * g + b, per row; two-pass variance, biased. */
+void ops_layernorm(ops_ctx *ctx, ops_buf *out, const ops_buf *x, const ops_buf *g, size_t g_off,
+                   const ops_buf *b, size_t b_off, int N, int C, float eps);
+
+/* out[N, OC] = x[N, IC] @ w[IC, OC] + bias[OC]   (w in Hugging Face Conv1D layout [in, out];
+ * bias may be NULL). out must not alias x. */
+void ops_matmul(ops_ctx *ctx, ops_buf *out, const ops_buf *x, const ops_buf *w, size_t w_off,
+                const ops_buf *bias, size_t bias_off, int N, int IC, int OC);
+
+/* Element-wise GELU in place: x[n] = gelu_new(x[n]) (tanh form written with exp). */
+void ops_gelu(ops_ctx *ctx, ops_buf *x, size_t n);
+
+/* Causal multi-head self-attention.
+ * qkv [B*T, 3C] (q | k | v, each C = NH * HS wide, head h at columns h*HS..);
+ * out [B*T, C]. scale = 1/sqrt(HS). Row t attends to rows 0..t of the same sequence, so
+ * right-padding a shorter sequence changes none of its positions. */
+void ops_attention(ops_ctx *ctx, ops_buf *out, const ops_buf *qkv, int B, int T, int C, int NH);
+
+/* x[n] += y[n] for n < count (residual add). */
+void ops_add(ops_ctx *ctx, ops_buf *x, const ops_buf *y, size_t count);
+
+/* ---- profiling ---- */
+/* Prints per-op-kind totals (calls, ms, GFLOP/s where known) since the last reset. */
+void ops_profile_print(ops_ctx *ctx, FILE *f);
+void ops_profile_reset(ops_ctx *ctx);
+
+#endif

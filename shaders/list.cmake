@@ -1,0 +1,1 @@
+# One line per shader variant: n2g_shader(NAME SOURCE [DEFINES ...]). Owned by host/vk + ops work.
