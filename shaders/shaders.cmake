@@ -26,7 +26,12 @@ function(n2g_shader name src)
   set(N2G_SHADER_NAMES ${N2G_SHADER_NAMES} ${name} PARENT_SCOPE)
 endfunction()
 
-include(${CMAKE_SOURCE_DIR}/shaders/list.cmake)
+# Each area lists its shaders in shaders/<area>.shaders.cmake
+file(GLOB N2G_SHADER_LISTS ${CMAKE_SOURCE_DIR}/shaders/*.shaders.cmake)
+list(SORT N2G_SHADER_LISTS)
+foreach(l ${N2G_SHADER_LISTS})
+  include(${l})
+endforeach()
 
 # The table: one generated .c that includes every blob and lists them by name.
 set(N2G_SHADER_TABLE ${N2G_SHADER_DIR}/shader_table.c)

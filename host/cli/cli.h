@@ -10,7 +10,7 @@
 typedef int (*cli_fn)(int argc, char **argv);
 
 /* Prints "n2g: MESSAGE" and returns err->code (1 if unset). */
-int cli_report(const n2g_err *err);
+int cli_error(const n2g_err *err);
 /* Prints "n2g SUB: usage error: ..." plus a hint and returns 2. */
 int cli_usage(const char *sub, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-int cli_report(const n2g_err *err) {
+int cli_error(const n2g_err *err) {
     fprintf(stderr, "n2g: %s\n", err->msg[0] ? err->msg : "failed");
     return err->code ? err->code : 1;
 }

@@ -5,9 +5,21 @@
 #include "cli.h"
 
 /* Subcommands (add one line here and one cli_<name>.c per subcommand). */
-int cli_devices(int argc, char **argv);
-int cli_acts(int argc, char **argv);
-int cli_demo(int argc, char **argv);
+int cli_demo(int, char **);
+int cli_devices(int, char **);
+int cli_acts(int, char **);
+int cli_tokenize(int, char **);
+int cli_detokenize(int, char **);
+int cli_scrape(int, char **);
+int cli_export(int, char **);
+int cli_fit(int, char **);
+int cli_predict(int, char **);
+int cli_search(int, char **);
+int cli_similar(int, char **);
+int cli_plant(int, char **);
+int cli_casings(int, char **);
+int cli_build(int, char **);
+int cli_report(int, char **);
 
 static const struct {
     const char *name;
@@ -17,6 +29,18 @@ static const struct {
     {"demo", cli_demo, "run the main job on the embedded default (no downloads)"},
     {"devices", cli_devices, "list compute devices (Vulkan devices and the CPU backend)"},
     {"acts", cli_acts, "print MLP neuron activations (blocks.L.mlp.hook_post) for a token sequence"},
+    {"tokenize", cli_tokenize, "text -> GPT-2 token ids"},
+    {"detokenize", cli_detokenize, "GPT-2 token ids -> text"},
+    {"scrape", cli_scrape, "find every neuron's max-activating examples in a corpus"},
+    {"export", cli_export, "a neuron's examples as Neuroscope-like JSON"},
+    {"plant", cli_plant, "write a small GPT-2 with planted neurons of known behaviour"},
+    {"casings", cli_casings, "build a word-casing table from a corpus"},
+    {"build", cli_build, "build N2G graphs for the neurons of a scrape run"},
+    {"fit", cli_fit, "fit an N2G graph from a samples file"},
+    {"predict", cli_predict, "a graph's predicted activation per token"},
+    {"search", cli_search, "neurons whose graphs hold a token"},
+    {"similar", cli_similar, "pairs of neurons with overlapping graphs"},
+    {"report", cli_report, "a static HTML site for a run"},
 };
 
 static void usage(FILE *f) {
