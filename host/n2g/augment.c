@@ -113,8 +113,11 @@ int n2g_augment_casings(const int32_t *y, int L, const float *imp, int pstar, co
     }
     for (int w = 0; w < nw; w++) {
         if (!words[w].is_word) continue;
-        const char *ws = text + words[w].off;
-        size_t wl = words[w].len;
+        /* substitute the word's core (without leading / trailing apostrophes) */
+        size_t woff = words[w].off, wl = words[w].len;
+        while (wl > 0 && text[woff] == '\'') woff++, wl--;
+        while (wl > 0 && text[woff + wl - 1] == '\'') wl--;
+        const char *ws = text + woff;
         size_t m = n2g_word_norm(ws, wl, tmp);
         if (!strset_has(&important, tmp, m)) continue;
         if (words[w].off > maxpos) break;
@@ -130,9 +133,9 @@ int n2g_augment_casings(const int32_t *y, int L, const float *imp, int pstar, co
                 goto done;
             }
             newt = nt;
-            memcpy(newt, text, words[w].off);
-            memcpy(newt + words[w].off, cs[k].text, cs[k].len);
-            memcpy(newt + words[w].off + cs[k].len, ws + wl, tlen - words[w].off - wl);
+            memcpy(newt, text, woff);
+            memcpy(newt + woff, cs[k].text, cs[k].len);
+            memcpy(newt + woff + cs[k].len, ws + wl, tlen - woff - wl);
             newt[nl] = 0;
             int32_t *ids = NULL;
             int nid = 0;

@@ -121,8 +121,12 @@ int n2g_casings_count_text(n2g_casings *t, const char *text, size_t n, n2g_err *
     int rc = 0;
     for (int i = 0; i < nw && rc == 0; i++) {
         if (!w[i].is_word) continue;
-        size_t ln = n2g_lower(text + w[i].off, w[i].len, low);
-        if (add(t, low, ln, text + w[i].off, w[i].len, 1) != 0) rc = n2g_fail(err, "casings: out of memory");
+        /* the word's core without leading / trailing apostrophes (the augmentation key) */
+        size_t a = w[i].off, b = w[i].off + w[i].len;
+        while (a < b && text[a] == '\'') a++;
+        while (b > a && text[b - 1] == '\'') b--;
+        size_t ln = n2g_lower(text + a, b - a, low);
+        if (add(t, low, ln, text + a, b - a, 1) != 0) rc = n2g_fail(err, "casings: out of memory");
     }
     free(low);
     free(w);
@@ -170,9 +174,13 @@ static int save_fn(FILE *f, void *user, n2g_err *err) {
     return ferror(f) ? n2g_fail(err, "casings: write failed") : 0;
 }
 
-int n2g_casings_save(n2g_casings *t, const char *path, n2g_err *err) {
+void n2g_casings_sort(n2g_casings *t) {
     for (size_t i = 0; i < t->cap; i++)
         if (t->slots[i].key) qsort(t->slots[i].c, (size_t)t->slots[i].n, sizeof(n2g_casing), cmp_casing);
+}
+
+int n2g_casings_save(n2g_casings *t, const char *path, n2g_err *err) {
+    n2g_casings_sort(t);
     if (n2g_write_atomic(path, save_fn, t, err) != 0) return -1;
     return 0;
 }

@@ -2,7 +2,8 @@
  *
  * Format: one JSON object; key = a lowercase word, value = its surface forms with counts,
  * most frequent first:   {"the": [["the", 5123], ["The", 801], ["THE", 3]], ...}
- * Words are the word tokens of the reference's word splitter (wordsplit.h). `n2g casings`
+ * Words are the word tokens of the reference's word splitter (wordsplit.h) without leading or
+ * trailing apostrophes ("'Tis" counts as "Tis"; the key is what augmentation looks up). `n2g casings`
  * builds it by counting every word token of a corpus; ties are ordered by the casing's bytes.
  */
 #ifndef N2G_CASINGS_H
@@ -27,6 +28,8 @@ void n2g_casings_free(n2g_casings *t);
 int n2g_casings_load(const char *path, n2g_casings **out, n2g_err *err);
 /* Counts the word tokens of text[0..n) into the table. */
 int n2g_casings_count_text(n2g_casings *t, const char *text, size_t n, n2g_err *err);
+/* Orders every word's casings: count desc, then bytes. */
+void n2g_casings_sort(n2g_casings *t);
 /* Sorts every entry (count desc, then bytes) and writes the JSON atomically (tmp, fsync,
  * rename). */
 int n2g_casings_save(n2g_casings *t, const char *path, n2g_err *err);
