@@ -34,6 +34,11 @@ void n2g_casings_sort(n2g_casings *t);
  * rename). */
 int n2g_casings_save(n2g_casings *t, const char *path, n2g_err *err);
 /* Casings of a lowercase word (most frequent first after load or save), or NULL. */
+/* Counts a corpus path: a text file (one document), a *.jsonl file (the "text" field of each
+ * line; bad lines are skipped with a warning on stderr unless quiet) or a directory (its *.txt
+ * and *.jsonl files, recursively, in sorted order). top: the path was named by the user (any
+ * file name is read). */
+int n2g_casings_count_path(n2g_casings *t, const char *path, int top, int quiet, n2g_err *err);
 const n2g_casing *n2g_casings_get(const n2g_casings *t, const char *lower, size_t len, int *n);
 size_t n2g_casings_words(const n2g_casings *t);
 

@@ -11,10 +11,11 @@ void n2g_importance_masked(const int32_t *y, int L, int k, int mask, int32_t *ou
 
 float n2g_round3(float x) { return (float)(nearbyint((double)x * 1000.0) / 1000.0); }
 
-int n2g_importance_compute(const float *A, int L, float scale, float base_max, float *imp, float *norm_act) {
+int n2g_importance_compute(const float *A, int L, float scale, float base_max, int skip0, float *imp,
+                           float *norm_act) {
     const float *a = A;
-    int ps = 0;
-    for (int j = 1; j < L; j++)
+    int ps = skip0 && L > 1 ? 1 : 0;
+    for (int j = ps + 1; j < L; j++)
         if (a[j] > a[ps]) ps = j;
     for (int k = 0; k < L; k++)
         for (int j = 0; j < L; j++) {

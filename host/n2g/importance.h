@@ -18,8 +18,10 @@
 /* out[L] = y with y[k] := mask */
 void n2g_importance_masked(const int32_t *y, int L, int k, int mask, int32_t *out);
 
-/* A: [(L+1) * L]; imp: [L * L]; norm_act: [L]. Returns p*. */
-int n2g_importance_compute(const float *A, int L, float scale, float base_max, float *imp, float *norm_act);
+/* A: [(L+1) * L]; imp: [L * L]; norm_act: [L]. Returns p* (skip0: position 0 excluded from
+ * the argmax when L > 1, following the scrape's treatment of BOS). */
+int n2g_importance_compute(const float *A, int L, float scale, float base_max, int skip0, float *imp,
+                           float *norm_act);
 
 /* Python round(x, 3) (round half to even on the scaled value). */
 float n2g_round3(float x);

@@ -12,6 +12,7 @@ void n2g_prune_defaults(n2g_prune_cfg *c) {
     c->max_post_context_tokens = 5;
     c->bos = 50256;
     c->skip_nonpositive = 1;
+    c->skip_pos0 = 0;
 }
 
 static int ends_sentence(n2g_tokstr_fn ts, void *u, int id) {
@@ -24,13 +25,14 @@ static int ends_sentence(n2g_tokstr_fn ts, void *u, int id) {
 
 int n2g_prune_plan_example(const int32_t *row, int n, const float *acts, const n2g_prune_cfg *c, n2g_tokstr_fn ts,
                            void *ts_user, n2g_prune_plan *plans, int max_plans) {
-    if (n <= 0) return 0;
-    float M = acts[0];
-    for (int i = 1; i < n; i++)
+    int p0 = c->skip_pos0 ? 1 : 0;
+    if (n <= p0) return 0;
+    float M = acts[p0];
+    for (int i = p0 + 1; i < n; i++)
         if (acts[i] > M) M = acts[i];
     if (c->skip_nonpositive && !(M > 0)) return 0;
     int np = 0;
-    for (int p = 0; p < n; p++) {
+    for (int p = p0; p < n; p++) {
         if (!(acts[p] >= c->token_activation_threshold * M)) continue;
         if (np < max_plans) {
             n2g_prune_plan *pl = &plans[np];
@@ -77,8 +79,8 @@ int n2g_prune_choose(const n2g_prune_plan *pl, const float *const *cand_acts, co
                      const n2g_prune_cfg *c, float *t_max) {
     for (int k = 0; k < pl->n_cands; k++) {
         const float *a = cand_acts[k];
-        int am = 0;
-        for (int j = 1; j < cand_len[k]; j++)
+        int am = c->skip_pos0 && cand_len[k] > 1 ? 1 : 0;
+        for (int j = am + 1; j < cand_len[k]; j++)
             if (a[j] > a[am]) am = j;
         int i = pl->cand_start[k];
         int t_arg = i > 0 ? am - 1 + i : am; /* candidate index -> row index */

@@ -29,6 +29,8 @@ typedef struct n2g_prune_cfg {
     int max_post_context_tokens;/* 5 */
     int bos;                    /* 50256 */
     int skip_nonpositive;       /* 1: an example whose max <= 0 gives no prompt (GARDE guard) */
+    int skip_pos0;              /* 1: position 0 (BOS) is never a pivot nor a candidate's argmax
+                                   (when the scrape excluded position 0; reference: 0) */
 } n2g_prune_cfg;
 
 void n2g_prune_defaults(n2g_prune_cfg *c);
