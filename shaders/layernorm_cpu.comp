@@ -12,13 +12,24 @@ void main() {
     uint n = gl_GlobalInvocationID.x;
     if (n >= N) return;
     int xr = int(bx + n * C);
+    /* sums shifted by the first element and blocked by 32 keep the rounding error small
+       even for rows with a large mean */
+    float k0 = texelFetch(X, xr).r;
     float s = 0.0;
-    for (uint c = 0; c < C; c++) s += texelFetch(X, xr + int(c)).r;
-    float mean = s / float(C);
+    for (uint c0 = 0; c0 < C; c0 += 32) {
+        float p = 0.0;
+        for (uint c = c0; c < min(c0 + 32, C); c++) p += texelFetch(X, xr + int(c)).r - k0;
+        s += p;
+    }
+    float mean = k0 + s / float(C);
     float v = 0.0;
-    for (uint c = 0; c < C; c++) {
-        float d = texelFetch(X, xr + int(c)).r - mean;
-        v += d * d;
+    for (uint c0 = 0; c0 < C; c0 += 32) {
+        float p = 0.0;
+        for (uint c = c0; c < min(c0 + 32, C); c++) {
+            float d = texelFetch(X, xr + int(c)).r - mean;
+            p += d * d;
+        }
+        v += p;
     }
     float rstd = 1.0 / sqrt(v / float(C) + eps);
     for (uint c = 0; c < C; c++)
