@@ -166,7 +166,7 @@ int main(void) {
     const char *tokdir = check_shared_path("data/gpt2-tokenizer");
     const char *d1 = check_tmpdir("plant1"), *d2 = check_tmpdir("plant2"), *d3 = check_tmpdir("plant3");
     n2g_err e = {0};
-    gpt2_plant_options o = {.seed = GPT2_PLANT_DEFAULT_SEED, .n_ctx = 64, .tokenizer_dir = tokdir};
+    gpt2_plant_options o = {.seed = GPT2_PLANT_DEFAULT_SEED, .n_ctx = 64, .vocab_dir = tokdir};
     CHECK(gpt2_plant_write(d1, &o, &e) == 0, "plant: %s", e.msg);
     check_safetensors(pathj(d1, "model.safetensors"), 64);
     check_planted_json(d1, tokdir);
@@ -204,7 +204,7 @@ int main(void) {
 
     /* errors */
     gpt2_plant_options bad = o;
-    bad.tokenizer_dir = "/nonexistent-tok";
+    bad.vocab_dir = "/nonexistent-tok";
     e = (n2g_err){0};
     CHECK(gpt2_plant_write(d2, &bad, &e) == -1 && strstr(e.msg, "/nonexistent-tok") && strstr(e.msg, "vocab.json"),
           "missing tokenizer named: %s", e.msg);
@@ -224,11 +224,12 @@ int main(void) {
     fputs("{\"a\": 0}", f);
     fclose(f);
     f = fopen(pathj(d4, "merges.txt"), "w");
+    fputs("#version: 0.2\n", f);
     fclose(f);
     bad = o;
-    bad.tokenizer_dir = d4;
+    bad.vocab_dir = d4;
     e = (n2g_err){0};
-    CHECK(gpt2_plant_write(d2, &bad, &e) == -1 && strstr(e.msg, "50257"), "small vocab: %s", e.msg);
+    CHECK(gpt2_plant_write(d2, &bad, &e) == -1 && strstr(e.msg, d4), "bad vocab: %s", e.msg);
 
     /* st_write: bad tensor lists */
     float x[2] = {1, 2};

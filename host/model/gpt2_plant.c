@@ -31,7 +31,9 @@
 #include <sys/stat.h>
 
 #include "common/json.h"
+#include "common/paths.h"
 #include "model/st_write.h"
+#include "text/bpe.h"
 
 enum { P_LAYERS = 2, P_C = 64, P_HEADS = 4, P_HD = 16, P_MLP = 256, P_V = 50257 };
 enum { D_TOKEN = 0, D_SET = 1, D_PREVSRC = 2, D_BIGRAM = 3, D_PREV_POS = 4, D_PREV_NEG = 5, D_POS = 6 };
@@ -89,36 +91,10 @@ static double gauss(uint64_t *s) {
 
 static double gelu_new(double x) { return 0.5 * x * (1.0 + tanh(sqrt(2.0 / M_PI) * (x + 0.044715 * x * x * x))); }
 
-/* ---- GPT-2 byte-level token strings ---- */
-/* Writes the UTF-8 of GPT-2's bytes_to_unicode form of raw bytes s into out. */
-static void byte_level(const char *s, char *out, size_t cap) {
-    size_t k = 0;
-    for (const unsigned char *p = (const unsigned char *)s; *p && k + 3 < cap; p++) {
-        unsigned b = *p, cp;
-        if ((b >= '!' && b <= '~') || (b >= 0xA1 && b <= 0xAC) || (b >= 0xAE && b <= 0xFF)) {
-            cp = b;
-        } else { /* the n-th byte outside those ranges maps to 256 + n */
-            unsigned n = 0;
-            for (unsigned c = 0; c < b; c++)
-                if (!((c >= '!' && c <= '~') || (c >= 0xA1 && c <= 0xAC) || (c >= 0xAE && c <= 0xFF))) n++;
-            cp = 256 + n;
-        }
-        if (cp < 0x80) {
-            out[k++] = (char)cp;
-        } else {
-            out[k++] = (char)(0xC0 | (cp >> 6));
-            out[k++] = (char)(0x80 | (cp & 0x3F));
-        }
-    }
-    out[k] = 0;
-}
-
-static int token_id(const json_value *vocab, const char *path, const char *s, n2g_err *err) {
-    char key[64];
-    byte_level(s, key, sizeof key);
-    const json_value *v = json_get(vocab, key);
-    if (!v || v->type != JSON_NUMBER) return n2g_fail(err, "%s: token \"%s\" (\"%s\") not in the vocabulary", path, s, key);
-    return (int)v->num;
+static int token_id(const bpe_tokenizer *tok, const char *vocab_path, const char *s, n2g_err *err) {
+    int id = bpe_token_id(tok, s, strlen(s));
+    if (id < 0) return n2g_fail(err, "%s: token \"%s\" not in the vocabulary", vocab_path, s);
+    return id;
 }
 
 /* ---- the weights ---- */
@@ -401,34 +377,26 @@ static int find_in(const char *dir, const char *a, const char *b, char *out, siz
 int gpt2_plant_write(const char *out_dir, const gpt2_plant_options *opt, n2g_err *err) {
     if (opt->n_ctx < 8 || opt->n_ctx > GPT2_PLANT_MAX_NCTX)
         return n2g_failc(err, N2G_E_USAGE, "plant: n_ctx %d not in 8..%d", opt->n_ctx, GPT2_PLANT_MAX_NCTX);
-    if (!opt->tokenizer_dir) return n2g_failc(err, N2G_E_USAGE, "plant: no tokenizer directory given");
+    const char *vdir = opt->vocab_dir ? opt->vocab_dir : n2g_default_vocab_dir();
     char vocab_path[4096], merges_path[4096];
-    if (find_in(opt->tokenizer_dir, "vocab.json", "encoder.json", vocab_path, sizeof vocab_path, err) ||
-        find_in(opt->tokenizer_dir, "merges.txt", "vocab.bpe", merges_path, sizeof merges_path, err))
+    if (find_in(vdir, "vocab.json", "encoder.json", vocab_path, sizeof vocab_path, err) ||
+        find_in(vdir, "merges.txt", "vocab.bpe", merges_path, sizeof merges_path, err))
         return -1;
-    json_doc *doc = json_parse_file(vocab_path, err);
-    if (!doc) return -1;
-    const json_value *vocab = json_root(doc);
-    if (vocab->type != JSON_OBJECT || vocab->n != P_V) {
-        json_free(doc);
-        return n2g_fail(err, "%s: expected an object of %d GPT-2 tokens", vocab_path, P_V);
+    bpe_tokenizer *tok = bpe_load_files(vocab_path, merges_path, err);
+    if (!tok) return -1;
+    if (bpe_vocab_size(tok) != P_V) {
+        bpe_free(tok);
+        return n2g_fail(err, "%s: expected the %d GPT-2 tokens, found %d", vocab_path, P_V, bpe_vocab_size(tok));
     }
     int ids[N_RULES][4], prev_ids[N_RULES][1], bad = 0;
     for (int r = 0; r < N_RULES && !bad; r++) {
-        for (int i = 0; i < RULES[r].ntok && !bad; i++) bad = (ids[r][i] = token_id(vocab, vocab_path, RULES[r].tok[i], err)) < 0;
+        for (int i = 0; i < RULES[r].ntok && !bad; i++)
+            bad = (ids[r][i] = token_id(tok, vocab_path, RULES[r].tok[i], err)) < 0;
         for (int i = 0; i < RULES[r].nprev && !bad; i++)
-            bad = (prev_ids[r][i] = token_id(vocab, vocab_path, RULES[r].prev[i], err)) < 0;
+            bad = (prev_ids[r][i] = token_id(tok, vocab_path, RULES[r].prev[i], err)) < 0;
     }
-    if (bad) {
-        json_free(doc);
-        return -1;
-    }
-    json_free(doc);
-    for (int r = 0; r < N_RULES; r++)
-        for (int i = 0; i < RULES[r].ntok + RULES[r].nprev; i++) {
-            int id = i < RULES[r].ntok ? ids[r][i] : prev_ids[r][i - RULES[r].ntok];
-            if (id < 0 || id >= P_V) return n2g_fail(err, "%s: token id %d out of range", vocab_path, id);
-        }
+    bpe_free(tok);
+    if (bad) return -1;
 
     struct stat st;
     if (stat(out_dir, &st) == 0) {

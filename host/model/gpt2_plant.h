@@ -24,7 +24,8 @@
 typedef struct gpt2_plant_options {
     uint64_t seed;             /* random weights; same seed -> byte-identical files */
     int n_ctx;                 /* n_positions = n_ctx, 8..GPT2_PLANT_MAX_NCTX */
-    const char *tokenizer_dir; /* holds encoder.json + vocab.bpe or vocab.json + merges.txt */
+    const char *vocab_dir;     /* vocab.json + merges.txt or encoder.json + vocab.bpe;
+                                  NULL = n2g_default_vocab_dir() ($N2G_VOCAB, else the bundled copy) */
 } gpt2_plant_options;
 
 /* Creates out_dir if needed (one level) and writes config.json, model.safetensors,
