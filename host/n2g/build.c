@@ -531,7 +531,6 @@ int n2g_build_run(const char *run_dir, const n2g_build_opts *o, n2g_build_result
             goto done;
         }
         progress *pg = progress_start("build", (double)todo, "neurons", o->quiet);
-        double tb = progress_now();
         for (long i = 0; i < todo;) {
             int nj = 0;
             while (i + nj < todo && nj < block && list[2 * (i + nj)] == list[2 * i]) nj++;
@@ -554,10 +553,7 @@ int n2g_build_run(const char *run_dir, const n2g_build_opts *o, n2g_build_result
                 goto done;
             }
             i += nj;
-            double dt = progress_now() - tb, rate = dt > 0 ? (double)i / dt : 0;
-            char extra[96];
-            snprintf(extra, sizeof extra, "%.2f neurons/s, ETA %.0fs", rate, rate > 0 ? (double)(todo - i) / rate : 0);
-            progress_update(pg, (double)i, extra);
+            progress_update(pg, (double)i, NULL); /* shows neurons/s and the ETA */
         }
         progress_finish(pg);
         res->probe = *n2g_probe_get_stats(b.eng);
