@@ -40,13 +40,25 @@ void n2g_eval_scores(const float *y, const float *pred, size_t n, float thr, n2g
     for (int c = 0; c < 2; c++) {
         if (!out->has[c]) continue;
         const n2g_class_stats *s = &out->cls[c];
-        out->macro.precision += s->precision / k;
-        out->macro.recall += s->recall / k;
-        out->macro.f1 += s->f1 / k;
-        double w = total ? (double)s->support / (double)total : 0.0;
-        out->weighted.precision += s->precision * w;
-        out->weighted.recall += s->recall * w;
-        out->weighted.f1 += s->f1 * w;
+        out->macro.precision += s->precision;
+        out->macro.recall += s->recall;
+        out->macro.f1 += s->f1;
+        out->weighted.precision += s->precision * (double)s->support;
+        out->weighted.recall += s->recall * (double)s->support;
+        out->weighted.f1 += s->f1 * (double)s->support;
+    }
+    /* np.average: sum / count, and sum(v * support) / sum(support) */
+    if (k) {
+        out->macro.precision /= k;
+        out->macro.recall /= k;
+        out->macro.f1 /= k;
+    }
+    if (total) {
+        out->weighted.precision /= (double)total;
+        out->weighted.recall /= (double)total;
+        out->weighted.f1 /= (double)total;
+    } else {
+        out->weighted.precision = out->weighted.recall = out->weighted.f1 = 0.0;
     }
     out->macro.support = out->weighted.support = total;
     /* correlation = 1 - mean((pred - y)^2) / var(y) */

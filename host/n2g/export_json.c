@@ -49,7 +49,7 @@ static int write_trie(FILE *f, const n2g_trie *t, const n2g_vocab *vocab) {
             stack[sn++] = c;
             stack[sn++] = idx;
         }
-        for (size_t a = mark, z = sn - 2; a < z; a += 2, z -= 2) {
+        for (size_t a = mark, z = sn >= mark + 2 ? sn - 2 : mark; a < z; a += 2, z -= 2) {
             int32_t t0 = stack[a], t1 = stack[a + 1];
             stack[a] = stack[z];
             stack[a + 1] = stack[z + 1];
