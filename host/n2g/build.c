@@ -2,6 +2,7 @@
  * evaluate, every forward pass through the probe engine (see build.h). */
 #include "build.h"
 
+#include <dirent.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,7 @@
 #include "prune.h"
 #include "samples.h"
 #include "scrape/scrape_run.h"
+#include "store.h"
 #include "split.h"
 #include "text/bpe.h"
 #include "vocab.h"
@@ -455,11 +457,6 @@ static void builder_close(builder *b) {
 
 /* ---- aggregation ---- */
 
-typedef struct layer_sum {
-    int layer;
-    n2g_summary s;
-    long neurons;
-} layer_sum;
 
 static int aggregate(builder *b, n2g_err *err);
 
@@ -568,11 +565,7 @@ done:
     return rc;
 }
 
-/* stats.json, neuron_store.json and the per-layer table over every finished neuron of the run */
-#include <dirent.h>
-
-#include "export_stats.h"
-#include "store.h"
+/* ---- stats.json, neuron_store.json and the per-layer table over every finished neuron ---- */
 
 static int cmp_pair(const void *a, const void *b) {
     const int *x = a, *y = b;
