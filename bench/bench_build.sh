@@ -4,14 +4,15 @@
 # default Vulkan device, plus the probe engine's dedup ratio and batch fill; then the same
 # neurons' forward-pass work done the reference's way in PyTorch (bench/ref_emulate.py).
 # usage: bench/bench_build.sh /path/to/n2g [WORKDIR]
-#   env: LAYER (default 5), NEURONS (default 16: neurons 0..N-1 of LAYER), REF_NEURONS (default 2)
+#   env: LAYER (default 0), NEURONS (default 8: neurons 0..N-1 of LAYER), VK_NEURONS (default 4),
+#        REF=emulate to run the reference pattern in full (slow) instead of the component estimate
 # Needs python3 with torch + transformers (model creation, reference emulation).
 set -eu
 N2G=$(realpath "${1:?usage: bench_build.sh /path/to/n2g [WORKDIR]}")
 W=${2:-/tmp/n2g-bench-build}
 HERE=$(cd "$(dirname "$0")" && pwd)
 DATA=${N2G_SHARED_DIR:-$HERE/../../shared}/data
-LAYER=${LAYER:-5} NEURONS=${NEURONS:-16} REF_NEURONS=${REF_NEURONS:-2}
+LAYER=${LAYER:-0} NEURONS=${NEURONS:-8} VK_NEURONS=${VK_NEURONS:-4} REF=${REF:-estimate}
 export XDG_RUNTIME_DIR=${XDG_RUNTIME_DIR:-/tmp/xdg-$UID}
 mkdir -p "$XDG_RUNTIME_DIR" "$W"
 [ -f "$W/model/model.safetensors" ] || python3 "$HERE/make_random_gpt2.py" "$W/model" "$DATA/gpt2-tokenizer"
@@ -25,6 +26,9 @@ list=$(python3 -c "print(','.join('$LAYER:%d' % i for i in range($NEURONS)))")
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
 echo "neurons: $list"
 for dev in cpu vk; do
+    n=$NEURONS
+    [ $dev = vk ] && n=$VK_NEURONS
+    list=$(python3 -c "print(','.join('$LAYER:%d' % i for i in range($n)))")
     run=$W/run_$dev
     rm -rf "$run"
     cp -r "$W/scrape" "$run"
@@ -36,7 +40,11 @@ for dev in cpu vk; do
     t1=$(date +%s.%N)
     [ -f "$W/word_to_casings.json" ] || cp "$run/word_to_casings.json" "$W/"
     echo "[$dev] $(tail -1 "$W/build_$dev.err")"
-    echo "[$dev] $(echo "scale=2; ($t1 - $t0) / $NEURONS" | bc) s/neuron (wall, $NEURONS neurons, incl. model load)"
+    echo "[$dev] $(echo "scale=2; ($t1 - $t0) / $n" | bc) s/neuron (wall, $n neurons, incl. model load)"
 done
-ref=$(python3 -c "print(' '.join('$LAYER:%d' % i for i in range($REF_NEURONS)))")
-python3 "$HERE/ref_emulate.py" "$W/model" "$W/run_cpu" "$N2G" $ref
+ref=$(python3 -c "print(' '.join('$LAYER:%d' % i for i in range($NEURONS)))")
+if [ "$REF" = emulate ]; then
+    python3 "$HERE/ref_emulate.py" "$W/model" "$W/run_cpu" "$N2G" $ref
+else
+    python3 "$HERE/ref_emulate.py" --estimate "$W/model" "$W/run_cpu" $ref
+fi

@@ -10,7 +10,15 @@ TransformerLens and Neuroscope pages): the same *work pattern* with Hugging Face
     the augmentation count per neuron is taken from n2g build's result file, so both do the
     same number of prompts; the DistilBERT fill-mask forward is NOT counted);
   - evaluation: one forward per test row.
-usage: python3 ref_emulate.py MODEL_DIR RUN_DIR N2G_BIN L:N [L:N ...]"""
+usage: python3 ref_emulate.py MODEL_DIR RUN_DIR N2G_BIN L:N [L:N ...]
+       python3 ref_emulate.py --estimate MODEL_DIR RUN_DIR L:N [L:N ...]
+--estimate does not run the whole pattern (too slow for GPT-2 small on a small machine): it
+times each kind of forward once (a 1024-token row, a batch of 4 prune candidates, one
+importance batch of (L+1) x L at the neurons' mean prompt length, each full model + LM head)
+and adds them up per neuron as the reference would run them: 20 rows (10 pruned, 10
+evaluated), one candidate batch per training row (a lower bound: the reference runs more when
+the first batch has no accepted candidate), one importance batch per prompt (the prompt
+count and lengths from n2g build's result files)."""
 import json, os, subprocess, sys, time
 
 import numpy as np
@@ -18,8 +26,13 @@ import torch
 from transformers import GPT2LMHeadModel
 
 torch.set_grad_enabled(False)
-model_dir, run_dir, n2g = sys.argv[1:4]
-neurons = sys.argv[4:]
+estimate = sys.argv[1] == "--estimate"
+if estimate:
+    model_dir, run_dir = sys.argv[2:4]
+    neurons = sys.argv[4:]
+else:
+    model_dir, run_dir, n2g = sys.argv[1:4]
+    neurons = sys.argv[4:]
 model = GPT2LMHeadModel.from_pretrained(model_dir).eval()
 BOS, MASK = 50256, 1
 captured = {}
@@ -32,6 +45,32 @@ def acts(batch, layer, neuron):
     h.remove()
     return captured["a"][:, :, neuron].float().numpy()
 
+
+def timed(batch, layer, neuron, reps=2):
+    best = 1e9
+    for _ in range(reps):
+        t0 = time.time()
+        acts(batch, layer, neuron)
+        best = min(best, time.time() - t0)
+    return best
+
+
+if estimate:
+    res = [json.load(open("%s/build/%s.json" % (run_dir, spec.replace(":", "_")))) for spec in neurons]
+    L0 = int(neurons[0].split(":")[0])
+    n_prompts = sum(r["samples"] for r in res) / len(res)
+    Lm = max(2, round(sum(r["sample_tokens"] for r in res) / max(1, sum(r["samples"] for r in res))))
+    n_train = sum(r["train"] for r in res) / len(res)
+    n_rows = sum(r["train"] + r["test"] for r in res) / len(res)
+    t_row = timed([[11] * 1024], L0, 0)
+    t_cand = timed([[11] * 16] * 4, L0, 0)
+    t_imp = timed([[11] * Lm] * (Lm + 1), L0, 0)
+    per = n_rows * t_row + n_train * t_cand + n_prompts * t_imp
+    print("components (full model + LM head, torch %s, %d threads): row 1024 %.3f s, candidates 4x16 %.3f s, "
+          "importance %dx%d %.3f s" % (torch.__version__, torch.get_num_threads(), t_row, t_cand, Lm + 1, Lm, t_imp))
+    print("per neuron: %.0f rows + %.0f candidate batches + %.1f importance batches = %.2f s (estimate, lower bound)"
+          % (n_rows, n_train, n_prompts, per))
+    sys.exit(0)
 
 times = []
 for spec in neurons:

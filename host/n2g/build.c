@@ -355,8 +355,10 @@ static int write_result(FILE *f, void *u, n2g_err *err) {
     const job *j = r->j;
     fprintf(f, "{\"layer\": %d, \"neuron\": %d, \"base_max\": ", j->layer, j->neuron);
     json_write_float(f, j->base_max);
-    fprintf(f, ", \"examples\": %d, \"train\": %d, \"test\": %d, \"samples\": %d, \"pruned\": %d",
-            j->n_ex, j->n_train, j->n_test, r->n_samples, r->n_orig);
+    long toks = 0;
+    for (int q = 0; q < j->n_prompts; q++) toks += j->prompts[q].len;
+    fprintf(f, ", \"examples\": %d, \"train\": %d, \"test\": %d, \"samples\": %d, \"pruned\": %d, \"sample_tokens\": %ld",
+            j->n_ex, j->n_train, j->n_test, r->n_samples, r->n_orig, toks);
     if (j->skip_reason[0]) {
         fprintf(f, ", \"graph\": false, \"reason\": ");
         json_write_string(f, j->skip_reason, strlen(j->skip_reason));
