@@ -386,9 +386,18 @@ static int finish_job(builder *b, job *j, n2g_err *err) {
             free(s), free(rows), free(norm);
             return n2g_fail(err, "out of memory");
         }
-        for (int q = 0; q < j->n_prompts; q++) {
+        /* the reference's order: each pruned prompt followed by its augmentations (the trie
+         * keeps the first insertion) */
+        int ns = 0;
+        for (int q = 0; q < j->n_orig; q++) {
+            int at = ns;
             prompt *p = &j->prompts[q];
-            s[q] = (n2g_sample){p->tok, p->act, p->imp, p->len, p->parent};
+            s[ns++] = (n2g_sample){p->tok, p->act, p->imp, p->len, -1};
+            for (int a = j->n_orig; a < j->n_prompts; a++)
+                if (j->prompts[a].parent == q) {
+                    p = &j->prompts[a];
+                    s[ns++] = (n2g_sample){p->tok, p->act, p->imp, p->len, at};
+                }
         }
         n2g_params prm;
         n2g_params_default(&prm);
