@@ -74,7 +74,7 @@ static void test_all(ops_ctx *c) {
     int N = 37, C = 100;
     float *x = rand_vec((size_t)N * C, 2), *g = rand_vec(C + 2, 1), *bb = rand_vec(C + 4, 1);
     for (size_t i = 0; i < (size_t)N * C; i++) x[i] += 300.0f;
-    float *got = malloc((size_t)N * C * 4 * 4);
+    float *got = malloc((size_t)N * C * sizeof(float));
     ops_buf *bx = up(c, x, (size_t)N * C * 4), *bg = up(c, g, (C + 2) * 4), *bbb = up(c, bb, (C + 4) * 4);
     ops_buf *bo = ops_alloc(c, (size_t)N * C * 4, &e);
     ops_layernorm(c, bo, bx, bg, 2, bbb, 4, N, C, 1e-5f);
@@ -94,7 +94,7 @@ static void test_all(ops_ctx *c) {
     }
     CHECK(maxd < 1e-4, "layernorm max diff %g", maxd);
     ops_free(c, bx), ops_free(c, bg), ops_free(c, bbb), ops_free(c, bo);
-    free(x), free(g), free(bb);
+    free(x), free(g), free(bb), free(got);
 
     /* gelu over a wide range, including values whose tanh argument overflows exp */
     size_t G = 10007;
