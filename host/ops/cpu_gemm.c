@@ -37,12 +37,17 @@ typedef struct {
 /* ---- generic micro-kernel: MR 4, NR 16 ---- */
 static void kern_generic(int kc, const float *ap, const float *bp, float *c, size_t ldc, const float *bias, int first,
                          int mr, int nr) {
-    float acc[4][16];
+    float acc[4][16], init[4][16];
     for (int i = 0; i < 4; i++)
-        for (int j = 0; j < 16; j++) acc[i][j] = first ? (bias && j < nr ? bias[j] : 0.0f) : (i < mr && j < nr ? c[i * ldc + j] : 0.0f);
+        for (int j = 0; j < 16; j++)
+            init[i][j] = first ? (bias && j < nr ? bias[j] : 0.0f) : (i < mr && j < nr ? c[i * ldc + j] : 0.0f);
+    memcpy(acc, init, sizeof acc);
+    /* fully unrolled so that acc lives in vector registers */
     for (int k = 0; k < kc; k++) {
         const float *b = bp + (size_t)k * 16, *a = ap + (size_t)k * 4;
+#pragma GCC unroll 4
         for (int i = 0; i < 4; i++)
+#pragma GCC unroll 16
             for (int j = 0; j < 16; j++) acc[i][j] += a[i] * b[j];
     }
     for (int i = 0; i < mr; i++)
