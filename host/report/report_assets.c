@@ -410,7 +410,7 @@ const char report_asset_js[] =
     "\n"
     "    var sc = section(app, \"Scores\", \"scores\");\n"
     "    var kv = add(sc, el(\"table\", \"kv\"));\n"
-    "    [[\"max activation\", fmt(d.max, 4)], [\"firing count\", fmt(d.count, -1)], [\"mean activation\", fmt(d.mean, 4)]].forEach(function (r) {\n"
+    "    [[\"max activation\", fmt(d.max, 4)], [\"positions scanned\", fmt(d.count, -1)], [\"mean activation\", fmt(d.mean, 4)]].forEach(function (r) {\n"
     "      var tr = add(kv, el(\"tr\"));\n"
     "      add(tr, el(\"th\", null, r[0]));\n"
     "      add(tr, el(\"td\", null, r[1]));\n"

@@ -365,7 +365,7 @@ var N2G = (function () {
 
     var sc = section(app, "Scores", "scores");
     var kv = add(sc, el("table", "kv"));
-    [["max activation", fmt(d.max, 4)], ["firing count", fmt(d.count, -1)], ["mean activation", fmt(d.mean, 4)]].forEach(function (r) {
+    [["max activation", fmt(d.max, 4)], ["positions scanned", fmt(d.count, -1)], ["mean activation", fmt(d.mean, 4)]].forEach(function (r) {
       var tr = add(kv, el("tr"));
       add(tr, el("th", null, r[0]));
       add(tr, el("td", null, r[1]));
