@@ -71,7 +71,7 @@ void report_js_display(FILE *f, const char *s, size_t n) {
             case '\r': fputs("\\\\r", f); break;
             case '\t': fputs("\\\\t", f); break;
             default:
-                if (cp < 0x100)
+                if (cp < 0x80) /* C1 controls get \u00XX: \xNN means a raw byte */
                     fprintf(f, "\\\\x%02x", (unsigned)cp);
                 else
                     fprintf(f, "\\\\u%04x", (unsigned)cp);
