@@ -379,7 +379,7 @@ int n2g_store_similar(const n2g_store *s, double thr, n2g_pair **similar, size_t
     for (size_t i = 0; i < nn; i++) {
         order[i] = (int32_t)i;
         for (int t = 0; t < 2; t++) {
-            qsort(nt[i].tok[t].v, nt[i].tok[t].n, sizeof(int32_t), cmp_i32);
+            if (nt[i].tok[t].n) qsort(nt[i].tok[t].v, nt[i].tok[t].n, sizeof(int32_t), cmp_i32);
             iv_unique(&nt[i].tok[t]);
         }
     }
