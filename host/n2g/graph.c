@@ -308,6 +308,10 @@ static void frozen_free(n2g_frozen *f) {
     free(f->ignore_child);
     free(f->end_act);
     free(f->activator);
+    free(f->hash_mask);
+    free(f->hash_start);
+    free(f->hash_key);
+    free(f->hash_node);
     memset(f, 0, sizeof *f);
 }
 
@@ -430,5 +434,40 @@ int n2g_graph_freeze(n2g_graph *g) {
     }
     f->child_start[n] = k;
     free(keys);
+    /* hash tables for nodes with at least N2G_HASH_MIN exact children */
+    enum { N2G_HASH_MIN = 16 };
+    f->hash_mask = calloc((size_t)n, sizeof *f->hash_mask);
+    f->hash_start = calloc((size_t)n, sizeof *f->hash_start);
+    if (!f->hash_mask || !f->hash_start) goto oom;
+    size_t total = 0;
+    for (int32_t x = 0; x < n; x++) {
+        int32_t m = f->child_start[x + 1] - f->child_start[x];
+        if (m < N2G_HASH_MIN) continue;
+        uint32_t size = 1;
+        while (size < (uint32_t)m * 2) size <<= 1;
+        f->hash_mask[x] = size - 1;
+        f->hash_start[x] = (int32_t)total;
+        total += size;
+    }
+    if (total) {
+        f->hash_key = malloc(total * sizeof *f->hash_key);
+        f->hash_node = malloc(total * sizeof *f->hash_node);
+        if (!f->hash_key || !f->hash_node) goto oom;
+        for (size_t i = 0; i < total; i++) f->hash_key[i] = N2G_KEY_ROOT;
+        for (int32_t x = 0; x < n; x++) {
+            if (!f->hash_mask[x]) continue;
+            uint32_t *hk = f->hash_key + f->hash_start[x];
+            int32_t *hn = f->hash_node + f->hash_start[x];
+            for (int32_t q = f->child_start[x]; q < f->child_start[x + 1]; q++) {
+                uint32_t h = n2g_key_hash(f->child_key[q]) & f->hash_mask[x];
+                while (hk[h] != N2G_KEY_ROOT) h = (h + 1) & f->hash_mask[x];
+                hk[h] = f->child_key[q];
+                hn[h] = f->child_node[q];
+            }
+        }
+    }
     return 0;
+oom:
+    frozen_free(f);
+    return -1;
 }
