@@ -279,8 +279,8 @@ static int add_matches(const n2g_store *s, int t, const char *tok, size_t n, uin
     return 0;
 }
 
-int n2g_store_search(const n2g_store *s, const char *const *toks, size_t ntok, int type, const char ***out,
-                     size_t *nout, n2g_err *err) {
+int n2g_store_search(const n2g_store *s, const char *const *toks, size_t ntok, int type, int exact,
+                     const char ***out, size_t *nout, n2g_err *err) {
     size_t nn = s->neurons.n;
     uint8_t *all = malloc(nn + 1), *cur = malloc(nn + 1);
     int32_t *ids = malloc((nn + 1) * sizeof *ids);
@@ -301,7 +301,7 @@ int n2g_store_search(const n2g_store *s, const char *const *toks, size_t ntok, i
         for (int t = 0; t < 2; t++) {
             if (type != N2G_ANY && type != t) continue;
             add_matches(s, t, toks[q], tl, cur);
-            if (norm && (nl != tl || memcmp(norm, toks[q], tl))) add_matches(s, t, norm, nl, cur);
+            if (!exact && norm && (nl != tl || memcmp(norm, toks[q], tl))) add_matches(s, t, norm, nl, cur);
         }
         free(norm);
         for (size_t i = 0; i < nn; i++) all[i] &= cur[i];
