@@ -6,7 +6,11 @@
  * importance mostly low with a few context tokens above 0.75; evaluation on 10 test rows of
  * 1024 tokens. Tokens are Zipf-distributed over the 50,257 GPT-2 ids so graphs share keys.
  *
- * usage: bench_graph [--samples N (10000)] [--per-neuron K (50)] [--seed S] [--vocab PATH] */
+ * usage: bench_graph [--samples N (10000)] [--per-neuron K (50)] [--seed S] [--vocab PATH]
+ *                    [--dump FILE --dump-neurons M]
+ * --dump writes the first M neurons' samples and the test text as token strings, for
+ * bench/bench_graph_reference.py (the Python transcription of the reference, timed on the
+ * same data). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +21,7 @@
 #include "n2g/graph.h"
 #include "n2g/predict.h"
 #include "n2g/vocab_bpe.h"
+#include "common/json.h"
 
 static uint64_t rng_state = 88172645463325252ULL;
 static uint64_t rnd(void) {
@@ -81,12 +86,15 @@ static void make_sample(n2g_sample *s, int parent, const n2g_sample *orig, int e
 
 int main(int argc, char **argv) {
     long nsamples = 10000, per_neuron = 50;
-    const char *vocab_path = NULL;
+    const char *vocab_path = NULL, *dump = NULL;
+    long dump_neurons = 20;
     for (int i = 1; i + 1 < argc; i += 2) {
         if (!strcmp(argv[i], "--samples")) nsamples = atol(argv[i + 1]);
         else if (!strcmp(argv[i], "--per-neuron")) per_neuron = atol(argv[i + 1]);
         else if (!strcmp(argv[i], "--seed")) rng_state = strtoull(argv[i + 1], NULL, 10) | 1;
         else if (!strcmp(argv[i], "--vocab")) vocab_path = argv[i + 1];
+        else if (!strcmp(argv[i], "--dump")) dump = argv[i + 1];
+        else if (!strcmp(argv[i], "--dump-neurons")) dump_neurons = atol(argv[i + 1]);
     }
     n2g_err err = {0};
     double t0 = now();
@@ -163,6 +171,45 @@ int main(int argc, char **argv) {
     n2g_predict(big, v, text, (size_t)rows * row_len, out);
     double t_pred_big = now() - t4;
 
+    if (dump) {
+        FILE *f = fopen(dump, "w");
+        if (!f) {
+            fprintf(stderr, "bench_graph: cannot write %s\n", dump);
+            return 1;
+        }
+        fputs("{\"neurons\": [", f);
+        for (long k = 0; k < dump_neurons && k < nneurons; k++) {
+            fputs(k ? ",\n[" : "\n[", f);
+            long lo = k * per_neuron, n = nsamples - lo < per_neuron ? nsamples - lo : per_neuron;
+            for (long i = lo; i < lo + n; i++) {
+                const n2g_sample *x = &s[i];
+                fprintf(f, "%s{\"parent\": %d, \"tokens\": [", i > lo ? ",\n " : "", x->parent >= 0 ? x->parent - (int)lo : -1);
+                for (int j = 0; j < x->len; j++) {
+                    if (j) fputc(',', f);
+                    json_write_string(f, v->text[x->tokens[j]].s, v->text[x->tokens[j]].n);
+                }
+                fputs("], \"activations\": [", f);
+                for (int j = 0; j < x->len; j++) {
+                    if (j) fputc(',', f);
+                    json_write_float(f, x->act[j]);
+                }
+                fputs("], \"importance\": [", f);
+                for (int j = 0; j < x->len * x->len; j++) {
+                    if (j) fputc(',', f);
+                    json_write_float(f, x->imp[j]);
+                }
+                fputs("]}", f);
+            }
+            fputs("]", f);
+        }
+        fputs("],\n\"text\": [", f);
+        for (int i = 0; i < rows * row_len; i++) {
+            if (i) fputc(',', f);
+            json_write_string(f, v->text[text[i]].s, v->text[text[i]].n);
+        }
+        fprintf(f, "], \"row_len\": %d}\n", row_len);
+        fclose(f);
+    }
     long ptok = (long)rows * row_len * nneurons;
     double per_neuron_ms = (t_fit + t_pred) / (double)nneurons * 1e3;
     printf("times are CPU time of this process\n");
