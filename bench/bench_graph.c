@@ -18,6 +18,7 @@
 #include <time.h>
 
 #include "n2g/evaluate.h"
+#include "n2g/export_dot.h"
 #include "n2g/graph.h"
 #include "n2g/predict.h"
 #include "n2g/vocab_bpe.h"
@@ -210,6 +211,15 @@ int main(int argc, char **argv) {
         fprintf(f, "], \"row_len\": %d}\n", row_len);
         fclose(f);
     }
+    /* DOT source of every graph (to /dev/null) and of the big one */
+    FILE *devnull = fopen("/dev/null", "w");
+    double t5 = now();
+    for (long k = 0; k < nneurons && devnull; k++) n2g_graph_write_dot_file(g[k], v, devnull, &err);
+    double t_dot = now() - t5;
+    double t6 = now();
+    if (devnull) n2g_graph_write_dot_file(big, v, devnull, &err);
+    double t_dot_big = now() - t6;
+    if (devnull) fclose(devnull);
     long ptok = (long)rows * row_len * nneurons;
     double per_neuron_ms = (t_fit + t_pred) / (double)nneurons * 1e3;
     printf("times are CPU time of this process\n");
@@ -223,6 +233,8 @@ int main(int argc, char **argv) {
            t_pred * 1e3, ptok / t_pred / 1e6, checksum);
     printf("predict: the one big graph x %d tokens: %.2f ms = %.2f M tokens/s\n", rows * row_len, t_pred_big * 1e3,
            rows * row_len / t_pred_big / 1e6);
+    printf("dot: %ld graphs: %.1f ms = %.3f ms/graph; the big graph (%d nodes): %.1f ms\n", nneurons, t_dot * 1e3,
+           t_dot / (double)nneurons * 1e3, big->viz.n, t_dot_big * 1e3);
     printf("per neuron (fit %ld samples + predict %d tokens): %.3f ms CPU (%.3f ms wall)\n", per_neuron,
            rows * row_len, per_neuron_ms, (w_fit + w_pred) / (double)nneurons * 1e3);
     for (long k = 0; k < nneurons; k++) n2g_graph_free(g[k]);
