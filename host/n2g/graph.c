@@ -383,9 +383,10 @@ fail:
 
 /* ---- prediction form ---- */
 
-static const uint32_t *sort_keys;
-static int cmp_by_key(const void *a, const void *b) {
-    uint32_t x = sort_keys[*(const int32_t *)a], y = sort_keys[*(const int32_t *)b];
+/* qsort_r comparator: children ordered by key (keys indexed by node). Thread-safe. */
+static int cmp_by_key(const void *a, const void *b, void *keys) {
+    const uint32_t *k = keys;
+    uint32_t x = k[*(const int32_t *)a], y = k[*(const int32_t *)b];
     return x < y ? -1 : x > y;
 }
 
@@ -426,10 +427,7 @@ int n2g_graph_freeze(n2g_graph *g) {
             }
         }
         int32_t m = k - f->child_start[x];
-        if (m > 1) {
-            sort_keys = keys;
-            qsort(f->child_node + f->child_start[x], (size_t)m, sizeof(int32_t), cmp_by_key);
-        }
+        if (m > 1) qsort_r(f->child_node + f->child_start[x], (size_t)m, sizeof(int32_t), cmp_by_key, keys);
         for (int32_t q = f->child_start[x]; q < k; q++) f->child_key[q] = keys[f->child_node[q]];
     }
     f->child_start[n] = k;

@@ -185,14 +185,13 @@ static int name_cmp(const char *a, const char *b) {
     return strcmp(a, b);
 }
 
-static const n2g_store *sort_store;
-static int cmp_nid(const void *x, const void *y) {
-    return name_cmp(sort_store->neurons.str[*(const int32_t *)x], sort_store->neurons.str[*(const int32_t *)y]);
+static int cmp_nid(const void *x, const void *y, void *store) {
+    const n2g_store *s = store;
+    return name_cmp(s->neurons.str[*(const int32_t *)x], s->neurons.str[*(const int32_t *)y]);
 }
 
 static void sort_ids(const n2g_store *s, int32_t *v, size_t n) {
-    sort_store = s;
-    qsort(v, n, sizeof *v, cmp_nid);
+    if (n > 1) qsort_r(v, n, sizeof *v, cmp_nid, (void *)s);
 }
 
 int n2g_store_save(const n2g_store *s, const char *path, n2g_err *err) {
