@@ -31,12 +31,18 @@ typedef struct n2g_node {
     int32_t depth;                /* reference depth: -1 root, 0 activating tokens */
     int32_t first, last, next;    /* children, in insertion order (-1 = none) */
     int32_t parent;               /* -1 for the root */
+    int32_t nchild;               /* linked children */
+    int32_t removed;              /* unlinked by merge_ignores */
 } n2g_node;
 
-/* A trie of nodes in one pool; node 0 is the root. Removed nodes stay in the pool, unlinked. */
+/* A trie of nodes in one pool; node 0 is the root. Removed nodes stay in the pool, unlinked.
+ * Child lookup scans the sibling list, or for wide nodes a (parent, key) -> child hash. */
 typedef struct n2g_trie {
     n2g_node *nodes;
     int32_t n, cap;
+    uint64_t *hkey; /* (parent << 32 | key); UINT64_MAX = empty */
+    int32_t *hval;
+    size_t hcap, hn;
 } n2g_trie;
 
 /* Frozen prediction form of a trie: children sorted by key, wildcard and END resolved. */
