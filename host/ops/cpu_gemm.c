@@ -24,7 +24,7 @@
 #ifndef GEMM_KC
 #define GEMM_KC 256
 #endif
-enum { KC = GEMM_KC, NCB = 8 };
+enum { KC = GEMM_KC, NCB = 4 };
 
 typedef void (*ukernel_fn)(int kc, const float *ap, const float *bp, float *c, size_t ldc, const float *bias,
                            int first, int mr, int nr);
