@@ -4,7 +4,7 @@
  *   1. x is packed into slivers of MR rows (Ap[sliver][k][MR]) and w into panels of NR
  *      columns (Bp[panel][k][NR]), both zero-padded, in parallel; a packed weight is kept
  *      with its buffer (cpu_pack_cache) and reused while nothing but uploads writes it;
- *   2. work items are (block of 96 rows) x (chunk of NCB panels); for each K block of KC, an
+ *   2. work items are (block of MC = 384 rows) x (chunk of NCB panels); for each K block of KC, an
  *      item runs the micro-kernel over every (panel, sliver) pair: an MR x NR tile of out held
  *      in registers, updated with one broadcast of x and NR/16 loads of w per k.
  *   avx512: MR 12, NR 32 (24 zmm accumulators); avx2: MR 6, NR 16 (12 ymm); generic: MR 4,
@@ -21,6 +21,9 @@
 #include "cpu_isa.h"
 #include "cpu_kernels.h"
 
+#ifndef GEMM_MC
+#define GEMM_MC 384
+#endif
 #ifndef GEMM_KC
 #define GEMM_KC 256
 #endif
@@ -220,7 +223,7 @@ int cpu_matmul(ops_ctx *ctx, float *out, const float *x, const float *w, const f
                const ops_buf *w_buf, size_t w_off) {
     gemm_args a = {.g = isa_table(cpu_isa_of(ctx)), .out = out, .x = x, .w = w, .bias = bias, .N = N, .K = IC,
                    .OC = OC};
-    a.MC = a.g.MR * (96 / a.g.MR); /* 96 rows */
+    a.MC = a.g.MR * (GEMM_MC / a.g.MR); /* GEMM_MC rows */
     a.n_slivers = (N + a.g.MR - 1) / a.g.MR;
     a.n_panels = (OC + a.g.NR - 1) / a.g.NR;
     a.n_chunks = (a.n_panels + NCB - 1) / NCB;
