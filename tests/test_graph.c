@@ -39,6 +39,24 @@ static void test_activation_threshold(const n2g_vocab *v) {
     }
 }
 
+/* The activator flag (a node's own token activated): > 0.5 strictly, as the line start. */
+static void test_activator_threshold(const n2g_vocab *v) {
+    float vals[3] = {nextafterf(0.5f, 0.0f), 0.5f, nextafterf(0.5f, 1.0f)};
+    for (int k = 0; k < 3; k++) {
+        n2g_sample s = fx_sample(3, (int[]){T_EOS, T_cat, T_sat}, (float[]){0, vals[k], 0.9f}, -1);
+        fx_imp(&s, 1, 2, 0.9f);
+        n2g_graph *g = fit(&s, 1, v);
+        int32_t sat = n2g_trie_child(&g->trie, 0, v->cls[T_sat]);
+        int32_t cat = sat >= 0 ? n2g_trie_child(&g->trie, sat, v->cls[T_cat]) : -1;
+        CHECK(cat >= 0 && g->trie.nodes[cat].v.activator == (k == 2), "context activation %.9g: activator %d", vals[k],
+              cat >= 0 ? g->trie.nodes[cat].v.activator : -1);
+        /* the context token also starts its own line only above 0.5 */
+        CHECK((n2g_trie_child(&g->trie, 0, v->cls[T_cat]) >= 0) == (k == 2), "cat line at %.9g", vals[k]);
+        n2g_graph_free(g);
+        fx_free(&s, 1);
+    }
+}
+
 /* Importance threshold: a context token is kept when importance > 0.75, else a wildcard
  * (a trailing wildcard is dropped, so the line is just [sat, END]). */
 static void test_importance_threshold(const n2g_vocab *v) {
@@ -250,6 +268,7 @@ int main(void) {
     CHECK(v != NULL, "vocabulary");
     if (!v) return check_finish();
     test_activation_threshold(v);
+    test_activator_threshold(v);
     test_importance_threshold(v);
     test_wildcard_one_token(v);
     test_first_insertion_wins(v);

@@ -241,18 +241,21 @@ static void test_store(const n2g_vocab *v, const char *dir) {
     /* " sat" activates (filed as "sat"); "the" is a context token; "on" too; the dog token was
      * activating (0.6) in sample 1 but is a wildcard there, so it never enters the trie */
     const char *q1[] = {"sat"};
-    n2g_store_search(t, q1, 1, N2G_ACTIVATING, &names, &k, &err);
+    n2g_store_search(t, q1, 1, N2G_ACTIVATING, 0, &names, &k, &err);
     CHECK(k == 2 && !strcmp(names[0], "2_7") && !strcmp(names[1], "2_8"), "search sat: %zu", k);
     free(names);
     const char *q2[] = {" The", "on"}; /* " The" also matches its normalised form "the" */
-    n2g_store_search(t, q2, 2, N2G_IMPORTANT, &names, &k, &err);
+    n2g_store_search(t, q2, 2, N2G_IMPORTANT, 0, &names, &k, &err);
     CHECK(k == 2, "search the+on: %zu", k);
     free(names);
+    n2g_store_search(t, q2, 2, N2G_IMPORTANT, 1, &names, &k, &err);
+    CHECK(k == 0, "exact search: ' The' is not filed: %zu", k);
+    free(names);
     const char *q3[] = {"sat", "zzz"};
-    n2g_store_search(t, q3, 2, N2G_ANY, &names, &k, &err);
+    n2g_store_search(t, q3, 2, N2G_ANY, 0, &names, &k, &err);
     CHECK(k == 0, "intersection empty");
     free(names);
-    n2g_store_search(t, q2, 2, N2G_ACTIVATING, &names, &k, &err);
+    n2g_store_search(t, q2, 2, N2G_ACTIVATING, 0, &names, &k, &err);
     CHECK(k == 0, "type filter");
     free(names);
     n2g_pair *sim, *sub;

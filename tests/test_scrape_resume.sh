@@ -79,5 +79,37 @@ expect 2 "required" scrape --model "$model" --out "$tmp/x5"
 
 "$N2G" scrape --help | grep -q "usage: n2g scrape" && ok || bad "--help"
 
+# export: Neuroscope-like JSON whose recomputed activations agree with the stored maxima
+if "$N2G" export --run "$tmp/ref" --neuron 1:3 --json --device cpu >"$tmp/ex.json" 2>"$tmp/ex.err"; then
+    python3 - "$tmp/ex.json" <<'PY' && ok || bad "export JSON check"
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["neuron"] == "1:3" and d["hook"] == "blocks.1.mlp.hook_post", d["neuron"]
+ex = d["examples"]
+assert len(ex) == 5, len(ex)
+prev = None
+for e in ex:
+    n = len(e["token_ids"])
+    assert n == 32 and len(e["tokens"]) == n and len(e["values"]) == n
+    v = e["values"][1:]                      # BOS excluded by default
+    m = max(v)
+    assert abs(m - e["max"]) < 1e-4, (m, e["max"])
+    assert v.index(m) + 1 == e["max_position"], (v.index(m) + 1, e["max_position"])
+    assert e["token_ids"][0] == 50256
+    if prev is not None:
+        assert (prev["max"], -prev["row"]) >= (e["max"], -e["row"])
+    prev = e
+assert abs(d["max"] - ex[0]["max"]) < 1e-6 and d["count"] == 500 * 31
+PY
+else
+    bad "export failed: $(cat "$tmp/ex.err")"
+fi
+"$N2G" export --run "$tmp/ref" --neuron 0:7 --device cpu >"$tmp/ex.txt" 2>&1 && grep -q "^neuron 0:7" "$tmp/ex.txt" && ok ||
+    bad "export text: $(head -3 "$tmp/ex.txt")"
+expect 2 "out of range" export --run "$tmp/ref" --neuron 0:256 --device cpu
+expect 2 "was not scraped" export --run "$tmp/ref" --neuron 2:0 --device cpu
+expect 2 "LAYER:NEURON" export --run "$tmp/ref" --neuron x --device cpu
+expect 1 "not a scrape run" export --run "$tmp" --neuron 0:0 --device cpu
+
 echo "$pass passed, $fail failed"
 [ $fail -eq 0 ]
