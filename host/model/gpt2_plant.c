@@ -67,8 +67,8 @@ typedef struct rule_def {
 
 static const rule_def RULES[] = {
     {"token", "token", "fires on the token ' little' and nowhere else", 0, 37, D_TOKEN, {" little"}, 1, {NULL}, 0},
-    {"token_set", "token_set", "fires on any of the tokens ' me', ' him', ' us', ' them'", 0, 150, D_SET,
-     {" me", " him", " us", " them"}, 4, {NULL}, 0},
+    {"token_set", "token_set", "fires on either of the tokens ' their', ' them'", 0, 150, D_SET, {" their", " them"}, 2,
+     {NULL}, 0},
     {"bigram", "bigram", "fires on ' the' only when the token right before it is ' of'", 1, 200, D_BIGRAM, {" the"}, 1,
      {" of"}, 1},
 };
