@@ -114,14 +114,16 @@ int main(void) {
     for (int r = 0; r < R; r++)
         for (int t = 0; t < T; t++) act[r][t][0] = act[0][t][0], act[r][t][1] = 0.5f;
 
-    const char *names[2] = {"cpu", "vk"};
-    for (int kind = 0; kind < 2; kind++) {
-        ops_options o = {.kind = kind ? OPS_VK : OPS_CPU, .device = -1, .quiet = 1};
+    /* vk kernels in both variant families (cpu-driver: one slice; gpu: positions in slices) */
+    const char *names[3] = {"cpu", "vk", "vk-gpu-variant"};
+    for (int kind = 0; kind < 3; kind++) {
+        ops_options o = {.kind = kind ? OPS_VK : OPS_CPU, .device = -1, .quiet = 1,
+                         .variant = kind == 2 ? "gpu" : NULL};
         ops_ctx *ops = NULL;
         n2g_err e = {0};
         if (ops_create(&o, &ops, &e)) {
             fprintf(stderr, "note: backend %s unavailable (%s)\n", names[kind], e.msg);
-            CHECK(kind == 1 && getenv("N2G_REQUIRE_VK") == NULL, "backend %s required", names[kind]);
+            CHECK(kind >= 1 && getenv("N2G_REQUIRE_VK") == NULL, "backend %s required", names[kind]);
             continue;
         }
         int batches[] = {1, 2, 5, 8, 37, 64};
@@ -129,6 +131,7 @@ int main(void) {
         run_case(ops, names[kind], 4, 0, K);      /* --include-bos */
         run_case(ops, names[kind], 3, 1, 1);      /* k = 1 */
         run_case(ops, names[kind], 7, 2, R + 5);  /* k > rows: empty slots remain */
+        run_case(ops, names[kind], 6, T - 2, K);  /* fewer positions than slices */
         ops_destroy(ops);
     }
     return check_finish();
