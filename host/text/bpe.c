@@ -97,12 +97,18 @@ static inline void pair_lookup(const bpe_tokenizer *t, int32_t a, int32_t b, int
     }
 }
 
+static inline int same_bytes(const unsigned char *a, const unsigned char *b, size_t n) {
+    for (size_t i = 0; i < n; i++)
+        if (a[i] != b[i]) return 0;
+    return 1;
+}
+
 static inline int32_t token_lookup(const bpe_tokenizer *t, const unsigned char *s, size_t n) {
     uint32_t h = (uint32_t)bpe_hash_bytes(s, n) & t->tmap_mask;
     for (;; h = (h + 1) & t->tmap_mask) {
         int32_t id = t->tmap[h];
         if (id < 0) return -1;
-        if (t->tok_len[id] == n && !memcmp(t->pool + t->tok_off[id], s, n)) return id;
+        if (t->tok_len[id] == n && same_bytes((const unsigned char *)t->pool + t->tok_off[id], s, n)) return id;
     }
 }
 
@@ -216,7 +222,7 @@ static int encode_piece(const bpe_tokenizer *t, const unsigned char *s, size_t n
                 slot = e;
                 break;
             }
-            if (e->hash == h && e->len == n && !memcmp(c->bytes + e->off, s, n))
+            if (e->hash == h && e->len == n && same_bytes(c->bytes + e->off, s, n))
                 return ids_append(out, c->ids + e->ids_off, e->n_ids);
         }
     }

@@ -219,6 +219,7 @@ static int slot_segment(corpus_reader *r, slot *s, int new_doc) {
 
 static uint64_t count_lines(const char *s, size_t n) {
     uint64_t k = 0;
+    if (!n) return 0;
     for (const char *p = s, *end = s + n; (p = memchr(p, '\n', (size_t)(end - p))); p++) k++;
     return k;
 }
@@ -327,7 +328,7 @@ static int fill_jsonl(corpus_reader *r, slot *s, size_t room) {
         size_t scan = 0;
         for (;;) {
             size_t avail = r->pend_len - r->pend_pos;
-            nl = memchr(r->pend + r->pend_pos + scan, '\n', avail - scan);
+            nl = avail > scan ? memchr(r->pend + r->pend_pos + scan, '\n', avail - scan) : NULL;
             if (nl || r->src_eof) break;
             if (avail > JSONL_MAX_LINE) break;
             scan = avail;
@@ -374,6 +375,7 @@ static int fill_jsonl(corpus_reader *r, slot *s, size_t room) {
             int col = 0;
             const char *m = e.msg;
             if (sscanf(m, ":%*d:%d: ", &col) == 1) m = strstr(m + 1, ": ") ? strstr(m + 1, ": ") + 2 : m;
+            if (!strncmp(m, "invalid JSON: ", 14)) m += 14;
             if (bad_input(r, "%s:%llu: not valid JSON (column %d: %s); line skipped", r->files[r->cur].path,
                           (unsigned long long)r->line, col, m))
                 return -1;
@@ -511,7 +513,7 @@ static int next_chunk(corpus_reader *r, n2g_err *err) {
             r->q = p;
             r->q_cap = cap;
         }
-        memcpy(r->q + r->q_len, s->out.ids, s->out.n * sizeof *r->q);
+        if (s->out.n) memcpy(r->q + r->q_len, s->out.ids, s->out.n * sizeof *r->q);
         r->q_len += s->out.n;
         r->st.tokens += s->out.n;
         pthread_mutex_lock(&r->mu);

@@ -217,7 +217,7 @@ int corpus_list_dir(const char *dir, char ***list, int *n, int *cap, n2g_err *er
         }
     }
     closedir(d);
-    if (!rc) qsort(names, nn, sizeof *names, cmp_str);
+    if (!rc && nn) qsort(names, nn, sizeof *names, cmp_str);
     for (size_t i = 0; i < nn && !rc; i++) {
         size_t len = strlen(dir) + strlen(names[i]) + 2;
         char *full = malloc(len);
