@@ -20,7 +20,10 @@
 #include "cpu_isa.h"
 #include "cpu_kernels.h"
 
-enum { KC = 256, NCB = 8 };
+#ifndef GEMM_KC
+#define GEMM_KC 256
+#endif
+enum { KC = GEMM_KC, NCB = 8 };
 
 typedef void (*ukernel_fn)(int kc, const float *ap, const float *bp, float *c, size_t ldc, const float *bias,
                            int first, int mr, int nr);
