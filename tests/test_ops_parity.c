@@ -178,27 +178,28 @@ static void parity(ops_ctx *vk, ops_ctx *cpu, const char *tag) {
             free(x), free(w), free(bias), free(a), free(b);
         }
     }
-    /* gelu: odd count, large magnitudes (exp overflow must not give NaN) */
-    {
-        size_t n = 1003;
+    /* gelu: odd count (scalar path) and a multiple of 4 (vec4 path), large magnitudes (exp
+     * overflow must not give NaN) */
+    for (size_t n = 1003; n <= 1004; n++) {
         float *x = rnd(n, 6);
         x[0] = 80.0f, x[1] = -80.0f, x[2] = 1e20f, x[3] = -1e20f, x[4] = 0.0f, x[5] = 1e-7f;
         float *a = malloc(n * 4), *b = malloc(n * 4);
         run_gelu(vk, x, n, a);
         run_gelu(cpu, x, n, b);
-        compare("gelu", tag, a, b, n);
+        snprintf(what, sizeof what, "%s n=%zu", tag, n);
+        compare("gelu", what, a, b, n);
         int nan = 0;
         for (size_t i = 0; i < n; i++) nan |= isnan(a[i]);
         CHECK(!nan, "%s gelu: NaN", tag);
         free(x), free(a), free(b);
     }
-    /* add */
-    {
-        size_t n = 4097;
+    /* add: scalar and vec4 paths */
+    for (size_t n = 4096; n <= 4097; n++) {
         float *x = rnd(n, 1), *y = rnd(n, 1), *a = malloc(n * 4), *b = malloc(n * 4);
         run_add(vk, x, y, n, a);
         run_add(cpu, x, y, n, b);
-        compare("add", tag, a, b, n);
+        snprintf(what, sizeof what, "%s n=%zu", tag, n);
+        compare("add", what, a, b, n);
         free(x), free(y), free(a), free(b);
     }
     /* attention: T = 1, odd T, odd head size, GPT-2 head size, T beyond one workgroup/chunk */

@@ -117,18 +117,31 @@ static void vk_matmul(ops_ctx *c, ops_buf *out, const ops_buf *x, const ops_buf 
     }
 }
 
+/* x[n] (op)= y[n]: RGBA32F image path when n and the offsets allow, storage path otherwise;
+ * split into dispatches that each fit one binding. */
 static void elementwise(vkb *vk, const char *shader, const char *prof, double flops_per, ops_buf *x, const ops_buf *y,
                         size_t n) {
-    static const vkb_kind kinds[] = {VKB_STORAGE, VKB_STORAGE};
-    uint32_t spec[] = {256};
     int nb = y ? 2 : 1;
-    vkb_pipe *p = vkb_pipeline(vk, shader, nb, kinds, 1, spec);
-    size_t cmax = vk->lim.max_storage_elems;
+    uint32_t spec[] = {256};
+    int vec4 = n % 4 == 0;
+    vkb_pipe *p;
+    char name[32];
+    size_t cmax;
+    if (vec4) {
+        static const vkb_kind kinds[] = {VKB_IMAGE_RGBA32F, VKB_TEXEL_RGBA32F};
+        snprintf(name, sizeof name, "%s_vec4", shader);
+        p = vkb_pipeline(vk, name, nb, kinds, 1, spec);
+        cmax = vk->lim.max_texel_elems * 4;
+    } else {
+        static const vkb_kind kinds[] = {VKB_STORAGE, VKB_STORAGE};
+        p = vkb_pipeline(vk, shader, nb, kinds, 1, spec);
+        cmax = vk->lim.max_storage_elems;
+    }
     for (size_t i0 = 0; i0 < n; i0 += cmax) {
         size_t cnt = zmin(cmax, n - i0);
         vkb_binding b[] = {{x, i0, cnt, 1}, {y, i0, cnt, 0}};
-        uint32_t pc = (uint32_t)cnt;
-        vkb_dispatch(vk, p, b, &pc, sizeof pc, (uint32_t)zmin(cdiv(cnt, 256), 4096), 1, 1, prof, flops_per * cnt);
+        uint32_t pc = (uint32_t)(vec4 ? cnt / 4 : cnt);
+        vkb_dispatch(vk, p, b, &pc, sizeof pc, (uint32_t)zmin(cdiv(pc, 256), 4096), 1, 1, prof, flops_per * cnt);
     }
 }
 

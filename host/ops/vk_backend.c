@@ -158,6 +158,7 @@ ops_buf *vkb_alloc(vkb *vk, size_t bytes, n2g_err *err) {
     if (sz == 0) sz = 16;
     if (vk_buf_create(&vk->rt, sz,
                       VK_BUFFER_USAGE_STORAGE_BUFFER_BIT | VK_BUFFER_USAGE_UNIFORM_TEXEL_BUFFER_BIT |
+                          VK_BUFFER_USAGE_STORAGE_TEXEL_BUFFER_BIT |
                           VK_BUFFER_USAGE_TRANSFER_SRC_BIT | VK_BUFFER_USAGE_TRANSFER_DST_BIT,
                       VK_MEM_DEVICE, &b->m, err)) {
         free(b);
@@ -213,6 +214,15 @@ int vkb_download(vkb *vk, const ops_buf *src, size_t off, void *dst, size_t byte
 
 /* ---- pipelines ---- */
 
+static VkDescriptorType desc_type(vkb_kind k) {
+    switch (k) {
+    case VKB_STORAGE: return VK_DESCRIPTOR_TYPE_STORAGE_BUFFER;
+    case VKB_TEXEL_R32F:
+    case VKB_TEXEL_RGBA32F: return VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER;
+    default: return VK_DESCRIPTOR_TYPE_STORAGE_TEXEL_BUFFER;
+    }
+}
+
 vkb_pipe *vkb_pipeline(vkb *vk, const char *shader, int nbind, const vkb_kind *kinds, int nspec, const uint32_t *spec) {
     if (nbind > MAX_BIND || nspec > MAX_SPEC || strlen(shader) >= sizeof vk->pipes[0]->shader) {
         vkb_fail(vk, "vkb_pipeline(%s): too many bindings/spec constants", shader);
@@ -243,9 +253,7 @@ vkb_pipe *vkb_pipeline(vkb *vk, const char *shader, int nbind, const vkb_kind *k
     VkDescriptorSetLayoutBinding lb[MAX_BIND];
     for (int i = 0; i < nbind; i++)
         lb[i] = (VkDescriptorSetLayoutBinding){.binding = (uint32_t)i,
-                                               .descriptorType = kinds[i] == VKB_STORAGE
-                                                                     ? VK_DESCRIPTOR_TYPE_STORAGE_BUFFER
-                                                                     : VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER,
+                                               .descriptorType = desc_type(kinds[i]),
                                                .descriptorCount = 1,
                                                .stageFlags = VK_SHADER_STAGE_COMPUTE_BIT};
     VkDescriptorSetLayoutCreateInfo dli = {.sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_LAYOUT_CREATE_INFO,
@@ -495,17 +503,17 @@ void vkb_dispatch(vkb *vk, vkb_pipe *p, const vkb_binding *b, const void *push, 
             w[i].pBufferInfo = &bi[i];
             pc[i] = (uint32_t)((off - base) / 4);
         } else {
-            int rgba = p->kinds[i] == VKB_TEXEL_RGBA32F;
+            int rgba = p->kinds[i] == VKB_TEXEL_RGBA32F || p->kinds[i] == VKB_IMAGE_RGBA32F;
             VkDeviceSize ts = rgba ? 16 : 4;
             if (rgba && (b[i].off % 4 || b[i].count % 4)) {
-                vkb_fail(vk, "%s: binding %d: RGBA32F texel binding needs offset and count multiples of 4 (got %zu, %zu)",
+                vkb_fail(vk, "%s: binding %d: RGBA32F binding needs offset and count multiples of 4 (got %zu, %zu)",
                          p->shader, i, b[i].off, b[i].count);
                 return;
             }
             views[i] = get_view(vk, buf, rgba ? VK_FORMAT_R32G32B32A32_SFLOAT : VK_FORMAT_R32_SFLOAT, ts, off,
                                 cnt ? cnt : ts, &pc[i]);
             if (!views[i]) return;
-            w[i].descriptorType = VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER;
+            w[i].descriptorType = desc_type(p->kinds[i]);
             w[i].pTexelBufferView = &views[i];
         }
     }
