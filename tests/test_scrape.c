@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 
 #include "check.h"
+#include "topk_oracle.h"
 #include "model/gpt2.h"
 #include "scrape/scrape.h"
 #include "scrape/scrape_run.h"
@@ -21,16 +22,6 @@
 
 enum { CTX = 24, ROWS = 90, K = 6 };
 
-typedef struct {
-    float v;
-    uint32_t row, pos;
-} ex;
-
-static int ex_cmp(const void *a, const void *b) {
-    const ex *x = a, *y = b;
-    if (x->v != y->v) return x->v > y->v ? -1 : 1;
-    return (x->row > y->row) - (x->row < y->row);
-}
 
 static const char *model_dir, *corpus_path;
 static gpt2_config cfg;
@@ -90,17 +81,17 @@ static int compare(const char *run_dir, const int *layers, int n_layers, int k, 
     for (int li = 0; li < n_layers; li++) {
         int l = layers[li];
         for (int c = 0; c < cfg.d_mlp; c++) {
-            ex all[ROWS];
+            oracle_ex all[ROWS];
             double sum = 0;
             for (int r = 0; r < rows; r++) {
-                all[r] = (ex){-INFINITY, (uint32_t)r, 0};
+                all[r] = (oracle_ex){-INFINITY, (uint32_t)r, 0};
                 for (int t = p0; t < CTX; t++) {
                     float v = act(r, l, t, c);
                     if (v > all[r].v) all[r].v = v, all[r].pos = (uint32_t)t;
                     sum += v;
                 }
             }
-            qsort(all, (size_t)rows, sizeof *all, ex_cmp);
+            qsort(all, (size_t)rows, sizeof *all, oracle_ex_cmp);
             scrape_example got[256];
             int n = scrape_run_topk(run, l, c, got);
             int want = k < rows ? k : rows;

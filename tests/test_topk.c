@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "topk_oracle.h"
 #include "ops/ops.h"
 #include "ops/ops_topk.h"
 
@@ -17,16 +18,6 @@ enum { R = 37, T = 19, C = 70, K = 7 };
 
 static float act[R][T][C];
 
-typedef struct {
-    float v;
-    uint32_t row, pos;
-} ex;
-
-static int ex_cmp(const void *a, const void *b) {
-    const ex *x = a, *y = b;
-    if (x->v != y->v) return x->v > y->v ? -1 : 1;
-    return (x->row > y->row) - (x->row < y->row);
-}
 
 static uint64_t rng = 88172645463325252ULL;
 static uint32_t rnd(void) {
@@ -58,7 +49,7 @@ static void run_case(ops_ctx *ops, const char *name, int batch, int p0, int k) {
     CHECK(!ops_download(ops, stats, 4 * soff, st, sizeof st, &e), "download");
     int bad = 0;
     for (int c = 0; c < C; c++) {
-        ex all[R];
+        oracle_ex all[R];
         double sum = 0;
         for (int r = 0; r < R; r++) {
             all[r].v = -INFINITY;
@@ -69,7 +60,7 @@ static void run_case(ops_ctx *ops, const char *name, int batch, int p0, int k) {
                 sum += act[r][t][c];
             }
         }
-        qsort(all, R, sizeof *all, ex_cmp);
+        qsort(all, R, sizeof *all, oracle_ex_cmp);
         size_t n = (size_t)C * k;
         for (int j = 0; j < k; j++) {
             float gv;

@@ -135,6 +135,7 @@ int cli_scrape(int argc, char **argv) {
     p.ops.quiet = p.quiet;
     p.corpus = corpus;
     p.stop = &stop_flag;
+    p.cpu_fallback = device == NULL;
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal;
@@ -143,7 +144,9 @@ int cli_scrape(int argc, char **argv) {
     sigaction(SIGTERM, &sa, NULL);
 
     scrape_result res;
-    if (scrape_scan(&p, &res, &err)) {
+    int failed = scrape_scan(&p, &res, &err);
+    if (res.note[0]) fprintf(stderr, "n2g scrape: %s\n", res.note);
+    if (failed) {
         rc = cli_error(&err);
         goto out;
     }

@@ -19,6 +19,16 @@
 /* The row store is pruned to the kept rows whenever it grows past this. */
 #define SCRAPE_ROWSTORE_FLUSH_BYTES ((size_t)256 << 20)
 
+int scrape_ops_create(const ops_options *o, int fallback, ops_ctx **out, char *note, size_t n, n2g_err *err) {
+    note[0] = 0;
+    if (ops_create(o, out, err) == 0) return 0;
+    if (!fallback || o->kind == OPS_CPU) return -1;
+    snprintf(note, n, "no Vulkan device (%s); using the CPU backend", err->msg);
+    ops_options c = *o;
+    c.kind = OPS_CPU;
+    return ops_create(&c, out, err);
+}
+
 int scrape_parse_layers(const char *s, int n_layer, int *out, int cap, n2g_err *err) {
     if (!s || !*s) return n2g_failc(err, N2G_E_USAGE, "--layers: empty list");
     char mark[4096] = {0};
@@ -260,7 +270,7 @@ int scrape_scan(const scrape_params *p, scrape_result *res, n2g_err *err) {
     int B = p->batch;
     if (!B) B = p->ops.kind == OPS_CPU ? 2 : (ctx >= 512 ? 8 : 8192 / ctx);
     if (B < 1) B = 1;
-    if (ops_create(&p->ops, &ops, err)) goto done;
+    if (scrape_ops_create(&p->ops, p->cpu_fallback, &ops, res->note, sizeof res->note, err)) goto done;
     if (scrape_engine_create(m, ops, s->layers, n_layers, p->top_k, ctx, B, p0, &s->eng, err) ||
         scrape_engine_set_state(s->eng, s->st.topk, s->st.stats, err))
         goto done;
