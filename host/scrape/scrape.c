@@ -16,7 +16,8 @@
 #include "scrape_source.h"
 #include "scrape_store.h"
 
-/* The row store is pruned to the kept rows whenever it grows past this. */
+/* The row store is pruned to the kept rows whenever it grows past this, or past twice its size
+ * after the last pruning (so a store of many kept rows is not pruned after every batch). */
 #define SCRAPE_ROWSTORE_FLUSH_BYTES ((size_t)256 << 20)
 
 int scrape_ops_create(const ops_options *o, int fallback, ops_ctx **out, char *note, size_t n, n2g_err *err) {
@@ -289,6 +290,7 @@ int scrape_scan(const scrape_params *p, scrape_result *res, n2g_err *err) {
     bar = progress_start("scrape", total, "rows", p->quiet);
     double t0 = progress_now(), last_ck = t0;
     uint64_t start_rows = s->st.rows_scanned, rows_at_ck = s->st.rows_scanned;
+    size_t flush_min = p->rowstore_bytes ? p->rowstore_bytes : SCRAPE_ROWSTORE_FLUSH_BYTES, flush_at = flush_min;
     for (;;) {
         if (p->stop && *p->stop) {
             if (scan_checkpoint(s, err)) goto done;
@@ -319,9 +321,12 @@ int scrape_scan(const scrape_params *p, scrape_result *res, n2g_err *err) {
             if (scan_checkpoint(s, err)) goto done;
             last_ck = progress_now();
             rows_at_ck = s->st.rows_scanned;
-        } else if (scrape_rows_bytes(&s->rows) > SCRAPE_ROWSTORE_FLUSH_BYTES) {
+            flush_at = 2 * scrape_rows_bytes(&s->rows);
+        } else if (scrape_rows_bytes(&s->rows) > flush_at) {
             if (scan_sync(s, err)) goto done;
+            flush_at = 2 * scrape_rows_bytes(&s->rows);
         }
+        if (flush_at < flush_min) flush_at = flush_min;
     }
     if (!res->interrupted) {
         if (s->st.rows_scanned == 0) {

@@ -28,6 +28,7 @@ typedef struct scrape_params {
     int quiet;
     double checkpoint_secs;    /* default 300; 0 = after every batch */
     uint64_t checkpoint_rows;  /* also checkpoint every this many rows (0 = off) */
+    size_t rowstore_bytes;     /* host row store pruned past this (0 = 256 MiB; tests use tiny values) */
     ops_options ops;
     int cpu_fallback;          /* no Vulkan device: use the CPU backend (res->note says so) */
     volatile sig_atomic_t *stop; /* set by a signal handler: checkpoint and return */
