@@ -195,6 +195,7 @@ int scrape_scan(const scrape_params *p, scrape_result *res, n2g_err *err) {
         if (p->max_tokens / ctx < max_rows) max_rows = p->max_tokens / ctx;
     }
     int p0 = p->include_bos ? 0 : 1;
+    if (scrape_mkdir(p->out, err)) goto done; /* before hashing a big corpus */
 
     /* identity: model file, corpus files, parameters */
     char st_path[4200];
@@ -242,7 +243,6 @@ int scrape_scan(const scrape_params *p, scrape_result *res, n2g_err *err) {
     scrape_rows_init(&s->rows, ctx);
 
     /* run directory: new, or resume after checking the identity */
-    if (scrape_mkdir(p->out, err)) goto done;
     snprintf(s->manifest_path, sizeof s->manifest_path, "%s/manifest.json", p->out);
     snprintf(s->examples_path, sizeof s->examples_path, "%s/examples.bin", p->out);
     if (file_exists(s->manifest_path)) {
