@@ -75,6 +75,8 @@ expect 1 "no complete row" scrape --model "$model" --corpus "$tmp/empty.txt" --c
 expect 1 "cannot create directory" "${base[@]}" --out /proc/n2g-nope
 expect 2 "params.top_k" "${args[@]}" --out "$tmp/ref" --top-k 6
 expect 2 "params.layers" "${args[@]}" --out "$tmp/ref" --layers 1
+mkdir -p "$tmp/foreign" && : >"$tmp/foreign/notes.txt"
+expect 2 "holds no scrape run" "${base[@]}" --out "$tmp/foreign"
 expect 2 "required" scrape --model "$model" --out "$tmp/x5"
 
 "$N2G" scrape --help | grep -q "usage: n2g scrape" && ok || bad "--help"

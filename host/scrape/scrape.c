@@ -1,6 +1,7 @@
 /* scrape.c — the scrape loop: corpus rows -> device top-k -> checkpoints -> RUN/ (scrape.h). */
 #include "scrape.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -102,6 +103,19 @@ static int scan_checkpoint(scan *s, n2g_err *err) {
     scan_info(s, &info);
     if (scrape_manifest_write(s->manifest_path, &s->id, &info, err)) return -1;
     return scrape_store_write(s->examples_path, &s->st, &s->rows, err);
+}
+
+/* 1 when DIR holds anything but our own temporaries (a directory that is not a run). */
+static int dir_has_foreign_files(const char *dir) {
+    DIR *d = opendir(dir);
+    if (!d) return 0;
+    struct dirent *de;
+    int foreign = 0;
+    while (!foreign && (de = readdir(d)))
+        foreign = strcmp(de->d_name, ".") && strcmp(de->d_name, "..") && strcmp(de->d_name, "manifest.json.tmp") &&
+                  strcmp(de->d_name, "examples.bin.tmp");
+    closedir(d);
+    return foreign;
 }
 
 static int file_exists(const char *path) {
@@ -251,9 +265,9 @@ int scrape_scan(const scrape_params *p, scrape_result *res, n2g_err *err) {
             if (scan_load(s, err)) goto done;
             res->resumed = 1;
         }
-    } else if (file_exists(s->examples_path)) {
-        n2g_fail(err, "%s: examples.bin without manifest.json (not a run directory written by n2g scrape); choose "
-                      "a new --out", p->out);
+    } else if (dir_has_foreign_files(p->out)) {
+        n2g_failc(err, N2G_E_USAGE, "--out %s: the directory is not empty and holds no scrape run (no manifest.json); "
+                  "choose a new or empty directory", p->out);
         goto done;
     }
     if (s->st.flags & SCRAPE_FLAG_COMPLETE) { /* finished earlier: make sure the manifest says so */
