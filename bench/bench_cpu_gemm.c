@@ -1,7 +1,7 @@
 /* bench_cpu_gemm.c — GFLOP/s of the CPU backend's matmul (and of attention, gelu) on GPT-2-small
- * shapes, N = 1024 rows, per ISA. Reports wall-clock and process-CPU-time rates: on a shared
+ * shapes, N = 1024 rows (--rows N), per ISA. Reports wall-clock and process-CPU-time rates: on a shared
  * machine the CPU-time rate of a 1-thread run is the figure that load does not distort.
- *   bench_cpu_gemm [--threads N] [--variant generic|avx2|avx512] [--reps R] */
+ *   bench_cpu_gemm [--threads N] [--variant generic|avx2|avx512] [--reps R] [--rows N] */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,12 +17,13 @@ static double clk(clockid_t id) {
 }
 
 int main(int argc, char **argv) {
-    int threads = 1, reps = 5;
+    int threads = 1, reps = 5, N = 1024;
     const char *variant = NULL;
     for (int i = 1; i + 1 < argc; i += 2) {
         if (!strcmp(argv[i], "--threads")) threads = atoi(argv[i + 1]);
         else if (!strcmp(argv[i], "--variant")) variant = argv[i + 1];
         else if (!strcmp(argv[i], "--reps")) reps = atoi(argv[i + 1]);
+        else if (!strcmp(argv[i], "--rows")) N = atoi(argv[i + 1]);
     }
     ops_options o = {.kind = OPS_CPU, .threads = threads, .variant = variant};
     ops_ctx *c;
@@ -32,13 +33,15 @@ int main(int argc, char **argv) {
         return 1;
     }
     printf("device: %s\n", ops_device_name(c));
-    int N = 1024, shapes[][2] = {{768, 2304}, {768, 768}, {768, 3072}, {3072, 768}};
+    if (N < 1 || N > 1024) N = 1024;
+    int shapes[][2] = {{768, 2304}, {768, 768}, {768, 3072}, {3072, 768}};
     size_t maxe = (size_t)3072 * 3072;
     float *h = malloc(maxe * sizeof *h);
     for (size_t i = 0; i < maxe; i++) h[i] = (float)((i * 2654435761u) % 1000) * 1e-3f - 0.5f;
-    ops_buf *x = ops_alloc(c, (size_t)N * 3072 * 4, &e), *w = ops_alloc(c, maxe * 4, &e),
-            *out = ops_alloc(c, (size_t)N * 3072 * 4, &e), *bias = ops_alloc(c, 3072 * 4, &e);
-    ops_upload(c, x, 0, h, (size_t)N * 3072 * 4, &e);
+    /* x and out hold 1024 rows whatever N: attention and gelu below use them at full size */
+    ops_buf *x = ops_alloc(c, (size_t)1024 * 3072 * 4, &e), *w = ops_alloc(c, maxe * 4, &e),
+            *out = ops_alloc(c, (size_t)1024 * 3072 * 4, &e), *bias = ops_alloc(c, 3072 * 4, &e);
+    ops_upload(c, x, 0, h, (size_t)1024 * 3072 * 4, &e);
     ops_upload(c, w, 0, h, maxe * 4, &e);
     for (int s = 0; s < 4; s++) {
         int IC = shapes[s][0], OC = shapes[s][1];
@@ -60,7 +63,7 @@ int main(int argc, char **argv) {
         printf("attention 8 x 128, C 768, 12 heads: %.2f ms wall, %.2f ms CPU\n", wt / reps * 1e3, ct / reps * 1e3);
     }
     {
-        size_t n = (size_t)N * 3072;
+        size_t n = (size_t)1024 * 3072;
         ops_gelu(c, out, n);
         double w0 = clk(CLOCK_MONOTONIC), c0 = clk(CLOCK_PROCESS_CPUTIME_ID);
         for (int r = 0; r < reps; r++) ops_gelu(c, out, n);
