@@ -90,13 +90,13 @@ static void vk_matmul(ops_ctx *c, ops_buf *out, const ops_buf *x, const ops_buf 
     vkb_pipe *p;
     size_t rmax, rows_per_group;
     if (cpu) {
-        vkb_kind kinds[] = {VKB_STORAGE, vec4 ? VKB_TEXEL_RGBA32F : VKB_TEXEL_R32F,
+        vkb_kind kinds[] = {vec4 ? VKB_IMAGE_RGBA32F : VKB_STORAGE, vec4 ? VKB_TEXEL_RGBA32F : VKB_TEXEL_R32F,
                             vec4 ? VKB_TEXEL_RGBA32F : VKB_TEXEL_R32F, VKB_TEXEL_R32F};
         uint32_t spec[] = {(uint32_t)t->mm_lx, (uint32_t)t->mm_rows, (uint32_t)t->mm_cols4};
         p = vkb_pipeline(vk, vec4 ? "matmul_cpu_vec4" : "matmul_cpu", 4, kinds, 3, spec);
         rows_per_group = (size_t)t->mm_rows;
         size_t xt = vec4 ? vk->lim.max_texel_elems * 4 : vk->lim.max_texel_elems;
-        rmax = zmin(vk->lim.max_storage_elems / (size_t)OC, xt / (size_t)IC);
+        rmax = zmin((vec4 ? xt : vk->lim.max_storage_elems) / (size_t)OC, xt / (size_t)IC);
     } else {
         static const vkb_kind kinds[] = {VKB_STORAGE, VKB_STORAGE, VKB_STORAGE, VKB_STORAGE};
         p = vkb_pipeline(vk, "matmul_gpu", 4, kinds, 0, NULL);
