@@ -231,7 +231,8 @@ vkb_pipe *vkb_pipeline(vkb *vk, const char *shader, int nbind, const vkb_kind *k
     for (int i = 0; i < vk->npipes; i++) {
         vkb_pipe *p = vk->pipes[i];
         if (p->nbind == nbind && p->nspec == nspec && !strcmp(p->shader, shader) &&
-            !memcmp(p->kinds, kinds, nbind * sizeof *kinds) && !memcmp(p->spec, spec, nspec * sizeof *spec))
+            (!nbind || !memcmp(p->kinds, kinds, nbind * sizeof *kinds)) &&
+            (!nspec || !memcmp(p->spec, spec, nspec * sizeof *spec)))
             return p;
     }
     const n2g_shader_blob *blob = vk_shader_find(shader);
@@ -247,7 +248,7 @@ vkb_pipe *vkb_pipeline(vkb *vk, const char *shader, int nbind, const vkb_kind *k
     snprintf(p->shader, sizeof p->shader, "%s", shader);
     p->nbind = nbind;
     p->nspec = nspec;
-    memcpy(p->kinds, kinds, nbind * sizeof *kinds);
+    if (nbind) memcpy(p->kinds, kinds, nbind * sizeof *kinds);
     if (nspec) memcpy(p->spec, spec, nspec * sizeof *spec);
     VkDevice dev = vk->rt.dev;
     VkDescriptorSetLayoutBinding lb[MAX_BIND];
