@@ -162,7 +162,7 @@ int main(int argc, char **argv) {
     }
     if (sweep) {
         static const int cfg[][3] = {{8, 32, 4}, {16, 32, 4}, {8, 16, 4}, {8, 32, 2}, {8, 16, 8},
-                                     {4, 32, 4}, {16, 16, 4}, {8, 64, 2}, {8, 24, 4}, {32, 32, 4}};
+                                     {16, 16, 4}, {8, 64, 2}, {8, 24, 4}, {32, 32, 4}, {8, 32, 8}};
         printf("\ncpu-driver matmul 1024x768x3072, register-block sweep (LX invocations x ROWS rows x 4*COLS4 columns):\n\n");
         printf("| LX | ROWS | COLS | GFLOP/s | GFLOP per CPU-second |\n|---|---|---|---|---|\n");
         for (size_t i = 0; i < sizeof cfg / sizeof cfg[0]; i++) {
@@ -172,6 +172,19 @@ int main(int argc, char **argv) {
             vk_gpt2_set_tune(ctx[0], &t);
             double g = bench(ctx[0], &KERNELS[2], reps);
             printf("| %d | %d | %d | %.2f | %.2f |\n", cfg[i][0], cfg[i][1], 4 * cfg[i][2], g, last_cpu_gflops);
+            fflush(stdout);
+        }
+    }
+    if (sweep) {
+        printf("\ncpu-driver attention T=1024, query rows per workgroup:\n\n| LX | GFLOP/s | GFLOP per CPU-second |\n|---|---|---|\n");
+        static const int lxs[] = {8, 16, 32, 64};
+        for (size_t i = 0; i < sizeof lxs / sizeof lxs[0]; i++) {
+            vk_gpt2_tune t;
+            vk_gpt2_default_tune(VKB_VARIANT_CPU, &t);
+            t.attn_lx = lxs[i];
+            vk_gpt2_set_tune(ctx[0], &t);
+            double g = bench(ctx[0], &KERNELS[4], reps);
+            printf("| %d | %.2f | %.2f |\n", lxs[i], g, last_cpu_gflops);
             fflush(stdout);
         }
     }

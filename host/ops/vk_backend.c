@@ -68,8 +68,11 @@ int vkb_open(vkb *vk, const ops_options *opt, n2g_err *err) {
     if (vk_rt_open(&vk->rt, opt->device, validation, err)) return -1;
     const VkPhysicalDeviceLimits *L = &vk->rt.props.limits;
     VkDeviceSize sa = L->minStorageBufferOffsetAlignment;
+    /* shaders index with 32-bit ints: keep every binding below 2^30 elements */
     vk->lim.max_storage_elems = (size_t)((L->maxStorageBufferRange - (sa > 4 ? sa : 4)) / 16 * 4);
+    if (vk->lim.max_storage_elems > (1u << 30)) vk->lim.max_storage_elems = 1u << 30;
     vk->lim.max_texel_elems = L->maxTexelBufferElements - 64;
+    if (vk->lim.max_texel_elems > (1u << 28)) vk->lim.max_texel_elems = 1u << 28;
     for (int i = 0; i < 3; i++) vk->lim.max_groups[i] = L->maxComputeWorkGroupCount[i];
     vk->lim.subgroup_size = vk->rt.info.subgroup_size;
     vk->lim.max_shared = L->maxComputeSharedMemorySize;
