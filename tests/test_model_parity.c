@@ -1,6 +1,6 @@
 /* test_model_parity.c — GPT-2 hook_post of every layer against Hugging Face transformers
  * (tests/fixtures/gpt2-*: expected.json written by make_gpt2_fixtures.py from float64 HF
- * forwards), on the CPU backend (1 and 2 threads) and on the Vulkan backend when one can be
+ * forwards), on the CPU backend (1 and 2 threads, widest ISA; 2 threads plain C) and on the Vulkan backend when one can be
  * created. Max abs error <= 1e-4. Each fixture runs its sequences one at a time
  * (gpt2_hook_post_all) and together as one right-padded batch stopped at every layer. */
 #include <math.h>
@@ -130,13 +130,16 @@ static void run_fixture(const char *name, ops_ctx **ctxs, int nctx) {
 }
 
 int main(void) {
-    ops_ctx *ctxs[3];
+    ops_ctx *ctxs[4];
     int n = 0;
     n2g_err err = {0};
     ops_options o1 = {.kind = OPS_CPU, .threads = 1}, o2 = {.kind = OPS_CPU, .threads = 2};
     CHECK(ops_create(&o1, &ctxs[n], &err) == 0, "%s", err.msg) ;
     if (ctxs[n]) n++;
     CHECK(ops_create(&o2, &ctxs[n], &err) == 0, "%s", err.msg);
+    if (ctxs[n]) n++;
+    ops_options og = {.kind = OPS_CPU, .threads = 2, .variant = "generic"}; /* the plain-C fallback */
+    CHECK(ops_create(&og, &ctxs[n], &err) == 0, "%s", err.msg);
     if (ctxs[n]) n++;
     ops_options ov = {.kind = OPS_VK, .device = -1, .quiet = 1};
     if (ops_create(&ov, &ctxs[n], &err) == 0) {

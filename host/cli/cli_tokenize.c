@@ -1,0 +1,165 @@
+/* cli_tokenize.c — `n2g tokenize` (text -> GPT-2 ids) and `n2g detokenize` (ids -> text). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "text/bpe.h"
+#include "text/corpus.h"
+
+static const char *tokenize_help =
+    "usage: n2g tokenize [--model DIR | --vocab DIR] (--text S | --file F | stdin) [--ordinary] [--json]\n"
+    "\n"
+    "Prints the GPT-2 token ids of the text, space-separated (or {\"ids\": [...]} with --json).\n"
+    "  --model DIR   a model directory holding vocab.json + merges.txt (or tokenizer.json)\n"
+    "  --vocab DIR   a directory with vocab.json + merges.txt, encoder.json + vocab.bpe, or tokenizer.json\n"
+    "                (default: $N2G_VOCAB, then the installed GPT-2 vocabulary)\n"
+    "  --text S      the text to encode (else --file F (.gz / .zst read too), else stdin; '-' is stdin)\n"
+    "  --ordinary    encode <|endoftext|> as plain text (tiktoken's encode_ordinary); by default it\n"
+    "                becomes id 50256, as Hugging Face's GPT-2 tokenizer does\n"
+    "  --json        print {\"ids\": [...]}\n";
+
+static const char *detokenize_help =
+    "usage: n2g detokenize [--model DIR | --vocab DIR] [--ids LIST | stdin]\n"
+    "\n"
+    "Prints the text of GPT-2 token ids. LIST: ids separated by commas or spaces; standard input\n"
+    "may hold ids separated by spaces, commas or newlines, or a JSON {\"ids\": [...]} / [...] array.\n"
+    "  --model DIR / --vocab DIR   as for 'n2g tokenize'\n";
+
+static bpe_tokenizer *load_vocab(const char *model, const char *vocab, n2g_err *err) {
+    if (vocab) return bpe_load_dir(vocab, err);
+    if (model) return bpe_load_dir(model, err);
+    return bpe_load_default(err);
+}
+
+int cli_tokenize(int argc, char **argv) {
+    const char *model = NULL, *vocab = NULL, *text = NULL, *file = NULL;
+    int ordinary = 0, json = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            fputs(tokenize_help, stdout);
+            return 0;
+        } else if (!strcmp(a, "--ordinary")) {
+            ordinary = 1;
+        } else if (!strcmp(a, "--json")) {
+            json = 1;
+        } else if (!strcmp(a, "--model") || !strcmp(a, "--vocab") || !strcmp(a, "--text") || !strcmp(a, "--file")) {
+            if (i + 1 >= argc) return cli_usage("tokenize", "%s needs a value", a);
+            const char **dst = a[2] == 'm' ? &model : a[2] == 'v' ? &vocab : a[2] == 't' ? &text : &file;
+            *dst = argv[++i];
+        } else {
+            return cli_usage("tokenize", "unknown argument '%s'", a);
+        }
+    }
+    if (model && vocab) return cli_usage("tokenize", "give --model or --vocab, not both");
+    if (text && file) return cli_usage("tokenize", "give --text or --file, not both");
+    n2g_err err = {0};
+    bpe_tokenizer *t = load_vocab(model, vocab, &err);
+    if (!t) return cli_error(&err);
+    char *buf = NULL;
+    size_t len = 0;
+    if (text) {
+        len = strlen(text);
+    } else {
+        buf = corpus_read_file(file ? file : "-", &len, &err);
+        if (!buf) {
+            bpe_free(t);
+            return cli_error(&err);
+        }
+        text = buf;
+    }
+    bpe_ids ids = {0};
+    bpe_cache *cache = bpe_cache_new();
+    int rc = bpe_encode(t, text, len, ordinary ? BPE_ORDINARY : BPE_SPECIAL, &ids, cache, &err);
+    bpe_cache_free(cache);
+    free(buf);
+    bpe_free(t);
+    if (rc) {
+        free(ids.ids);
+        return cli_error(&err);
+    }
+    if (json) fputs("{\"ids\": [", stdout);
+    for (size_t i = 0; i < ids.n; i++) printf(i ? (json ? ", %d" : " %d") : "%d", ids.ids[i]);
+    fputs(json ? "]}\n" : "\n", stdout);
+    free(ids.ids);
+    if (fflush(stdout) || ferror(stdout)) {
+        n2g_fail(&err, "stdout: write error");
+        return cli_error(&err);
+    }
+    return 0;
+}
+
+/* Parses ids from s: integers separated by spaces, commas, newlines, with optional JSON
+ * dressing ({"ids": [...]} or [...]). */
+static int parse_ids(const char *s, bpe_ids *out, n2g_err *err) {
+    const char *p = s;
+    const char *key = strstr(s, "\"ids\"");
+    if (key) p = key + 5;
+    for (;;) {
+        while (*p == ' ' || *p == ',' || *p == '\n' || *p == '\r' || *p == '\t' || *p == '[' || *p == ':' ||
+               (!key && *p == '{'))
+            p++;
+        if (!*p || *p == ']' || *p == '}') break;
+        char *end;
+        errno = 0;
+        long v = strtol(p, &end, 10);
+        if (end == p || errno || v < 0 || v > 0x7fffffff)
+            return n2g_failc(err, N2G_E_USAGE, "ids: expected a non-negative integer at \"%.20s\"", p);
+        if (bpe_ids_push(out, (int32_t)v)) return n2g_fail(err, "out of memory");
+        p = end;
+        if (*p && *p != ' ' && *p != ',' && *p != '\n' && *p != '\r' && *p != '\t' && *p != ']' && *p != '}')
+            return n2g_failc(err, N2G_E_USAGE, "ids: expected a separator at \"%.20s\"", p);
+    }
+    return 0;
+}
+
+int cli_detokenize(int argc, char **argv) {
+    const char *model = NULL, *vocab = NULL, *ids_arg = NULL;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            fputs(detokenize_help, stdout);
+            return 0;
+        } else if (!strcmp(a, "--model") || !strcmp(a, "--vocab") || !strcmp(a, "--ids")) {
+            if (i + 1 >= argc) return cli_usage("detokenize", "%s needs a value", a);
+            const char **dst = a[2] == 'm' ? &model : a[2] == 'v' ? &vocab : &ids_arg;
+            *dst = argv[++i];
+        } else {
+            return cli_usage("detokenize", "unknown argument '%s'", a);
+        }
+    }
+    if (model && vocab) return cli_usage("detokenize", "give --model or --vocab, not both");
+    n2g_err err = {0};
+    char *buf = NULL;
+    size_t len;
+    if (!ids_arg) {
+        buf = corpus_read_file("-", &len, &err);
+        if (!buf) return cli_error(&err);
+    }
+    bpe_ids ids = {0};
+    if (parse_ids(ids_arg ? ids_arg : buf, &ids, &err)) {
+        free(buf);
+        free(ids.ids);
+        return err.code == N2G_E_USAGE ? cli_usage("detokenize", "%s", err.msg) : cli_error(&err);
+    }
+    free(buf);
+    bpe_tokenizer *t = load_vocab(model, vocab, &err);
+    if (!t) {
+        free(ids.ids);
+        return cli_error(&err);
+    }
+    char *text;
+    int rc = bpe_decode(t, ids.ids, ids.n, &text, &len, &err);
+    free(ids.ids);
+    bpe_free(t);
+    if (rc) return cli_error(&err);
+    fwrite(text, 1, len, stdout);
+    free(text);
+    if (fflush(stdout) || ferror(stdout)) {
+        n2g_fail(&err, "stdout: write error");
+        return cli_error(&err);
+    }
+    return 0;
+}

@@ -1,0 +1,327 @@
+/* bpe.c — GPT-2 pre-tokenisation, merging by rank, the per-thread piece cache, decode. */
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "text/bpe_impl.h"
+#include "text/unicode.h"
+
+/* ---- pre-tokeniser --------------------------------------------------------------------- */
+
+/* Classes of ASCII characters (\s = White_Space: \t \n \v \f \r and space; not 0x1C-0x1F). */
+static const uint8_t ascii_class[128] = {
+    ['\t'] = UNICODE_SPACE, ['\n'] = UNICODE_SPACE, ['\v'] = UNICODE_SPACE, ['\f'] = UNICODE_SPACE, ['\r'] = UNICODE_SPACE,
+    [' '] = UNICODE_SPACE,
+    ['0'] = 2, ['1'] = 2, ['2'] = 2, ['3'] = 2, ['4'] = 2, ['5'] = 2, ['6'] = 2, ['7'] = 2, ['8'] = 2, ['9'] = 2,
+    ['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1, ['F'] = 1, ['G'] = 1, ['H'] = 1, ['I'] = 1, ['J'] = 1,
+    ['K'] = 1, ['L'] = 1, ['M'] = 1, ['N'] = 1, ['O'] = 1, ['P'] = 1, ['Q'] = 1, ['R'] = 1, ['S'] = 1, ['T'] = 1,
+    ['U'] = 1, ['V'] = 1, ['W'] = 1, ['X'] = 1, ['Y'] = 1, ['Z'] = 1,
+    ['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1, ['g'] = 1, ['h'] = 1, ['i'] = 1, ['j'] = 1,
+    ['k'] = 1, ['l'] = 1, ['m'] = 1, ['n'] = 1, ['o'] = 1, ['p'] = 1, ['q'] = 1, ['r'] = 1, ['s'] = 1, ['t'] = 1,
+    ['u'] = 1, ['v'] = 1, ['w'] = 1, ['x'] = 1, ['y'] = 1, ['z'] = 1,
+};
+
+/* Class of the character at s[i] and its length (an invalid byte is a length-1 OTHER). */
+static inline int class_at(const unsigned char *s, size_t n, size_t i, size_t *len) {
+    unsigned c = s[i];
+    if (c < 0x80) {
+        *len = 1;
+        return ascii_class[c];
+    }
+    uint32_t cp;
+    *len = unicode_decode(s + i, n - i, &cp);
+    return cp == UNICODE_INVALID ? UNICODE_OTHER : unicode_class(cp);
+}
+
+static inline size_t run_end(const unsigned char *s, size_t n, size_t j, int cls) {
+    while (j < n) {
+        if (s[j] < 0x80) {
+            if (ascii_class[s[j]] != cls) break;
+            j++;
+            continue;
+        }
+        size_t l;
+        if (class_at(s, n, j, &l) != cls) break;
+        j += l;
+    }
+    return j;
+}
+
+size_t bpe_piece_end(const unsigned char *s, size_t n, size_t i) {
+    unsigned c = s[i];
+    /* 's|'t|'re|'ve|'m|'ll|'d (lowercase only, as GPT-2) */
+    if (c == '\'' && i + 1 < n) {
+        unsigned d = s[i + 1];
+        if (d == 's' || d == 't' || d == 'm' || d == 'd') return i + 2;
+        if (i + 2 < n && ((d == 'r' && s[i + 2] == 'e') || (d == 'v' && s[i + 2] == 'e') || (d == 'l' && s[i + 2] == 'l')))
+            return i + 3;
+    }
+    size_t l;
+    /* ' ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+' */
+    if (c == ' ' && i + 1 < n) {
+        int k = class_at(s, n, i + 1, &l);
+        if (k != UNICODE_SPACE) return run_end(s, n, i + 1 + l, k);
+    } else {
+        int k = class_at(s, n, i, &l);
+        if (k != UNICODE_SPACE) return run_end(s, n, i + l, k);
+    }
+    /* '\s+(?!\S)|\s+': the whitespace run, less its last character when a non-space follows */
+    size_t j = i, last = i;
+    while (j < n) {
+        if (class_at(s, n, j, &l) != UNICODE_SPACE) break;
+        last = j;
+        j += l;
+    }
+    if (j == n) return n;
+    return last > i ? last : j;
+}
+
+/* ---- merging ---------------------------------------------------------------------------- */
+
+static inline void pair_lookup(const bpe_tokenizer *t, int32_t a, int32_t b, int32_t *rank, int32_t *merged) {
+    uint64_t key = (uint64_t)(uint32_t)a << 32 | (uint32_t)b;
+    uint32_t h = bpe_hash_pair(key) & t->pmask;
+    for (;;) {
+        uint64_t k = t->pkey[h];
+        if (k == key) {
+            *rank = t->prank[h];
+            *merged = t->pmerged[h];
+            return;
+        }
+        if (k == ~0ull) {
+            *rank = INT_MAX;
+            *merged = -1;
+            return;
+        }
+        h = (h + 1) & t->pmask;
+    }
+}
+
+static inline int32_t token_lookup(const bpe_tokenizer *t, const unsigned char *s, size_t n) {
+    uint32_t h = (uint32_t)bpe_hash_bytes(s, n) & t->tmap_mask;
+    for (;; h = (h + 1) & t->tmap_mask) {
+        int32_t id = t->tmap[h];
+        if (id < 0) return -1;
+        if (t->tok_len[id] == n && !memcmp(t->pool + t->tok_off[id], s, n)) return id;
+    }
+}
+
+/* Merges the bytes of one piece (n >= 2) by rank, lowest first, leftmost on ties.
+ * work: 3n int32 scratch. Returns the number of ids left in work[0..m). */
+static size_t merge_piece(const bpe_tokenizer *t, const unsigned char *s, size_t n, int32_t *work) {
+    int32_t *part = work, *rank = work + n, *merged = work + 2 * n;
+    for (size_t i = 0; i < n; i++) part[i] = t->byte_id[s[i]];
+    size_t m = n;
+    for (size_t i = 0; i + 1 < m; i++) pair_lookup(t, part[i], part[i + 1], &rank[i], &merged[i]);
+    while (m > 1) {
+        int32_t best = INT_MAX;
+        size_t bi = 0;
+        for (size_t i = 0; i + 1 < m; i++)
+            if (rank[i] < best) best = rank[i], bi = i;
+        if (best == INT_MAX) break;
+        part[bi] = merged[bi];
+        size_t tail = m - bi - 2; /* parts after bi + 1 */
+        memmove(part + bi + 1, part + bi + 2, tail * sizeof *part);
+        memmove(rank + bi + 1, rank + bi + 2, (tail ? tail - 1 : 0) * sizeof *rank);
+        memmove(merged + bi + 1, merged + bi + 2, (tail ? tail - 1 : 0) * sizeof *merged);
+        m--;
+        if (bi > 0) pair_lookup(t, part[bi - 1], part[bi], &rank[bi - 1], &merged[bi - 1]);
+        if (bi + 1 < m) pair_lookup(t, part[bi], part[bi + 1], &rank[bi], &merged[bi]);
+    }
+    return m;
+}
+
+/* ---- per-thread piece cache --------------------------------------------------------------- */
+
+#define CACHE_SLOTS (1u << 16)
+#define CACHE_BYTES (1u << 20)
+#define CACHE_IDS (1u << 18)
+#define CACHE_MAX_PIECE 64
+
+typedef struct {
+    uint32_t hash, off, ids_off;
+    uint16_t len, n_ids; /* len 0 = empty */
+} cache_slot;
+
+struct bpe_cache {
+    cache_slot *slots;
+    unsigned char *bytes;
+    int32_t *ids;
+    size_t bytes_len, ids_len, count;
+    int32_t *work;
+    size_t work_cap;
+};
+
+bpe_cache *bpe_cache_new(void) {
+    bpe_cache *c = calloc(1, sizeof *c);
+    if (!c) return NULL;
+    c->slots = calloc(CACHE_SLOTS, sizeof *c->slots);
+    c->bytes = malloc(CACHE_BYTES);
+    c->ids = malloc(CACHE_IDS * sizeof *c->ids);
+    if (!c->slots || !c->bytes || !c->ids) {
+        bpe_cache_free(c);
+        return NULL;
+    }
+    return c;
+}
+
+void bpe_cache_free(bpe_cache *c) {
+    if (!c) return;
+    free(c->slots);
+    free(c->bytes);
+    free(c->ids);
+    free(c->work);
+    free(c);
+}
+
+int bpe_ids_push(bpe_ids *v, int32_t id) {
+    if (v->n == v->cap) {
+        size_t cap = v->cap ? v->cap * 2 : 256;
+        int32_t *p = realloc(v->ids, cap * sizeof *p);
+        if (!p) return -1;
+        v->ids = p;
+        v->cap = cap;
+    }
+    v->ids[v->n++] = id;
+    return 0;
+}
+
+static int ids_append(bpe_ids *v, const int32_t *ids, size_t n) {
+    if (v->n + n > v->cap) {
+        size_t cap = v->cap ? v->cap : 256;
+        while (cap < v->n + n) cap *= 2;
+        int32_t *p = realloc(v->ids, cap * sizeof *p);
+        if (!p) return -1;
+        v->ids = p;
+        v->cap = cap;
+    }
+    memcpy(v->ids + v->n, ids, n * sizeof *ids);
+    v->n += n;
+    return 0;
+}
+
+/* Encodes one piece s[0..n) and appends its ids. */
+static int encode_piece(const bpe_tokenizer *t, const unsigned char *s, size_t n, bpe_ids *out, bpe_cache *c,
+                        int32_t *stack_work, size_t stack_cap, int32_t **heap_work, size_t *heap_cap) {
+    if (n == 1) return bpe_ids_push(out, t->byte_id[s[0]]);
+    int32_t id = token_lookup(t, s, n);
+    if (id >= 0) return bpe_ids_push(out, id);
+    uint32_t h = (uint32_t)bpe_hash_bytes(s, n);
+    cache_slot *slot = NULL;
+    if (c && n <= CACHE_MAX_PIECE) {
+        uint32_t i = h & (CACHE_SLOTS - 1);
+        for (;; i = (i + 1) & (CACHE_SLOTS - 1)) {
+            cache_slot *e = &c->slots[i];
+            if (!e->len) {
+                slot = e;
+                break;
+            }
+            if (e->hash == h && e->len == n && !memcmp(c->bytes + e->off, s, n))
+                return ids_append(out, c->ids + e->ids_off, e->n_ids);
+        }
+    }
+    int32_t *work = stack_work;
+    if (3 * n > stack_cap) {
+        if (3 * n > *heap_cap) {
+            int32_t *p = realloc(*heap_work, 3 * n * sizeof *p);
+            if (!p) return -1;
+            *heap_work = p;
+            *heap_cap = 3 * n;
+        }
+        work = *heap_work;
+    }
+    size_t m = merge_piece(t, s, n, work);
+    if (slot) {
+        if (c->count * 2 >= CACHE_SLOTS || c->bytes_len + n > CACHE_BYTES || c->ids_len + m > CACHE_IDS) {
+            memset(c->slots, 0, CACHE_SLOTS * sizeof *c->slots); /* full: start over (bounded memory) */
+            c->count = c->bytes_len = c->ids_len = 0;
+            uint32_t i = h & (CACHE_SLOTS - 1);
+            slot = &c->slots[i];
+        }
+        slot->hash = h;
+        slot->len = (uint16_t)n;
+        slot->n_ids = (uint16_t)m;
+        slot->off = (uint32_t)c->bytes_len;
+        slot->ids_off = (uint32_t)c->ids_len;
+        memcpy(c->bytes + c->bytes_len, s, n);
+        memcpy(c->ids + c->ids_len, work, m * sizeof *work);
+        c->bytes_len += n;
+        c->ids_len += m;
+        c->count++;
+    }
+    return ids_append(out, work, m);
+}
+
+static int encode_ordinary(const bpe_tokenizer *t, const unsigned char *s, size_t n, bpe_ids *out, bpe_cache *c) {
+    int32_t stack_work[3 * 128];
+    int32_t *heap_work = c ? c->work : NULL;
+    size_t heap_cap = c ? c->work_cap : 0;
+    int rc = 0;
+    for (size_t i = 0; i < n && !rc;) {
+        size_t e = bpe_piece_end(s, n, i);
+        rc = encode_piece(t, s + i, e - i, out, c, stack_work, sizeof stack_work / sizeof *stack_work, &heap_work, &heap_cap);
+        i = e;
+    }
+    if (c) {
+        c->work = heap_work;
+        c->work_cap = heap_cap;
+    } else {
+        free(heap_work);
+    }
+    return rc;
+}
+
+int bpe_encode(const bpe_tokenizer *t, const char *text, size_t len, int flags, bpe_ids *out, bpe_cache *cache,
+               n2g_err *err) {
+    const unsigned char *s = (const unsigned char *)text;
+    if (!(flags & BPE_SPECIAL) || !t->n_special) {
+        if (encode_ordinary(t, s, len, out, cache)) return n2g_fail(err, "out of memory while encoding");
+        return 0;
+    }
+    /* next occurrence of each special token at or after i (len = none) */
+    size_t next[BPE_MAX_SPECIAL];
+    for (int k = 0; k < t->n_special; k++) next[k] = 0;
+    int first = 1;
+    size_t i = 0;
+    while (i < len) {
+        size_t best = len;
+        int bk = -1;
+        for (int k = 0; k < t->n_special; k++) {
+            size_t sl;
+            const char *sb = bpe_token_bytes(t, t->special_id[k], &sl);
+            if (first || (next[k] < i && next[k] != len)) {
+                const char *p = len - i >= sl ? memmem(text + i, len - i, sb, sl) : NULL;
+                next[k] = p ? (size_t)(p - text) : len;
+            }
+            if (next[k] < best) best = next[k], bk = k;
+        }
+        first = 0;
+        if (encode_ordinary(t, s + i, best - i, out, cache)) return n2g_fail(err, "out of memory while encoding");
+        if (bk < 0) break;
+        size_t sl;
+        bpe_token_bytes(t, t->special_id[bk], &sl);
+        if (bpe_ids_push(out, t->special_id[bk])) return n2g_fail(err, "out of memory while encoding");
+        i = best + sl;
+    }
+    return 0;
+}
+
+int bpe_decode(const bpe_tokenizer *t, const int32_t *ids, size_t n, char **text, size_t *len, n2g_err *err) {
+    size_t total = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (ids[i] < 0 || ids[i] >= t->n_vocab || !t->tok_len[ids[i]])
+            return n2g_fail(err, "token id %d at position %zu is not in the vocabulary (size %d)", ids[i], i, t->n_vocab);
+        total += t->tok_len[ids[i]];
+    }
+    char *out = malloc(total + 1);
+    if (!out) return n2g_fail(err, "out of memory while decoding");
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        memcpy(out + k, t->pool + t->tok_off[ids[i]], t->tok_len[ids[i]]);
+        k += t->tok_len[ids[i]];
+    }
+    out[k] = 0;
+    *text = out;
+    *len = k;
+    return 0;
+}
