@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #include "ops/ops.h"
@@ -20,6 +21,15 @@ static double now(void) {
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return ts.tv_sec + ts.tv_nsec * 1e-9;
 }
+
+/* process CPU seconds (all threads): on a shared machine, flops per CPU-second x cores
+ * estimates the quiet-machine speed of a CPU driver */
+static double cpu_seconds(void) {
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return ru.ru_utime.tv_sec + ru.ru_stime.tv_sec + (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1e-6;
+}
+static double last_cpu_gflops; /* of the last bench(): GFLOP per CPU-second */
 
 static ops_buf *rbuf(ops_ctx *c, size_t n) {
     n2g_err e = {0};
@@ -79,7 +89,7 @@ static double bench(ops_ctx *c, const kernel *k, int reps) {
     double best = 0;
     for (int round = 0; round < 2; round++) { /* round 0: warm-up (pipeline creation) */
         int r = round ? reps : 1;
-        double t0 = now();
+        double t0 = now(), c0 = cpu_seconds();
         for (int i = 0; i < r; i++) switch (k->kind) {
             case K_MM: ops_matmul(c, o, a, b, 0, bias, 0, k->N, k->IC, k->OC); break;
             case K_ATTN: ops_attention(c, o, a, 1, k->N, k->IC, k->OC); break;
@@ -91,6 +101,7 @@ static double bench(ops_ctx *c, const kernel *k, int reps) {
             exit(1);
         }
         best = flops * r / (now() - t0) * 1e-9;
+        last_cpu_gflops = flops * r / (cpu_seconds() - c0) * 1e-9;
     }
     ops_free(c, a), ops_free(c, b), ops_free(c, o), ops_free(c, bias);
     return best;
@@ -132,7 +143,8 @@ int main(int argc, char **argv) {
             return 1;
         }
     }
-    printf("device: %s\nreps: %d\n\n", ops_device_name(ctx[0]), reps);
+    printf("device: %s\nreps: %d\n", ops_device_name(ctx[0]), reps);
+    printf("cells: wall-clock GFLOP/s (GFLOP per CPU-second of this process, all threads)\n\n");
     printf("| kernel | vk cpu-driver GFLOP/s | vk gpu GFLOP/s |%s\n", with_cpu ? " cpu backend GFLOP/s | best vk / cpu |" : "");
     printf("|---|---|---|%s\n", with_cpu ? "---|---|" : "");
     for (size_t k = 0; k < NK; k++) {
@@ -142,7 +154,7 @@ int main(int argc, char **argv) {
         fflush(stdout);
         for (int v = 0; v < ncol; v++) {
             g[v] = bench(ctx[v], &KERNELS[k], reps);
-            printf(" %.2f |", g[v]);
+            printf(" %.2f (%.1f) |", g[v], last_cpu_gflops);
             fflush(stdout);
         }
         if (with_cpu) printf(" %.2f |", fmax(g[0], g[1]) / g[VKB_NVARIANTS]);
@@ -150,15 +162,29 @@ int main(int argc, char **argv) {
     }
     if (sweep) {
         static const int cfg[][3] = {{8, 32, 4}, {16, 32, 4}, {8, 16, 4}, {8, 32, 2}, {8, 16, 8},
-                                     {4, 32, 4}, {16, 16, 4}, {8, 64, 2}, {8, 24, 4}, {32, 32, 4}};
+                                     {16, 16, 4}, {8, 64, 2}, {8, 24, 4}, {32, 32, 4}, {8, 32, 8}};
         printf("\ncpu-driver matmul 1024x768x3072, register-block sweep (LX invocations x ROWS rows x 4*COLS4 columns):\n\n");
-        printf("| LX | ROWS | COLS | GFLOP/s |\n|---|---|---|---|\n");
+        printf("| LX | ROWS | COLS | GFLOP/s | GFLOP per CPU-second |\n|---|---|---|---|---|\n");
         for (size_t i = 0; i < sizeof cfg / sizeof cfg[0]; i++) {
             vk_gpt2_tune t;
             vk_gpt2_default_tune(VKB_VARIANT_CPU, &t);
             t.mm_lx = cfg[i][0], t.mm_rows = cfg[i][1], t.mm_cols4 = cfg[i][2];
             vk_gpt2_set_tune(ctx[0], &t);
-            printf("| %d | %d | %d | %.2f |\n", cfg[i][0], cfg[i][1], 4 * cfg[i][2], bench(ctx[0], &KERNELS[2], reps));
+            double g = bench(ctx[0], &KERNELS[2], reps);
+            printf("| %d | %d | %d | %.2f | %.2f |\n", cfg[i][0], cfg[i][1], 4 * cfg[i][2], g, last_cpu_gflops);
+            fflush(stdout);
+        }
+    }
+    if (sweep) {
+        printf("\ncpu-driver attention T=1024, query rows per workgroup:\n\n| LX | GFLOP/s | GFLOP per CPU-second |\n|---|---|---|\n");
+        static const int lxs[] = {8, 16, 32, 64};
+        for (size_t i = 0; i < sizeof lxs / sizeof lxs[0]; i++) {
+            vk_gpt2_tune t;
+            vk_gpt2_default_tune(VKB_VARIANT_CPU, &t);
+            t.attn_lx = lxs[i];
+            vk_gpt2_set_tune(ctx[0], &t);
+            double g = bench(ctx[0], &KERNELS[4], reps);
+            printf("| %d | %.2f | %.2f |\n", lxs[i], g, last_cpu_gflops);
             fflush(stdout);
         }
     }

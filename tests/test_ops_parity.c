@@ -143,18 +143,21 @@ static void parity(ops_ctx *vk, ops_ctx *cpu, const char *tag) {
             free(tok), free(wte), free(wpe), free(a), free(b);
         }
     }
-    /* layernorm: odd C, N = 1, gamma/beta at offsets; big-mean rows (two-pass variance) */
+    /* layernorm: odd C (scalar path), C % 4 == 0 with aligned gamma/beta offsets (vec4 path) and
+     * unaligned ones, N = 1; a large-mean row (two-pass variance) */
     {
-        static const int shapes[][2] = {{1, 1}, {3, 7}, {65, 768}, {9, 33}};
+        static const int shapes[][3] = {/* N, C, gamma offset (beta follows it at +C+1 or +C) */
+                                        {1, 1, 2}, {3, 7, 2}, {65, 768, 2}, {9, 33, 3}, {65, 768, 4}, {1, 8, 0}};
         for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
-            int N = shapes[s][0], C = shapes[s][1];
+            int N = shapes[s][0], C = shapes[s][1], go = shapes[s][2];
+            size_t bo = (size_t)go + C + (go % 4 ? 1 : 0), gbn = bo + C + 1;
             float *x = rnd((size_t)N * C, 2);
             for (int i = 0; i < C; i++) x[i] += 100.0f; /* row 0: large mean */
-            float *gb = rnd(2 * (size_t)C + 5, 1);
+            float *gb = rnd(gbn, 1);
             float *a = malloc((size_t)N * C * 4), *b = malloc((size_t)N * C * 4);
-            run_layernorm(vk, x, gb, 2, 3 + C, 2 * (size_t)C + 5, N, C, a);
-            run_layernorm(cpu, x, gb, 2, 3 + C, 2 * (size_t)C + 5, N, C, b);
-            snprintf(what, sizeof what, "%s N=%d C=%d", tag, N, C);
+            run_layernorm(vk, x, gb, go, bo, gbn, N, C, a);
+            run_layernorm(cpu, x, gb, go, bo, gbn, N, C, b);
+            snprintf(what, sizeof what, "%s N=%d C=%d g_off=%d b_off=%zu", tag, N, C, go, bo);
             compare("layernorm", what, a, b, (size_t)N * C);
             free(x), free(gb), free(a), free(b);
         }

@@ -68,8 +68,11 @@ int vkb_open(vkb *vk, const ops_options *opt, n2g_err *err) {
     if (vk_rt_open(&vk->rt, opt->device, validation, err)) return -1;
     const VkPhysicalDeviceLimits *L = &vk->rt.props.limits;
     VkDeviceSize sa = L->minStorageBufferOffsetAlignment;
+    /* shaders index with 32-bit ints: keep every binding below 2^30 elements */
     vk->lim.max_storage_elems = (size_t)((L->maxStorageBufferRange - (sa > 4 ? sa : 4)) / 16 * 4);
+    if (vk->lim.max_storage_elems > (1u << 30)) vk->lim.max_storage_elems = 1u << 30;
     vk->lim.max_texel_elems = L->maxTexelBufferElements - 64;
+    if (vk->lim.max_texel_elems > (1u << 28)) vk->lim.max_texel_elems = 1u << 28;
     for (int i = 0; i < 3; i++) vk->lim.max_groups[i] = L->maxComputeWorkGroupCount[i];
     vk->lim.subgroup_size = vk->rt.info.subgroup_size;
     vk->lim.max_shared = L->maxComputeSharedMemorySize;
@@ -231,7 +234,8 @@ vkb_pipe *vkb_pipeline(vkb *vk, const char *shader, int nbind, const vkb_kind *k
     for (int i = 0; i < vk->npipes; i++) {
         vkb_pipe *p = vk->pipes[i];
         if (p->nbind == nbind && p->nspec == nspec && !strcmp(p->shader, shader) &&
-            !memcmp(p->kinds, kinds, nbind * sizeof *kinds) && !memcmp(p->spec, spec, nspec * sizeof *spec))
+            (!nbind || !memcmp(p->kinds, kinds, nbind * sizeof *kinds)) &&
+            (!nspec || !memcmp(p->spec, spec, nspec * sizeof *spec)))
             return p;
     }
     const n2g_shader_blob *blob = vk_shader_find(shader);
@@ -247,7 +251,7 @@ vkb_pipe *vkb_pipeline(vkb *vk, const char *shader, int nbind, const vkb_kind *k
     snprintf(p->shader, sizeof p->shader, "%s", shader);
     p->nbind = nbind;
     p->nspec = nspec;
-    memcpy(p->kinds, kinds, nbind * sizeof *kinds);
+    if (nbind) memcpy(p->kinds, kinds, nbind * sizeof *kinds);
     if (nspec) memcpy(p->spec, spec, nspec * sizeof *spec);
     VkDevice dev = vk->rt.dev;
     VkDescriptorSetLayoutBinding lb[MAX_BIND];
