@@ -22,7 +22,7 @@
 #include "text/unicode.h"
 
 #define CHUNK_TARGET (1u << 18)   /* bytes of text per chunk */
-#define CHUNK_MAX (1u << 24)      /* a text with no safe cut in this many bytes is cut anyway */
+#define CHUNK_MAX (1u << 20)      /* a text with no safe cut in this many bytes is cut anyway */
 #define JSONL_MAX_LINE (1u << 26) /* longer JSONL lines are skipped as bad input */
 #define WARN_PER_FILE 5
 
@@ -272,12 +272,22 @@ static int append_text(corpus_reader *r, slot *s, const char *text, size_t n) {
 
 static int is_ascii_space(unsigned char c) { return c == ' ' || c == '\n' || c == '\t' || c == '\r' || c == '\v' || c == '\f'; }
 
-/* A cut position in p[0..n) (0 < pos < n) where a piece always ends: p[pos-1] is a non-space
- * ASCII byte and p[pos] ASCII whitespace. Searches backwards from n; 0 when none. */
+/* A cut position in p[0..n) (0 < pos < n) where a piece always ends: p[pos] is ASCII whitespace
+ * and the character before it is not whitespace (no GPT-2 piece holds a non-space followed by
+ * a space). Searches backwards from n; 0 when none. */
 static size_t safe_cut(const char *p, size_t n) {
     for (size_t i = n - 1; i > 0; i--) {
-        unsigned char c = (unsigned char)p[i], b = (unsigned char)p[i - 1];
-        if (is_ascii_space(c) && b < 0x80 && !is_ascii_space(b)) return i;
+        if (!is_ascii_space((unsigned char)p[i])) continue;
+        unsigned char b = (unsigned char)p[i - 1];
+        if (b < 0x80) {
+            if (!is_ascii_space(b)) return i;
+            continue;
+        }
+        size_t st = i - 1; /* start of the character that ends at i - 1 */
+        for (int k = 0; k < 3 && st > 0 && ((unsigned char)p[st] & 0xC0) == 0x80; k++) st--;
+        uint32_t cp;
+        size_t len = unicode_decode((const unsigned char *)p + st, i - st, &cp);
+        if (cp == UNICODE_INVALID || st + len != i || unicode_class(cp) != UNICODE_SPACE) return i; /* invalid = other */
     }
     return 0;
 }
