@@ -1,0 +1,45 @@
+/* cpu_kernels.h — the CPU backend's kernels on host pointers (private to host/ops).
+ * Each runs its loop on the backend's pool via cpu_parallel_for. Shapes as in ops.h. */
+#ifndef N2G_CPU_KERNELS_H
+#define N2G_CPU_KERNELS_H
+
+#include <math.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cpu_backend.h"
+#include "cpu_isa.h"
+#include "cpu_vec.h"
+
+/* the ISA this context's kernels use */
+cpu_isa cpu_isa_of(ops_ctx *ctx);
+const cpu_vec_fns *cpu_vec_of(ops_ctx *ctx);
+/* one buffer shared by all threads, at least `bytes` (64-byte aligned), kept across calls;
+ * NULL when out of memory. Outside tasks only. */
+void *cpu_shared_scratch(ops_ctx *ctx, size_t bytes);
+
+/* out[B*T, C] = wte[tok[n]] + wpe[n % T]; ids >= V give a zero token embedding (callers check). */
+void cpu_embed(ops_ctx *ctx, float *out, const int32_t *tok, const float *wte, size_t V, const float *wpe, int B,
+               int T, int C);
+/* out[N, C] = layernorm(x[N, C]) * g[C] + b[C] */
+void cpu_layernorm(ops_ctx *ctx, float *out, const float *x, const float *g, const float *b, int N, int C, float eps);
+/* x[n] = gelu_new(x[n]) for n < count */
+void cpu_gelu(ops_ctx *ctx, float *x, size_t count);
+/* x[n] += y[n] */
+void cpu_add(ops_ctx *ctx, float *x, const float *y, size_t count);
+/* out[B*T, C] = causal attention over qkv[B*T, 3C]; -1 when scratch memory is short */
+int cpu_attention(ops_ctx *ctx, float *out, const float *qkv, int B, int T, int C, int NH);
+/* out[N, OC] = x[N, IC] @ w[IC, OC] + bias[OC] (bias may be NULL); -1 when scratch is short */
+int cpu_matmul(ops_ctx *ctx, float *out, const float *x, const float *w, const float *bias, int N, int IC, int OC);
+
+/* Serial C[M, N] = A[M, K] @ B[K, N] on the calling thread, for ops that split work themselves.
+ * A(i, k) = a[i*lda + k]; B(k, j) = b[k*bk + j*bn] (strides, so a transposed operand needs no
+ * copy); C(i, j) = c[i*ldc + j]. tri = 0: everything; tri = 1 (causal columns): row i needs
+ * columns j <= i only — C beyond the row's MR-row sliver end is left unwritten; tri = 2 (causal K):
+ * row i uses k < its sliver's end only, and A must be 0 at k > i there. scratch holds
+ * cpu_gemm_small_scratch(isa, M, N, K) bytes. */
+size_t cpu_gemm_small_scratch(cpu_isa isa, int M, int N, int K);
+void cpu_gemm_small(cpu_isa isa, int M, int N, int K, const float *a, size_t lda, const float *b, size_t bk,
+                    size_t bn, float *c, size_t ldc, int tri, float *scratch);
+
+#endif

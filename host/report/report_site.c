@@ -1,0 +1,570 @@
+/* report_site.c — writes the static HTML site of a run from a report_source.
+ *
+ * Every page builds its DOM in report.js from JS data (text via textContent only, never
+ * innerHTML), so token strings reach the browser only as escaped JS string literals
+ * (report_esc.c). Files are written under a temporary name and renamed into place; the
+ * index is written last and the file system synced once at the end. */
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/progress.h"
+#include "report.h"
+
+#define ROWS_PER_CHUNK 4096
+#define STORE_PER_BUCKET 512
+
+/* ---- atomic file output ---- */
+
+typedef struct {
+    FILE *f;
+    char path[4096], tmp[4200];
+} outfile;
+
+static int mkdir_p(const char *path, n2g_err *err) {
+    char buf[4096];
+    size_t n = strlen(path);
+    if (n >= sizeof buf) return n2g_fail(err, "%s: path too long", path);
+    memcpy(buf, path, n + 1);
+    for (size_t i = 1; i <= n; i++) {
+        if (buf[i] == '/' || buf[i] == 0) {
+            char c = buf[i];
+            buf[i] = 0;
+            if (mkdir(buf, 0777) && errno != EEXIST) return n2g_fail(err, "%s: cannot create directory: %s", buf, strerror(errno));
+            buf[i] = c;
+        }
+    }
+    struct stat st;
+    if (stat(path, &st) || !S_ISDIR(st.st_mode)) return n2g_fail(err, "%s: not a directory", path);
+    return 0;
+}
+
+static int out_open(outfile *o, const char *dir, const char *name, n2g_err *err) {
+    if ((size_t)snprintf(o->path, sizeof o->path, "%s/%s", dir, name) >= sizeof o->path)
+        return n2g_fail(err, "%s/%s: path too long", dir, name);
+    snprintf(o->tmp, sizeof o->tmp, "%s.tmp%ld", o->path, (long)getpid());
+    o->f = fopen(o->tmp, "wb");
+    if (!o->f) return n2g_fail(err, "%s: cannot write: %s", o->tmp, strerror(errno));
+    return 0;
+}
+
+static int out_close(outfile *o, n2g_err *err) {
+    int bad = ferror(o->f);
+    if (fclose(o->f)) bad = 1;
+    o->f = NULL;
+    if (bad) {
+        unlink(o->tmp);
+        return n2g_fail(err, "%s: write failed (disk full?)", o->path);
+    }
+    if (rename(o->tmp, o->path)) {
+        int e = errno;
+        unlink(o->tmp);
+        return n2g_fail(err, "%s: cannot rename into place: %s", o->path, strerror(e));
+    }
+    return 0;
+}
+
+static void out_abort(outfile *o) {
+    if (o->f) fclose(o->f);
+    o->f = NULL;
+    unlink(o->tmp);
+}
+
+/* ---- stats lookup ---- */
+
+typedef struct {
+    int layer, neuron;
+    const json_value *rep;
+} stat_ref;
+
+static int stat_cmp(const void *a, const void *b) {
+    const stat_ref *x = a, *y = b;
+    if (x->layer != y->layer) return x->layer < y->layer ? -1 : 1;
+    return x->neuron < y->neuron ? -1 : x->neuron > y->neuron;
+}
+
+static int parse_uint(const char *s, int *out) {
+    if (!*s) return -1;
+    long v = 0;
+    for (; *s; s++) {
+        if (*s < '0' || *s > '9' || v > 100000000) return -1;
+        v = v * 10 + (*s - '0');
+    }
+    *out = (int)v;
+    return 0;
+}
+
+/* Flattens stats.json {layer: {neuron: report}} into a sorted array. Entries whose keys are
+ * not non-negative integers or whose report is not an object are skipped. */
+static stat_ref *stats_index(const json_value *stats, size_t *n_out) {
+    *n_out = 0;
+    if (!stats || stats->type != JSON_OBJECT) return NULL;
+    size_t cap = 0;
+    for (size_t i = 0; i < stats->n; i++)
+        if (stats->items[i].type == JSON_OBJECT) cap += stats->items[i].n;
+    stat_ref *r = malloc((cap ? cap : 1) * sizeof *r);
+    if (!r) return NULL;
+    size_t n = 0;
+    for (size_t i = 0; i < stats->n; i++) {
+        const json_value *L = &stats->items[i];
+        int layer;
+        if (L->type != JSON_OBJECT || parse_uint(stats->keys[i], &layer)) continue;
+        for (size_t j = 0; j < L->n; j++) {
+            int neuron;
+            if (L->items[j].type != JSON_OBJECT || parse_uint(L->keys[j], &neuron)) continue;
+            r[n++] = (stat_ref){layer, neuron, &L->items[j]};
+        }
+    }
+    qsort(r, n, sizeof *r, stat_cmp);
+    *n_out = n;
+    return r;
+}
+
+static const json_value *stats_find(const stat_ref *r, size_t n, int layer, int neuron) {
+    stat_ref key = {layer, neuron, NULL};
+    const stat_ref *hit = bsearch(&key, r, n, sizeof *r, stat_cmp);
+    return hit ? hit->rep : NULL;
+}
+
+static double num_field(const json_value *o, const char *k) {
+    const json_value *v = json_get(o, k);
+    return v && v->type == JSON_NUMBER ? v->num : NAN;
+}
+
+/* Firing-class scores of a classification report, with the reference's summary rule:
+ * nothing predicted firing (recall0 == 1 and recall1 == 0) counts as precision 1.0.
+ * Returns 0 when the report has a firing class ("1" or "True"), -1 otherwise. */
+static int firing_scores(const json_value *rep, double *p, double *r, double *f1) {
+    const json_value *c1 = json_get(rep, "1");
+    if (!c1) c1 = json_get(rep, "True");
+    if (!c1 || c1->type != JSON_OBJECT) return -1;
+    const json_value *c0 = json_get(rep, "0");
+    if (!c0) c0 = json_get(rep, "False");
+    *p = num_field(c1, "precision");
+    *r = num_field(c1, "recall");
+    *f1 = num_field(c1, "f1-score");
+    if (c0 && num_field(c0, "recall") == 1.0 && *r == 0.0) *p = 1.0;
+    return 0;
+}
+
+/* ---- JS number / sequence encoding ---- */
+
+static void put_num(FILE *f, double v) {
+    if (isfinite(v))
+        fprintf(f, "%.4g", v);
+    else
+        fputs("null", f);
+}
+
+static const char B64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+static void put_b64(FILE *f, uint32_t v, int width) {
+    char buf[8];
+    for (int i = width - 1; i >= 0; i--, v >>= 6) buf[i] = B64[v & 63];
+    fwrite(buf, 1, (size_t)width, f);
+}
+
+#define QMAX 131071 /* activations: 18-bit codes (3 base64 digits), value = (q - QMAX) / QMAX * scale */
+
+typedef struct {
+    int *ids;       /* page vocabulary: token ids in first-seen order */
+    int n, cap;
+    int *slot;      /* open-addressing map id -> index (size hcap) */
+    int hcap;
+} page_vocab;
+
+static int vocab_add(page_vocab *v, int id) {
+    uint32_t h = (uint32_t)id * 2654435761u;
+    for (int i = (int)(h & (uint32_t)(v->hcap - 1));; i = (i + 1) & (v->hcap - 1)) {
+        int s = v->slot[i];
+        if (s < 0) {
+            if (v->n == v->cap) {
+                int nc = v->cap ? v->cap * 2 : 256;
+                int *ni = realloc(v->ids, (size_t)nc * sizeof *ni);
+                if (!ni) return -1;
+                v->ids = ni, v->cap = nc;
+            }
+            v->ids[v->n] = id;
+            v->slot[i] = v->n;
+            return v->n++;
+        }
+        if (v->ids[s] == id) return s;
+    }
+}
+
+static int seqs_vocab(page_vocab *v, const report_seq *s, int n) {
+    for (int i = 0; i < n; i++)
+        for (int j = 0; j < s[i].n; j++)
+            if (vocab_add(v, s[i].tokens[j]) < 0) return -1;
+    return 0;
+}
+
+static float seqs_scale(const report_seq *s, int n, float scale) {
+    for (int i = 0; i < n; i++) {
+        if (isfinite(s[i].act) && fabsf(s[i].act) > scale) scale = fabsf(s[i].act);
+        if (!s[i].acts) continue;
+        for (int j = 0; j < s[i].n; j++)
+            if (isfinite(s[i].acts[j]) && fabsf(s[i].acts[j]) > scale) scale = fabsf(s[i].acts[j]);
+    }
+    return scale;
+}
+
+static void put_seqs(FILE *f, const report_seq *s, int n, page_vocab *v, int tw, float scale) {
+    fputc('[', f);
+    for (int i = 0; i < n; i++) {
+        if (i) fputc(',', f);
+        fprintf(f, "{\"r\":%ld,\"p\":%d,\"a\":", s[i].row, s[i].pos);
+        put_num(f, s[i].act);
+        fprintf(f, ",\"n\":%d,\"t\":\"", s[i].n);
+        for (int j = 0; j < s[i].n; j++) put_b64(f, (uint32_t)vocab_add(v, s[i].tokens[j]), tw);
+        fputs("\",\"v\":", f);
+        if (s[i].acts) {
+            fputc('"', f);
+            for (int j = 0; j < s[i].n; j++) {
+                float a = s[i].acts[j];
+                long q = isfinite(a) && scale > 0 ? lroundf(a / scale * QMAX) : 0;
+                if (q > QMAX) q = QMAX;
+                if (q < -QMAX) q = -QMAX;
+                put_b64(f, (uint32_t)(q + QMAX), 3);
+            }
+            fputc('"', f);
+        } else {
+            fputs("null", f);
+        }
+        fputc('}', f);
+    }
+    fputc(']', f);
+}
+
+/* ---- pages ---- */
+
+static void page_head(FILE *f, const char *title_ascii, const char *up, const char *body_class) {
+    fprintf(f,
+            "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
+            "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; script-src 'unsafe-inline' "
+            "file:; style-src 'unsafe-inline' file:; img-src data:\">\n"
+            "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+            "<title>%s</title>\n<link rel=\"stylesheet\" href=\"%sassets/report.css\">\n"
+            "<script src=\"%sassets/report.js\"></script>\n</head>\n<body class=\"%s\">\n"
+            "<div id=\"app\"><noscript>This report needs JavaScript.</noscript></div>\n<script>",
+            title_ascii, up, up, body_class);
+}
+
+static const char PAGE_TAIL[] = ");</script>\n</body></html>\n";
+
+typedef struct {
+    double p, r, f1; /* NAN when not eligible */
+} neuron_scores;
+
+static int write_neuron_page(const report_source *src, const report_options *opt, size_t i, const char *dir,
+                             const json_value *rep, n2g_err *err) {
+    const report_summary *s = &src->neurons[i];
+    outfile o = {0};
+    report_neuron nr;
+    memset(&nr, 0, sizeof nr);
+    if (src->load(src->load_ctx, i, &nr, err)) return n2g_wrap(err, "neuron %d:%d", s->layer, s->neuron);
+    int rc = -1;
+    page_vocab v = {0};
+    v.hcap = 1;
+    int total = 0;
+    for (int k = 0; k < nr.n_examples; k++) total += nr.examples[k].n;
+    for (int k = 0; k < nr.n_pruned; k++) total += nr.pruned[k].n;
+    for (int k = 0; k < nr.n_augmented; k++) total += nr.augmented[k].n;
+    while (v.hcap < 2 * total + 16) v.hcap *= 2;
+    v.slot = malloc((size_t)v.hcap * sizeof *v.slot);
+    if (!v.slot) {
+        n2g_fail(err, "out of memory");
+        goto done;
+    }
+    memset(v.slot, 0xff, (size_t)v.hcap * sizeof *v.slot);
+    if (seqs_vocab(&v, nr.examples, nr.n_examples) || seqs_vocab(&v, nr.pruned, nr.n_pruned) ||
+        seqs_vocab(&v, nr.augmented, nr.n_augmented)) {
+        n2g_fail(err, "out of memory");
+        goto done;
+    }
+    int tw = 1;
+    while (tw < 5 && (1L << (6 * tw)) < v.n) tw++;
+    float scale = seqs_scale(nr.examples, nr.n_examples, 0);
+    scale = seqs_scale(nr.pruned, nr.n_pruned, scale);
+    scale = seqs_scale(nr.augmented, nr.n_augmented, scale);
+
+    char name[64], title[96];
+    snprintf(name, sizeof name, "%d_%d.html", s->layer, s->neuron);
+    snprintf(title, sizeof title, "n2g neuron %d:%d", s->layer, s->neuron);
+    if (out_open(&o, dir, name, err)) goto done;
+    FILE *f = o.f;
+    page_head(f, title, "../", "neuron-page");
+    fprintf(f, "N2G.neuronPage({\"layer\":%d,\"neuron\":%d,\"max\":", s->layer, s->neuron);
+    put_num(f, s->max_act);
+    fputs(",\"count\":", f);
+    put_num(f, s->count);
+    fputs(",\"mean\":", f);
+    put_num(f, s->mean);
+    fputs(",\"title\":", f);
+    report_js_display(f, src->title ? src->title : "", src->title ? strlen(src->title) : 0);
+    if (i > 0) fprintf(f, ",\"prev\":[%d,%d]", src->neurons[i - 1].layer, src->neurons[i - 1].neuron);
+    if (i + 1 < src->n_neurons) fprintf(f, ",\"next\":[%d,%d]", src->neurons[i + 1].layer, src->neurons[i + 1].neuron);
+    fputs(",\"stats\":", f);
+    report_js_value(f, rep);
+    fprintf(f, ",\"before\":%d,\"after\":%d,\"scale\":", opt->context_before, opt->context_after);
+    put_num(f, scale);
+    fprintf(f, ",\"qmax\":%d,\"tw\":%d,\"vocab\":[", QMAX, tw);
+    for (int k = 0; k < v.n; k++) {
+        size_t len = 0;
+        const char *b = src->token_bytes(src->token_ctx, v.ids[k], &len);
+        fprintf(f, "%s[%d,", k ? "," : "", v.ids[k]);
+        if (b)
+            report_js_display(f, b, len);
+        else
+            fputs("null", f);
+        fputc(']', f);
+    }
+    fputs("],\"examples\":", f);
+    put_seqs(f, nr.examples, nr.n_examples, &v, tw, scale);
+    fputs(",\"pruned\":", f);
+    put_seqs(f, nr.pruned, nr.n_pruned, &v, tw, scale);
+    fputs(",\"augmented\":", f);
+    put_seqs(f, nr.augmented, nr.n_augmented, &v, tw, scale);
+    fputs(",\"svg\":", f);
+    if (nr.svg)
+        report_js_raw(f, nr.svg, nr.svg_len);
+    else
+        fputs("null", f);
+    fputs("}", f);
+    fputs(PAGE_TAIL, f);
+    if (out_close(&o, err)) goto done;
+    rc = 0;
+done:
+    if (rc && o.f) out_abort(&o);
+    free(v.ids);
+    free(v.slot);
+    src->unload(src->load_ctx, &nr);
+    return rc;
+}
+
+/* ---- index data ---- */
+
+static int write_neuron_chunks(const report_source *src, const neuron_scores *sc, const char *dir, size_t *n_chunks,
+                               n2g_err *err) {
+    size_t nc = (src->n_neurons + ROWS_PER_CHUNK - 1) / ROWS_PER_CHUNK;
+    for (size_t c = 0; c < nc; c++) {
+        char name[64];
+        snprintf(name, sizeof name, "neurons-%03zu.js", c);
+        outfile o;
+        if (out_open(&o, dir, name, err)) return -1;
+        fprintf(o.f, "N2G.neuronChunk(%zu,[", c);
+        size_t end = (c + 1) * ROWS_PER_CHUNK < src->n_neurons ? (c + 1) * ROWS_PER_CHUNK : src->n_neurons;
+        for (size_t i = c * ROWS_PER_CHUNK; i < end; i++) {
+            const report_summary *s = &src->neurons[i];
+            fprintf(o.f, "%s[%d,%d,", i > c * ROWS_PER_CHUNK ? ",\n" : "", s->layer, s->neuron);
+            put_num(o.f, sc[i].f1);
+            fputc(',', o.f);
+            put_num(o.f, sc[i].p);
+            fputc(',', o.f);
+            put_num(o.f, sc[i].r);
+            fputc(',', o.f);
+            put_num(o.f, s->max_act);
+            fputc(',', o.f);
+            put_num(o.f, s->count);
+            fputc(']', o.f);
+        }
+        fputs("]);\n", o.f);
+        if (out_close(&o, err)) return -1;
+    }
+    *n_chunks = nc;
+    return 0;
+}
+
+typedef struct {
+    unsigned bucket;
+    int kind; /* 0 activating, 1 important */
+    const char *tok;
+    size_t tok_len;
+    const json_value *ids;
+} store_ent;
+
+static int store_cmp(const void *a, const void *b) {
+    const store_ent *x = a, *y = b;
+    return x->bucket < y->bucket ? -1 : x->bucket > y->bucket;
+}
+
+static int valid_neuron_id(const json_value *v) {
+    if (v->type != JSON_STRING || v->n == 0 || v->n > 20) return 0;
+    int us = 0;
+    for (size_t i = 0; i < v->n; i++) {
+        char c = v->str[i];
+        if (c == '_' && i > 0 && i + 1 < v->n && !us)
+            us = 1;
+        else if (c < '0' || c > '9')
+            return 0;
+    }
+    return us;
+}
+
+/* neuron_store.json -> data/store-NNN.js buckets: N2G.storeChunk(b, [[key, token, kind, [ids]]]) where
+ * key is report_search_key(token) and b = fnv1a(key) % n_buckets. Ids not of the form L_N are dropped. */
+static int write_store(const json_value *store, const char *dir, size_t *n_buckets, size_t *n_entries, n2g_err *err) {
+    *n_buckets = 0, *n_entries = 0;
+    if (!store || store->type != JSON_OBJECT) return 0;
+    static const char *kinds[2] = {"activating", "important"};
+    size_t n = 0;
+    for (int k = 0; k < 2; k++) {
+        const json_value *m = json_get(store, kinds[k]);
+        if (m && m->type == JSON_OBJECT) n += m->n;
+    }
+    size_t nb = n / STORE_PER_BUCKET + 1;
+    store_ent *e = malloc((n ? n : 1) * sizeof *e);
+    char *key = malloc(65536);
+    if (!e || !key) {
+        free(e);
+        free(key);
+        return n2g_fail(err, "out of memory");
+    }
+    size_t m_n = 0;
+    for (int k = 0; k < 2; k++) {
+        const json_value *m = json_get(store, kinds[k]);
+        if (!m || m->type != JSON_OBJECT) continue;
+        for (size_t i = 0; i < m->n; i++) {
+            if (m->items[i].type != JSON_ARRAY) continue;
+            size_t kl = report_search_key(m->keys[i], m->key_lens[i], key, 65536);
+            e[m_n++] = (store_ent){report_fnv1a(key, kl) % (unsigned)nb, k, m->keys[i], m->key_lens[i], &m->items[i]};
+        }
+    }
+    qsort(e, m_n, sizeof *e, store_cmp);
+    int rc = 0;
+    size_t i = 0;
+    for (size_t b = 0; b < nb && !rc; b++) {
+        char name[64];
+        snprintf(name, sizeof name, "store-%03zu.js", b);
+        outfile o;
+        if (out_open(&o, dir, name, err)) {
+            rc = -1;
+            break;
+        }
+        fprintf(o.f, "N2G.storeChunk(%zu,[", b);
+        int first = 1;
+        for (; i < m_n && e[i].bucket == b; i++) {
+            size_t kl = report_search_key(e[i].tok, e[i].tok_len, key, 65536);
+            fputs(first ? "[" : ",\n[", o.f);
+            first = 0;
+            report_js_raw(o.f, key, kl);
+            fputc(',', o.f);
+            report_js_display(o.f, e[i].tok, e[i].tok_len);
+            fprintf(o.f, ",%d,[", e[i].kind);
+            int f2 = 1;
+            for (size_t j = 0; j < e[i].ids->n; j++) {
+                const json_value *id = &e[i].ids->items[j];
+                if (!valid_neuron_id(id)) continue;
+                fprintf(o.f, "%s\"%s\"", f2 ? "" : ",", id->str);
+                f2 = 0;
+            }
+            fputs("]]", o.f);
+        }
+        fputs("]);\n", o.f);
+        rc = out_close(&o, err);
+    }
+    free(e);
+    free(key);
+    *n_buckets = nb, *n_entries = m_n;
+    return rc;
+}
+
+/* Per-layer means over the neurons of stats.json that have a firing class. */
+static void put_layers(FILE *f, const stat_ref *st, size_t n_st) {
+    fputc('[', f);
+    int first = 1;
+    for (size_t i = 0; i < n_st;) {
+        int layer = st[i].layer;
+        size_t total = 0, elig = 0;
+        double sp = 0, sr = 0, sf = 0;
+        for (; i < n_st && st[i].layer == layer; i++) {
+            double p, r, f1;
+            total++;
+            if (firing_scores(st[i].rep, &p, &r, &f1)) continue;
+            elig++;
+            sp += isfinite(p) ? p : 0, sr += isfinite(r) ? r : 0, sf += isfinite(f1) ? f1 : 0;
+        }
+        fprintf(f, "%s{\"layer\":%d,\"neurons\":%zu,\"eligible\":%zu,\"p\":", first ? "" : ",", layer, total, elig);
+        put_num(f, elig ? sp / (double)elig : NAN);
+        fputs(",\"r\":", f);
+        put_num(f, elig ? sr / (double)elig : NAN);
+        fputs(",\"f1\":", f);
+        put_num(f, elig ? sf / (double)elig : NAN);
+        fputc('}', f);
+        first = 0;
+    }
+    fputc(']', f);
+}
+
+static int write_text(const char *dir, const char *name, const char *text, n2g_err *err) {
+    outfile o;
+    if (out_open(&o, dir, name, err)) return -1;
+    fputs(text, o.f);
+    return out_close(&o, err);
+}
+
+int report_write_site(const report_source *src, const report_options *opt_in, const char *out_dir, n2g_err *err) {
+    report_options opt = opt_in ? *opt_in : (report_options){0};
+    if (opt.context_before <= 0) opt.context_before = 50;
+    if (opt.context_after <= 0) opt.context_after = 10;
+    char d_assets[4096], d_data[4096], d_neurons[4096];
+    snprintf(d_assets, sizeof d_assets, "%s/assets", out_dir);
+    snprintf(d_data, sizeof d_data, "%s/data", out_dir);
+    snprintf(d_neurons, sizeof d_neurons, "%s/neurons", out_dir);
+    if (mkdir_p(out_dir, err) || mkdir_p(d_assets, err) || mkdir_p(d_data, err) || mkdir_p(d_neurons, err)) return -1;
+    if (write_text(d_assets, "report.css", report_asset_css, err) || write_text(d_assets, "report.js", report_asset_js, err))
+        return -1;
+
+    size_t n_st = 0;
+    stat_ref *st = stats_index(src->stats, &n_st);
+    neuron_scores *sc = malloc((src->n_neurons ? src->n_neurons : 1) * sizeof *sc);
+    if (!sc || (src->stats && !st && n_st)) {
+        free(st);
+        free(sc);
+        return n2g_fail(err, "out of memory");
+    }
+    int rc = -1;
+    progress *pg = progress_start("report", (double)src->n_neurons, "neurons", opt.quiet);
+    for (size_t i = 0; i < src->n_neurons; i++) {
+        const json_value *rep = stats_find(st, n_st, src->neurons[i].layer, src->neurons[i].neuron);
+        sc[i].p = sc[i].r = sc[i].f1 = NAN;
+        if (rep) firing_scores(rep, &sc[i].p, &sc[i].r, &sc[i].f1);
+        if (write_neuron_page(src, &opt, i, d_neurons, rep, err)) goto done;
+        if ((i & 255) == 0) progress_update(pg, (double)i, NULL);
+    }
+    progress_update(pg, (double)src->n_neurons, NULL);
+    size_t n_chunks = 0, n_buckets = 0, n_entries = 0;
+    if (write_neuron_chunks(src, sc, d_data, &n_chunks, err)) goto done;
+    if (write_store(src->store, d_data, &n_buckets, &n_entries, err)) goto done;
+
+    outfile o;
+    if (out_open(&o, out_dir, "index.html", err)) goto done;
+    page_head(o.f, "n2g report", "", "index-page");
+    fputs("N2G.indexPage({\"title\":", o.f);
+    report_js_display(o.f, src->title ? src->title : "", src->title ? strlen(src->title) : 0);
+    fputs(",\"manifest\":", o.f);
+    report_js_value(o.f, src->manifest);
+    fputs(",\"layers\":", o.f);
+    put_layers(o.f, st, n_st);
+    fprintf(o.f, ",\"neurons\":%zu,\"chunks\":%zu,\"buckets\":%zu,\"storeEntries\":%zu}", src->n_neurons, n_chunks,
+            n_buckets, n_entries);
+    fputs(PAGE_TAIL, o.f);
+    if (out_close(&o, err)) goto done;
+    /* one sync for the whole site (per-file fsync would dominate for 36,864 pages) */
+    int fd = open(out_dir, O_RDONLY | O_DIRECTORY);
+    if (fd >= 0) {
+        syncfs(fd);
+        close(fd);
+    }
+    rc = 0;
+done:
+    progress_finish(pg);
+    free(st);
+    free(sc);
+    return rc;
+}

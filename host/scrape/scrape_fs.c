@@ -1,0 +1,222 @@
+/* scrape_fs.c — atomic file writes and file identity hashes (scrape_fs.h). */
+#include "scrape_fs.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+int scrape_atomic_open(scrape_afile *a, const char *path, n2g_err *err) {
+    memset(a, 0, sizeof *a);
+    if (strlen(path) >= sizeof a->path) return n2g_fail(err, "%s: path too long", path);
+    snprintf(a->path, sizeof a->path, "%s", path);
+    snprintf(a->tmp, sizeof a->tmp, "%s.tmp", path);
+    a->f = fopen(a->tmp, "wb");
+    if (!a->f) return n2g_fail(err, "%s: cannot create: %s", a->tmp, strerror(errno));
+    return 0;
+}
+
+void scrape_atomic_abort(scrape_afile *a) {
+    if (a->f) fclose(a->f);
+    a->f = NULL;
+    if (a->tmp[0]) unlink(a->tmp);
+}
+
+static int fsync_dir_of(const char *path, n2g_err *err) {
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (slash == dir)
+        dir[1] = 0;
+    else if (slash)
+        *slash = 0;
+    else
+        snprintf(dir, sizeof dir, ".");
+    int fd = open(dir, O_RDONLY | O_DIRECTORY);
+    if (fd < 0) return n2g_fail(err, "%s: cannot open directory: %s", dir, strerror(errno));
+    int rc = fsync(fd);
+    close(fd);
+    if (rc && errno != EINVAL) return n2g_fail(err, "%s: fsync failed: %s", dir, strerror(errno));
+    return 0;
+}
+
+int scrape_atomic_commit(scrape_afile *a, n2g_err *err) {
+    int bad = ferror(a->f) || fflush(a->f) || fsync(fileno(a->f));
+    int e = errno;
+    if (fclose(a->f)) bad = 1, e = errno;
+    a->f = NULL;
+    if (bad) {
+        unlink(a->tmp);
+        return n2g_fail(err, "%s: write failed: %s", a->tmp, strerror(e));
+    }
+    if (rename(a->tmp, a->path)) {
+        e = errno;
+        unlink(a->tmp);
+        return n2g_fail(err, "%s: cannot rename into place: %s", a->path, strerror(e));
+    }
+    return fsync_dir_of(a->path, err);
+}
+
+#define FH_P 0x100000001b3ULL
+#define FH_S 0xcbf29ce484222325ULL
+
+void scrape_hash_init(scrape_hash *h) {
+    memset(h, 0, sizeof *h);
+    for (int i = 0; i < 4; i++) h->lane[i] = FH_S + (uint64_t)i * 0x9e3779b97f4a7c15ULL;
+}
+
+static inline uint64_t rd64(const unsigned char *p) {
+    uint64_t v = 0;
+    for (int i = 7; i >= 0; i--) v = (v << 8) | p[i];
+    return v;
+}
+
+static void fh_blocks(scrape_hash *h, const unsigned char *p, size_t nblk) {
+    uint64_t a = h->lane[0], b = h->lane[1], c = h->lane[2], d = h->lane[3];
+    for (size_t i = 0; i < nblk; i++, p += 32) {
+        a = (a ^ rd64(p)) * FH_P;
+        b = (b ^ rd64(p + 8)) * FH_P;
+        c = (c ^ rd64(p + 16)) * FH_P;
+        d = (d ^ rd64(p + 24)) * FH_P;
+    }
+    h->lane[0] = a, h->lane[1] = b, h->lane[2] = c, h->lane[3] = d;
+}
+
+void scrape_hash_update(scrape_hash *h, const void *data, size_t n) {
+    const unsigned char *p = data;
+    h->len += n;
+    if (h->ntail) {
+        size_t take = 32 - h->ntail < n ? 32 - h->ntail : n;
+        memcpy(h->tail + h->ntail, p, take);
+        h->ntail += take, p += take, n -= take;
+        if (h->ntail < 32) return;
+        fh_blocks(h, h->tail, 1);
+        h->ntail = 0;
+    }
+    fh_blocks(h, p, n / 32);
+    p += n / 32 * 32;
+    n %= 32;
+    memcpy(h->tail, p, n);
+    h->ntail = n;
+}
+
+static uint64_t mix64(uint64_t x) {
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdULL;
+    x ^= x >> 33;
+    x *= 0xc4ceb9fe1a85ec53ULL;
+    x ^= x >> 33;
+    return x;
+}
+
+uint64_t scrape_hash_final(scrape_hash *h) {
+    uint64_t r = h->len * 0x9e3779b97f4a7c15ULL;
+    for (size_t i = 0; i < h->ntail; i++) r = (r ^ h->tail[i]) * FH_P;
+    for (int i = 0; i < 4; i++) r = mix64(r ^ mix64(h->lane[i] + (uint64_t)i));
+    return r;
+}
+
+int scrape_hash_file(const char *path, uint64_t *hash, uint64_t *bytes, n2g_err *err) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return n2g_fail(err, "%s: cannot open: %s", path, strerror(errno));
+    size_t cap = 1 << 20;
+    unsigned char *buf = malloc(cap);
+    if (!buf) {
+        fclose(f);
+        return n2g_fail(err, "%s: out of memory", path);
+    }
+    scrape_hash h;
+    scrape_hash_init(&h);
+    size_t got;
+    while ((got = fread(buf, 1, cap, f)) > 0) scrape_hash_update(&h, buf, got);
+    int bad = ferror(f);
+    free(buf);
+    fclose(f);
+    if (bad) return n2g_fail(err, "%s: read error", path);
+    *bytes = h.len;
+    *hash = scrape_hash_final(&h);
+    return 0;
+}
+
+int scrape_mkdir(const char *dir, n2g_err *err) {
+    if (mkdir(dir, 0777) && errno != EEXIST) return n2g_fail(err, "%s: cannot create directory: %s", dir, strerror(errno));
+    struct stat st;
+    if (stat(dir, &st) || !S_ISDIR(st.st_mode)) return n2g_fail(err, "%s: exists and is not a directory", dir);
+    if (access(dir, W_OK | X_OK)) return n2g_fail(err, "%s: directory is not writable", dir);
+    return 0;
+}
+
+typedef struct {
+    char **v;
+    int n, cap;
+} strlist;
+
+static int push(strlist *l, const char *s, n2g_err *err) {
+    if (l->n == l->cap) {
+        int cap = l->cap ? l->cap * 2 : 16;
+        char **v = realloc(l->v, (size_t)cap * sizeof *v);
+        if (!v) return n2g_fail(err, "out of memory");
+        l->v = v, l->cap = cap;
+    }
+    if (!(l->v[l->n] = strdup(s))) return n2g_fail(err, "out of memory");
+    l->n++;
+    return 0;
+}
+
+static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+static int walk(const char *dir, strlist *l, int depth, n2g_err *err) {
+    if (depth > 64) return n2g_fail(err, "%s: directories nested too deep", dir);
+    DIR *d = opendir(dir);
+    if (!d) return n2g_fail(err, "%s: cannot open directory: %s", dir, strerror(errno));
+    strlist names = {0};
+    struct dirent *de;
+    int rc = 0;
+    while (!rc && (de = readdir(d)))
+        if (strcmp(de->d_name, ".") && strcmp(de->d_name, "..")) rc = push(&names, de->d_name, err);
+    closedir(d);
+    if (names.n) qsort(names.v, (size_t)names.n, sizeof *names.v, cmp_str);
+    for (int i = 0; i < names.n && !rc; i++) {
+        char p[4096];
+        snprintf(p, sizeof p, "%s/%s", dir, names.v[i]);
+        struct stat st;
+        if (stat(p, &st)) continue;
+        if (S_ISDIR(st.st_mode))
+            rc = walk(p, l, depth + 1, err);
+        else if (S_ISREG(st.st_mode))
+            rc = push(l, p, err);
+    }
+    scrape_free_list(names.v, names.n);
+    return rc;
+}
+
+int scrape_list_files(const char *const *paths, int n, char ***out, int *count, n2g_err *err) {
+    strlist l = {0};
+    int rc = 0;
+    for (int i = 0; i < n && !rc; i++) {
+        struct stat st;
+        if (!strcmp(paths[i], "-"))
+            rc = n2g_failc(err, N2G_E_USAGE, "--corpus -: standard input cannot be resumed; give files");
+        else if (stat(paths[i], &st))
+            rc = n2g_failc(err, N2G_E_USAGE, "--corpus %s: %s", paths[i], strerror(errno));
+        else if (S_ISDIR(st.st_mode))
+            rc = walk(paths[i], &l, 0, err);
+        else
+            rc = push(&l, paths[i], err);
+    }
+    if (rc) {
+        scrape_free_list(l.v, l.n);
+        return -1;
+    }
+    *out = l.v;
+    *count = l.n;
+    return 0;
+}
+
+void scrape_free_list(char **list, int count) {
+    for (int i = 0; i < count; i++) free(list[i]);
+    free(list);
+}

@@ -1,0 +1,282 @@
+/* scrape_store.c — RUN/examples.bin writer and mmap reader, and the in-memory row store. */
+#include "scrape_store.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "ops/ops_topk.h"
+#include "scrape_fs.h"
+
+_Static_assert(sizeof(scrape_header) == 256, "scrape_header must be 256 bytes");
+
+void scrape_rows_init(scrape_rows *r, int ctx) {
+    memset(r, 0, sizeof *r);
+    r->ctx = ctx;
+}
+
+void scrape_rows_free(scrape_rows *r) {
+    free(r->ids);
+    free(r->tok);
+    memset(r, 0, sizeof *r);
+}
+
+size_t scrape_rows_bytes(const scrape_rows *r) { return r->n * ((size_t)r->ctx * 4 + 4); }
+
+int scrape_rows_append(scrape_rows *r, uint32_t id, const int32_t *tok, n2g_err *err) {
+    if (r->n && id <= r->ids[r->n - 1]) return n2g_fail(err, "row store: row %u appended out of order", id);
+    if (r->n == r->cap) {
+        size_t cap = r->cap ? r->cap * 2 : 256;
+        uint32_t *ids = realloc(r->ids, cap * sizeof *ids);
+        if (ids) r->ids = ids;
+        int32_t *t = ids ? realloc(r->tok, cap * (size_t)r->ctx * sizeof *t) : NULL;
+        if (!t) return n2g_fail(err, "row store: out of memory (%zu rows of %d tokens)", cap, r->ctx);
+        r->tok = t;
+        r->cap = cap;
+    }
+    r->ids[r->n] = id;
+    memcpy(r->tok + r->n * (size_t)r->ctx, tok, (size_t)r->ctx * sizeof *tok);
+    r->n++;
+    return 0;
+}
+
+static int cmp_u32(const void *a, const void *b) {
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* Sorted unique referenced row ids of the state; *n set. NULL on OOM (n = SIZE_MAX). */
+static uint32_t *referenced_rows(const scrape_state *s, size_t *n) {
+    size_t ck = (size_t)s->d_mlp * s->k, cap = (size_t)s->n_layers * ck, m = 0;
+    uint32_t *ids = malloc((cap ? cap : 1) * sizeof *ids);
+    if (!ids) {
+        *n = SIZE_MAX;
+        return NULL;
+    }
+    for (int l = 0; l < s->n_layers; l++) {
+        const uint32_t *row = s->topk + (size_t)l * 3 * ck + ck;
+        for (size_t i = 0; i < ck; i++)
+            if (row[i] != OPS_TOPK_EMPTY_ROW) ids[m++] = row[i];
+    }
+    qsort(ids, m, sizeof *ids, cmp_u32);
+    size_t u = 0;
+    for (size_t i = 0; i < m; i++)
+        if (!u || ids[u - 1] != ids[i]) ids[u++] = ids[i];
+    *n = u;
+    return ids;
+}
+
+void scrape_rows_prune(scrape_rows *r, const scrape_state *s) {
+    size_t nk;
+    uint32_t *keep = referenced_rows(s, &nk);
+    if (!keep) return; /* out of memory: keep everything (correct, just larger) */
+    size_t w = 0, j = 0;
+    for (size_t i = 0; i < r->n; i++) {
+        while (j < nk && keep[j] < r->ids[i]) j++;
+        if (j < nk && keep[j] == r->ids[i]) {
+            if (w != i) {
+                r->ids[w] = r->ids[i];
+                memmove(r->tok + w * (size_t)r->ctx, r->tok + i * (size_t)r->ctx, (size_t)r->ctx * sizeof *r->tok);
+            }
+            w++;
+        }
+    }
+    r->n = w;
+    free(keep);
+}
+
+static uint64_t align64(uint64_t x) { return (x + 63) & ~(uint64_t)63; }
+
+static void put_zeros(FILE *f, uint64_t at, uint64_t to) {
+    static const char z[64];
+    while (at < to) {
+        size_t n = to - at < 64 ? (size_t)(to - at) : 64;
+        fwrite(z, 1, n, f);
+        at += n;
+    }
+}
+
+/* Section offsets for the given shape; fills h's offsets and file_bytes. */
+static void layout(scrape_header *h) {
+    uint64_t nck = (uint64_t)h->n_layers * h->d_mlp * h->k;
+    uint64_t o = sizeof(scrape_header);
+    h->off_layers = o;
+    o = align64(o + 4ull * h->n_layers);
+    h->off_val = o;
+    o = align64(o + 4 * nck);
+    h->off_row = o;
+    o = align64(o + 4 * nck);
+    h->off_pos = o;
+    o = align64(o + 4 * nck);
+    h->off_stats = o;
+    o = align64(o + 16ull * h->n_layers * h->d_mlp);
+    h->off_row_ids = o;
+    o = align64(o + 4 * h->n_rows);
+    h->off_tokens = o;
+    o = o + 4ull * h->n_rows * h->ctx;
+    h->file_bytes = o;
+}
+
+int scrape_store_write(const char *path, const scrape_state *s, const scrape_rows *rows, n2g_err *err) {
+    size_t nk;
+    uint32_t *keep = referenced_rows(s, &nk);
+    if (!keep) return n2g_fail(err, "%s: out of memory", path);
+    /* every referenced row must be stored: find each in rows (both ascending) */
+    size_t *at = malloc((nk ? nk : 1) * sizeof *at);
+    if (!at) {
+        free(keep);
+        return n2g_fail(err, "%s: out of memory", path);
+    }
+    size_t j = 0;
+    for (size_t i = 0; i < nk; i++) {
+        while (j < rows->n && rows->ids[j] < keep[i]) j++;
+        if (j == rows->n || rows->ids[j] != keep[i]) {
+            uint32_t miss = keep[i];
+            free(keep);
+            free(at);
+            return n2g_fail(err, "%s: internal error: kept row %u has no stored tokens", path, miss);
+        }
+        at[i] = j;
+    }
+    scrape_header h;
+    memset(&h, 0, sizeof h);
+    memcpy(h.magic, SCRAPE_MAGIC, 8);
+    h.version = SCRAPE_VERSION;
+    h.header_bytes = sizeof h;
+    h.n_layers = (uint32_t)s->n_layers;
+    h.d_mlp = (uint32_t)s->d_mlp;
+    h.k = (uint32_t)s->k;
+    h.ctx = (uint32_t)s->ctx;
+    h.token_bytes = 4;
+    h.flags = s->flags;
+    h.rows_scanned = s->rows_scanned;
+    h.positions = s->positions;
+    h.n_rows = nk;
+    h.ident_hash = s->ident_hash;
+    layout(&h);
+
+    scrape_afile a;
+    if (scrape_atomic_open(&a, path, err)) {
+        free(keep);
+        free(at);
+        return -1;
+    }
+    FILE *f = a.f;
+    fwrite(&h, sizeof h, 1, f);
+    for (int l = 0; l < s->n_layers; l++) {
+        uint32_t v = (uint32_t)s->layers[l];
+        fwrite(&v, 4, 1, f);
+    }
+    size_t ck = (size_t)s->d_mlp * s->k;
+    put_zeros(f, h.off_layers + 4ull * s->n_layers, h.off_val);
+    uint64_t off[3] = {h.off_val, h.off_row, h.off_pos}, end[3] = {h.off_row, h.off_pos, h.off_stats};
+    for (int part = 0; part < 3; part++) {
+        for (int l = 0; l < s->n_layers; l++) fwrite(s->topk + (size_t)l * 3 * ck + part * ck, 4, ck, f);
+        put_zeros(f, off[part] + 4ull * ck * s->n_layers, end[part]);
+    }
+    for (int l = 0; l < s->n_layers; l++) {
+        const uint32_t *tk = s->topk + (size_t)l * 3 * ck;
+        for (int c = 0; c < s->d_mlp; c++) {
+            const float *st = s->stats + ((size_t)l * s->d_mlp + c) * 2;
+            float mx;
+            memcpy(&mx, &tk[(size_t)c * s->k], 4); /* slot 0 = the neuron's max (or -inf) */
+            double sum = (double)st[0] - (double)st[1];
+            float mean = s->positions ? (float)(sum / (double)s->positions) : 0.0f;
+            float rec[4] = {mx, mean, st[0], st[1]};
+            fwrite(rec, 4, 4, f);
+        }
+    }
+    put_zeros(f, h.off_stats + 16ull * s->n_layers * s->d_mlp, h.off_row_ids);
+    fwrite(keep, 4, nk, f);
+    put_zeros(f, h.off_row_ids + 4ull * nk, h.off_tokens);
+    for (size_t i = 0; i < nk; i++) fwrite(rows->tok + at[i] * (size_t)rows->ctx, 4, (size_t)rows->ctx, f);
+    free(keep);
+    free(at);
+    return scrape_atomic_commit(&a, err);
+}
+
+int scrape_store_map(const char *path, scrape_map *m, n2g_err *err) {
+    memset(m, 0, sizeof *m);
+    int fd = open(path, O_RDONLY);
+    if (fd < 0) return n2g_fail(err, "%s: cannot open: %s", path, strerror(errno));
+    struct stat st;
+    if (fstat(fd, &st)) {
+        close(fd);
+        return n2g_fail(err, "%s: cannot stat: %s", path, strerror(errno));
+    }
+    if ((uint64_t)st.st_size < sizeof(scrape_header)) {
+        close(fd);
+        return n2g_fail(err, "%s: truncated (%lld bytes, header needs %zu)", path, (long long)st.st_size,
+                        sizeof(scrape_header));
+    }
+    void *base = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, fd, 0);
+    close(fd);
+    if (base == MAP_FAILED) return n2g_fail(err, "%s: mmap failed: %s", path, strerror(errno));
+    m->base = base;
+    m->bytes = (size_t)st.st_size;
+    const scrape_header *h = base;
+    scrape_header want;
+    memcpy(&want, h, sizeof want);
+    if (memcmp(h->magic, SCRAPE_MAGIC, 8)) {
+        scrape_store_unmap(m);
+        return n2g_fail(err, "%s: not an n2g examples file (bad magic)", path);
+    }
+    if (h->version != SCRAPE_VERSION || h->header_bytes != sizeof *h || h->token_bytes != 4) {
+        scrape_store_unmap(m);
+        return n2g_fail(err, "%s: unsupported version %u (expected %u)", path, h->version, SCRAPE_VERSION);
+    }
+    if (!h->n_layers || h->n_layers > 4096 || !h->d_mlp || h->d_mlp > (1u << 20) || !h->k ||
+        h->k > OPS_TOPK_MAX_K || !h->ctx || h->ctx > (1u << 20) || h->n_rows > (1ull << 32)) {
+        scrape_store_unmap(m);
+        return n2g_fail(err, "%s: header shape out of range", path);
+    }
+    layout(&want);
+    if (memcmp(&want, h, sizeof want) || want.file_bytes != (uint64_t)st.st_size) {
+        scrape_store_unmap(m);
+        return n2g_fail(err, "%s: inconsistent header or size (%lld bytes, expected %llu)", path,
+                        (long long)st.st_size, (unsigned long long)want.file_bytes);
+    }
+    const char *b = base;
+    m->h = h;
+    m->layers = (const uint32_t *)(b + h->off_layers);
+    m->val = (const float *)(b + h->off_val);
+    m->row = (const uint32_t *)(b + h->off_row);
+    m->pos = (const uint32_t *)(b + h->off_pos);
+    m->stats = (const float *)(b + h->off_stats);
+    m->row_ids = (const uint32_t *)(b + h->off_row_ids);
+    m->tokens = (const int32_t *)(b + h->off_tokens);
+    for (uint64_t i = 1; i < h->n_rows; i++)
+        if (m->row_ids[i] <= m->row_ids[i - 1]) {
+            scrape_store_unmap(m);
+            return n2g_fail(err, "%s: row ids not ascending at %llu", path, (unsigned long long)i);
+        }
+    for (uint32_t l = 0; l < h->n_layers; l++)
+        if (l && m->layers[l] <= m->layers[l - 1]) {
+            scrape_store_unmap(m);
+            return n2g_fail(err, "%s: layers not ascending", path);
+        }
+    return 0;
+}
+
+void scrape_store_unmap(scrape_map *m) {
+    if (m->base) munmap(m->base, m->bytes);
+    memset(m, 0, sizeof *m);
+}
+
+const int32_t *scrape_map_row(const scrape_map *m, uint32_t row_id) {
+    size_t lo = 0, hi = m->h->n_rows;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (m->row_ids[mid] < row_id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo < m->h->n_rows && m->row_ids[lo] == row_id) return m->tokens + lo * (size_t)m->h->ctx;
+    return NULL;
+}

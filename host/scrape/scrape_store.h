@@ -1,0 +1,83 @@
+/* scrape_store.h — RUN/examples.bin: the per-neuron top-k and the tokens of the kept rows.
+ *
+ * One little-endian file, mmappable; every section starts at a multiple of 64 bytes.
+ *   header (256 bytes, scrape_header below)
+ *   layers   u32 [n_layers]               the layer of each slot, ascending
+ *   val      f32 [n_layers, d_mlp, k]     row max of each example, sorted: value desc, row asc
+ *   row      u32 [n_layers, d_mlp, k]     row index (0-based, in corpus stream order)
+ *   pos      u32 [n_layers, d_mlp, k]     position of the row's max (first on ties)
+ *   stats    f32 [n_layers, d_mlp, 4]     max, mean, sum, sum_comp (Kahan compensation)
+ *   row_ids  u32 [n_rows]                 ascending: every row some neuron kept, once
+ *   tokens   i32 [n_rows, ctx]            the tokens of those rows
+ * Empty slots (fewer than k rows scanned): val = -inf, row = 0xFFFFFFFF, pos = 0.
+ * Count (positions per neuron that entered max / mean) is the header's `positions`, the same
+ * for every neuron. flags: bit 0 = scan complete, bit 1 = position 0 included (--include-bos).
+ */
+#ifndef N2G_SCRAPE_STORE_H
+#define N2G_SCRAPE_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/err.h"
+
+#define SCRAPE_MAGIC "N2GSCRP1"
+#define SCRAPE_VERSION 1
+#define SCRAPE_FLAG_COMPLETE 1u
+#define SCRAPE_FLAG_INCLUDE_BOS 2u
+
+typedef struct scrape_header {
+    char magic[8];
+    uint32_t version, header_bytes, n_layers, d_mlp, k, ctx, token_bytes, flags;
+    uint64_t rows_scanned; /* rows of the corpus stream consumed */
+    uint64_t positions;    /* activations per neuron that entered max / mean */
+    uint64_t n_rows;       /* rows stored */
+    uint64_t ident_hash;   /* hash of the manifest's identity (model, corpus, parameters) */
+    uint64_t off_layers, off_val, off_row, off_pos, off_stats, off_row_ids, off_tokens, file_bytes;
+    uint8_t reserved[120];
+} scrape_header;
+
+/* The scan state as the device holds it. */
+typedef struct scrape_state {
+    int n_layers, d_mlp, k, ctx;
+    uint32_t flags;
+    const int *layers;       /* [n_layers] */
+    uint32_t *topk;          /* [n_layers][3 * d_mlp * k] words: val | row | pos (ops_topk.h) */
+    float *stats;            /* [n_layers][d_mlp][2]: sum, comp */
+    uint64_t rows_scanned, positions, ident_hash;
+} scrape_state;
+
+/* Rows kept so far, ascending ids, each with ctx tokens. */
+typedef struct scrape_rows {
+    size_t n, cap;
+    uint32_t *ids;
+    int32_t *tok; /* [cap, ctx] */
+    int ctx;
+} scrape_rows;
+
+void scrape_rows_init(scrape_rows *r, int ctx);
+void scrape_rows_free(scrape_rows *r);
+/* Appends rows (ids must exceed every stored id). */
+int scrape_rows_append(scrape_rows *r, uint32_t id, const int32_t *tok, n2g_err *err);
+/* Drops every row that no slot of the state references. */
+void scrape_rows_prune(scrape_rows *r, const scrape_state *s);
+size_t scrape_rows_bytes(const scrape_rows *r);
+
+/* Writes PATH atomically. Every row referenced by the state must be in rows (checked). */
+int scrape_store_write(const char *path, const scrape_state *s, const scrape_rows *rows, n2g_err *err);
+
+/* A read-only mapping of an examples.bin, validated (sizes, offsets, sortedness of row_ids). */
+typedef struct scrape_map {
+    void *base;
+    size_t bytes;
+    const scrape_header *h;
+    const uint32_t *layers, *row, *pos, *row_ids;
+    const float *val, *stats;
+    const int32_t *tokens;
+} scrape_map;
+int scrape_store_map(const char *path, scrape_map *m, n2g_err *err);
+void scrape_store_unmap(scrape_map *m);
+/* Row tokens [ctx] by row id; NULL when the row is not stored. */
+const int32_t *scrape_map_row(const scrape_map *m, uint32_t row_id);
+
+#endif

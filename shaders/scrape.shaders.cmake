@@ -1,0 +1,3 @@
+# Scrape shaders (host/ops/vk_topk.c).
+n2g_shader(topk_rowmax topk.comp DEFINES ROWMAX)
+n2g_shader(topk_merge topk.comp DEFINES MERGE)

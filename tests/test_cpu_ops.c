@@ -1,0 +1,247 @@
+/* test_cpu_ops.c — every CPU-backend op against a naive double-precision transcription of
+ * its definition (ops.h), on odd shapes that exercise partial tiles, with 1 and several
+ * threads; plus the matmul ISA paths against each other and the dispatch choice. */
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "ops/ops.h"
+
+static uint64_t rng = 88172645463325252ull;
+static float frand(void) { /* uniform in [-1, 1) */
+    rng ^= rng << 13;
+    rng ^= rng >> 7;
+    rng ^= rng << 17;
+    return (float)((rng >> 40) / (double)(1ull << 24) * 2.0 - 1.0);
+}
+static float *rand_vec(size_t n, float scale) {
+    float *v = malloc(n * sizeof *v);
+    for (size_t i = 0; i < n; i++) v[i] = frand() * scale;
+    return v;
+}
+
+static ops_buf *up(ops_ctx *c, const void *src, size_t bytes) {
+    n2g_err e = {0};
+    ops_buf *b = ops_alloc(c, bytes, &e);
+    if (!b || ops_upload(c, b, 0, src, bytes, &e)) {
+        fprintf(stderr, "upload: %s\n", e.msg);
+        exit(1);
+    }
+    return b;
+}
+static void down(ops_ctx *c, ops_buf *b, float *dst, size_t n) {
+    n2g_err e = {0};
+    CHECK(ops_run(c, &e) == 0, "run: %s", e.msg);
+    CHECK(ops_download(c, b, 0, dst, n * sizeof *dst, &e) == 0, "download: %s", e.msg);
+}
+
+static double ref_gelu(double x) { return 0.5 * x * (1 + tanh(sqrt(2 / M_PI) * (x + 0.044715 * x * x * x))); }
+
+static void test_matmul(ops_ctx *c, int N, int IC, int OC, int with_bias, int w_off) {
+    float *x = rand_vec((size_t)N * IC, 1), *w = rand_vec((size_t)IC * OC + w_off, 0.5f), *bias = rand_vec(OC + 3, 1);
+    float *got = malloc((size_t)N * OC * sizeof *got);
+    ops_buf *bx = up(c, x, (size_t)N * IC * 4), *bw = up(c, w, ((size_t)IC * OC + w_off) * 4),
+            *bb = up(c, bias, (size_t)(OC + 3) * 4);
+    n2g_err e = {0};
+    ops_buf *bo = ops_alloc(c, (size_t)N * OC * 4, &e);
+    ops_matmul(c, bo, bx, bw, w_off, with_bias ? bb : NULL, 3, N, IC, OC);
+    down(c, bo, got, (size_t)N * OC);
+    double maxd = 0;
+    for (int n = 0; n < N; n++)
+        for (int o = 0; o < OC; o++) {
+            double s = with_bias ? bias[3 + o] : 0;
+            for (int k = 0; k < IC; k++) s += (double)x[(size_t)n * IC + k] * w[w_off + (size_t)k * OC + o];
+            double d = fabs(s - got[(size_t)n * OC + o]);
+            if (!(d <= maxd)) maxd = d;
+        }
+    CHECK(maxd < 1e-4 * sqrt(IC), "matmul %dx%dx%d bias=%d: max diff %g", N, IC, OC, with_bias, maxd);
+    ops_free(c, bx), ops_free(c, bw), ops_free(c, bb), ops_free(c, bo);
+    free(x), free(w), free(bias), free(got);
+}
+
+static void test_all(ops_ctx *c) {
+    n2g_err e = {0};
+    /* matmul: partial row tiles, partial column panels, K not a multiple of any block */
+    int shapes[][3] = {{1, 1, 1}, {3, 5, 7}, {13, 17, 33}, {29, 64, 100}, {12, 300, 32}, {70, 257, 129}, {128, 64, 256}};
+    for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
+        test_matmul(c, shapes[i][0], shapes[i][1], shapes[i][2], 1, 5);
+        test_matmul(c, shapes[i][0], shapes[i][1], shapes[i][2], 0, 0);
+    }
+
+    /* layernorm (with a large common offset: two-pass variance keeps it accurate) */
+    int N = 37, C = 100;
+    float *x = rand_vec((size_t)N * C, 2), *g = rand_vec(C + 2, 1), *bb = rand_vec(C + 4, 1);
+    for (size_t i = 0; i < (size_t)N * C; i++) x[i] += 300.0f;
+    float *got = malloc((size_t)N * C * 4 * 4);
+    ops_buf *bx = up(c, x, (size_t)N * C * 4), *bg = up(c, g, (C + 2) * 4), *bbb = up(c, bb, (C + 4) * 4);
+    ops_buf *bo = ops_alloc(c, (size_t)N * C * 4, &e);
+    ops_layernorm(c, bo, bx, bg, 2, bbb, 4, N, C, 1e-5f);
+    down(c, bo, got, (size_t)N * C);
+    double maxd = 0;
+    for (int n = 0; n < N; n++) {
+        double m = 0, v = 0;
+        for (int i = 0; i < C; i++) m += x[n * C + i];
+        m /= C;
+        for (int i = 0; i < C; i++) v += (x[n * C + i] - m) * (x[n * C + i] - m);
+        v /= C;
+        for (int i = 0; i < C; i++) {
+            double r = (x[n * C + i] - m) / sqrt(v + 1e-5) * g[2 + i] + bb[4 + i];
+            double d = fabs(r - got[n * C + i]);
+            if (!(d <= maxd)) maxd = d;
+        }
+    }
+    CHECK(maxd < 1e-4, "layernorm max diff %g", maxd);
+    ops_free(c, bx), ops_free(c, bg), ops_free(c, bbb), ops_free(c, bo);
+    free(x), free(g), free(bb);
+
+    /* gelu over a wide range, including values whose tanh argument overflows exp */
+    size_t G = 10007;
+    float *gx = rand_vec(G, 12);
+    gx[0] = 100, gx[1] = -100, gx[2] = 0, gx[3] = 1e30f, gx[4] = -1e30f;
+    ops_buf *bgx = up(c, gx, G * 4);
+    ops_gelu(c, bgx, G);
+    float *gg = malloc(G * 4);
+    down(c, bgx, gg, G);
+    maxd = 0;
+    int nonfinite = 0;
+    for (size_t i = 0; i < G; i++) {
+        if (!isfinite(gg[i])) nonfinite++;
+        if (i >= 3 && i <= 4) continue;
+        double d = fabs(ref_gelu(gx[i]) - gg[i]) / (1 + fabs(gx[i]));
+        if (!(d <= maxd)) maxd = d;
+    }
+    CHECK(maxd < 2e-6, "gelu max rel diff %g", maxd);
+    CHECK(nonfinite == 0, "gelu produced %d non-finite values", nonfinite);
+    CHECK(gg[3] == 1e30f && gg[4] == 0.0f, "gelu at +-1e30: %g %g", gg[3], gg[4]);
+    ops_free(c, bgx);
+    free(gx), free(gg);
+
+    /* add */
+    float *ax = rand_vec(999, 1), *ay = rand_vec(999, 1), *ag = malloc(999 * 4);
+    ops_buf *bax = up(c, ax, 999 * 4), *bay = up(c, ay, 999 * 4);
+    ops_add(c, bax, bay, 998);
+    down(c, bax, ag, 999);
+    int bad = 0;
+    for (int i = 0; i < 998; i++) bad += ag[i] != ax[i] + ay[i];
+    bad += ag[998] != ax[998];
+    CHECK(bad == 0, "add: %d wrong", bad);
+    ops_free(c, bax), ops_free(c, bay);
+    free(ax), free(ay), free(ag);
+
+    /* embed */
+    int B = 3, T = 5, V = 11, EC = 20;
+    float *wte = rand_vec((size_t)V * EC, 1), *wpe = rand_vec((size_t)7 * EC, 1);
+    int32_t tok[1 + 15];
+    for (int i = 0; i < 16; i++) tok[i] = (i * 7) % V;
+    ops_buf *bt = up(c, tok, sizeof tok), *bwte = up(c, wte, (size_t)V * EC * 4), *bwpe = up(c, wpe, 7 * EC * 4);
+    ops_buf *be = ops_alloc(c, (size_t)B * T * EC * 4, &e);
+    float *eg = malloc((size_t)B * T * EC * 4);
+    ops_embed(c, be, bt, 1, bwte, bwpe, B, T, EC);
+    down(c, be, eg, (size_t)B * T * EC);
+    bad = 0;
+    for (int n = 0; n < B * T; n++)
+        for (int i = 0; i < EC; i++) bad += eg[n * EC + i] != wte[tok[1 + n] * EC + i] + wpe[(n % T) * EC + i];
+    CHECK(bad == 0, "embed: %d wrong", bad);
+    ops_free(c, bt), ops_free(c, bwte), ops_free(c, bwpe), ops_free(c, be);
+    free(wte), free(wpe), free(eg);
+
+    /* attention: B=2, T=9, NH=3, HS=5 */
+    int AB = 2, AT = 9, NH = 3, HS = 5, AC = NH * HS;
+    float *qkv = rand_vec((size_t)AB * AT * 3 * AC, 2);
+    ops_buf *bq = up(c, qkv, (size_t)AB * AT * 3 * AC * 4);
+    ops_buf *bao = ops_alloc(c, (size_t)AB * AT * AC * 4, &e);
+    float *ao = malloc((size_t)AB * AT * AC * 4);
+    ops_attention(c, bao, bq, AB, AT, AC, NH);
+    down(c, bao, ao, (size_t)AB * AT * AC);
+    maxd = 0;
+    for (int b = 0; b < AB; b++)
+        for (int h = 0; h < NH; h++)
+            for (int t = 0; t < AT; t++) {
+                double s[16], mx = -1e300, sum = 0;
+                const float *q = qkv + (size_t)(b * AT + t) * 3 * AC + h * HS;
+                for (int j = 0; j <= t; j++) {
+                    const float *k = qkv + (size_t)(b * AT + j) * 3 * AC + AC + h * HS;
+                    s[j] = 0;
+                    for (int d = 0; d < HS; d++) s[j] += (double)q[d] * k[d];
+                    s[j] /= sqrt(HS);
+                    if (s[j] > mx) mx = s[j];
+                }
+                for (int j = 0; j <= t; j++) sum += s[j] = exp(s[j] - mx);
+                for (int d = 0; d < HS; d++) {
+                    double o = 0;
+                    for (int j = 0; j <= t; j++) o += s[j] / sum * qkv[(size_t)(b * AT + j) * 3 * AC + 2 * AC + h * HS + d];
+                    double diff = fabs(o - ao[(size_t)(b * AT + t) * AC + h * HS + d]);
+                    if (!(diff <= maxd)) maxd = diff;
+                }
+            }
+    CHECK(maxd < 1e-5, "attention max diff %g", maxd);
+    ops_free(c, bq), ops_free(c, bao);
+    free(qkv), free(ao);
+}
+
+/* the CPU's own flags, read independently of the backend's __builtin_cpu_supports */
+static int cpuinfo_has(const char *flag) {
+    FILE *f = fopen("/proc/cpuinfo", "r");
+    if (!f) return -1;
+    char line[8192];
+    int found = 0;
+    while (fgets(line, sizeof line, f))
+        if (!strncmp(line, "flags", 5)) {
+            for (char *t = strtok(line, " \t\n:"); t; t = strtok(NULL, " \t\n:"))
+                if (!strcmp(t, flag)) found = 1;
+            break;
+        }
+    fclose(f);
+    return found;
+}
+
+int main(void) {
+    n2g_err e = {0};
+    int avx512 = cpuinfo_has("avx512f") == 1 && cpuinfo_has("fma") == 1;
+    int avx2 = cpuinfo_has("avx2") == 1 && cpuinfo_has("fma") == 1;
+    const char *widest = avx512 ? "avx512" : avx2 ? "avx2" : "generic";
+
+    /* default dispatch picks the widest ISA the CPU has, and the device name says so */
+    if (!getenv("N2G_CPU_ISA")) {
+        ops_options o = {.kind = OPS_CPU, .threads = 2};
+        ops_ctx *c;
+        CHECK(ops_create(&o, &c, &e) == 0, "create: %s", e.msg);
+        char want[64];
+        snprintf(want, sizeof want, ", %s)", widest);
+        CHECK(strstr(ops_device_name(c), want) != NULL, "device '%s' should use %s (/proc/cpuinfo)",
+              ops_device_name(c), widest);
+        printf("default: %s (cpuinfo: avx512f+fma %d, avx2+fma %d)\n", ops_device_name(c), avx512, avx2);
+        ops_destroy(c);
+    }
+
+    /* every ISA path the CPU supports, with 1, 3 and all threads */
+    const char *variants[] = {"generic", "avx2", "avx512"};
+    int have[] = {1, avx2, avx512};
+    int threads[] = {1, 3, 0};
+    for (int v = 0; v < 3; v++) {
+        for (int i = 0; i < 3; i++) {
+            ops_options o = {.kind = OPS_CPU, .threads = threads[i], .variant = variants[v]};
+            ops_ctx *c;
+            int rc = ops_create(&o, &c, &e);
+            if (!have[v]) {
+                CHECK(rc == -1 && strstr(e.msg, "does not support"), "variant %s on a CPU without it: %s", variants[v],
+                      rc ? e.msg : "accepted");
+                if (!rc) ops_destroy(c);
+                printf("%s: not supported by this CPU (skipped)\n", variants[v]);
+                break;
+            }
+            CHECK(rc == 0, "create %s: %s", variants[v], e.msg);
+            if (rc) break;
+            CHECK(strstr(ops_device_name(c), variants[v]) != NULL, "name %s", ops_device_name(c));
+            printf("device: %s\n", ops_device_name(c));
+            test_all(c);
+            ops_destroy(c);
+        }
+    }
+    ops_options bad = {.kind = OPS_CPU, .variant = "sse9"};
+    ops_ctx *c;
+    CHECK(ops_create(&bad, &c, &e) == -1 && strstr(e.msg, "unknown kernel variant 'sse9'"), "bad variant: %s", e.msg);
+    return check_finish();
+}
