@@ -93,6 +93,7 @@ static corpus_options opts(int n_ctx, int threads) {
     o.n_ctx = n_ctx;
     o.threads = threads;
     o.quiet = 1;
+    o.no_warnings = 1;
     return o;
 }
 
@@ -251,6 +252,21 @@ static void test_small_inputs(void) {
         CHECK(st.docs == 3 && st.files == 3, "%s: 3 docs in 3 files (sorted, recursive, no hidden/other files)", what);
         free(rows);
     }
+    /* the file list for manifests: same order as read */
+    char **list;
+    int nl;
+    CHECK(corpus_list_inputs(&dir, 1, &list, &nl, &e) == 0 && nl == 3 && strstr(list[0], "/d/a.txt") &&
+              strstr(list[1], "/d/b.txt") && strstr(list[2], "/d/sub/c.txt"),
+          "corpus_list_inputs: a.txt, b.txt, sub/c.txt");
+    corpus_free_list(list, nl);
+    CHECK(symlink(".", path_in(tmp, "d/sub/loop")) == 0, "symlink");
+    corpus_reader *lr;
+    corpus_options lo = opts(8, 1);
+    CHECK(corpus_open(&dir, 1, tok, &lo, &lr, &e) == 0, "symlink loop: %s", e.msg);
+    corpus_close(lr);
+    CHECK(corpus_list_inputs(&dir, 1, &list, &nl, &e) == 0 && nl == 3, "symbolic links to directories are not followed");
+    corpus_free_list(list, nl);
+    unlink(path_in(tmp, "d/sub/loop"));
     /* --ordinary: "<|endoftext|>" text stays text */
     bpe_ids want_ord = {0};
     expect_stream(docs, lens, 3, BPE_ORDINARY, &want_ord);
