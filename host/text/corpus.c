@@ -436,7 +436,7 @@ static int encode_slot(const corpus_reader *r, slot *s, bpe_cache *cache) {
     for (size_t i = 0; i < s->nseg; i++) {
         const segment *g = &s->seg[i];
         if (g->eos_before && r->opt.eos_id >= 0 && bpe_ids_push(&s->out, r->opt.eos_id)) return -1;
-        if (bpe_encode(r->tok, s->text + g->off, g->len, flags, &s->out, cache, NULL)) return -1;
+        if (g->len && bpe_encode(r->tok, s->text + g->off, g->len, flags, &s->out, cache, NULL)) return -1;
     }
     return 0;
 }
