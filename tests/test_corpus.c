@@ -252,6 +252,23 @@ static void test_small_inputs(void) {
         CHECK(st.docs == 3 && st.files == 3, "%s: 3 docs in 3 files (sorted, recursive, no hidden/other files)", what);
         free(rows);
     }
+    /* an empty document still counts: EOS on both sides of it, as joining with EOS gives */
+    mkdir(path_in(tmp, "e"), 0755);
+    write_file(path_in(tmp, "e/1.txt"), a, strlen(a));
+    write_file(path_in(tmp, "e/2.txt"), "", 0);
+    write_file(path_in(tmp, "e/3.txt"), c, strlen(c));
+    {
+        const char *edocs[3] = {a, "", c};
+        size_t elens[3] = {strlen(a), 0, strlen(c)};
+        bpe_ids ewant = {0};
+        expect_stream(edocs, elens, 3, BPE_SPECIAL, &ewant);
+        const char *edir = path_in(tmp, "e");
+        long en = read_all(&edir, 1, opts(3, 2), &rows, &st, &e);
+        check_rows(rows, en, &ewant, 3, &st, "empty document in the middle");
+        CHECK(st.docs == 3, "empty document counted");
+        free(rows);
+        free(ewant.ids);
+    }
     /* the file list for manifests: same order as read */
     char **list;
     int nl;
