@@ -381,7 +381,8 @@ int bpe_encode(const bpe_tokenizer *t, const char *text, size_t len, int flags, 
                 const char *p = len - i >= sl ? memmem(text + i, len - i, sb, sl) : NULL;
                 next[k] = p ? (size_t)(p - text) : len;
             }
-            if (next[k] < best) best = next[k], bk = k;
+            if (next[k] < best || (next[k] == best && next[k] < len && bk >= 0 && sl > t->tok_len[t->special_id[bk]]))
+                best = next[k], bk = k; /* earliest; the longest of those starting there */
         }
         first = 0;
         if (encode_ordinary(t, s + i, best - i, out, cache)) return n2g_fail(err, "out of memory while encoding");
