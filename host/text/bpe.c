@@ -103,8 +103,8 @@ static inline int same_bytes(const unsigned char *a, const unsigned char *b, siz
     return 1;
 }
 
-static inline int32_t token_lookup(const bpe_tokenizer *t, const unsigned char *s, size_t n) {
-    uint32_t h = (uint32_t)bpe_hash_bytes(s, n) & t->tmap_mask;
+static inline int32_t token_lookup(const bpe_tokenizer *t, const unsigned char *s, size_t n, uint32_t hash) {
+    uint32_t h = hash & t->tmap_mask;
     for (;; h = (h + 1) & t->tmap_mask) {
         int32_t id = t->tmap[h];
         if (id < 0) return -1;
@@ -291,9 +291,9 @@ static int ids_append(bpe_ids *v, const int32_t *ids, size_t n) {
 static int encode_piece(const bpe_tokenizer *t, const unsigned char *s, size_t n, bpe_ids *out, bpe_cache *c,
                         int32_t *stack_work, size_t stack_cap, int32_t **heap_work, size_t *heap_cap) {
     if (n == 1) return bpe_ids_push(out, t->byte_id[s[0]]);
-    int32_t id = token_lookup(t, s, n);
-    if (id >= 0) return bpe_ids_push(out, id);
     uint32_t h = (uint32_t)bpe_hash_bytes(s, n);
+    int32_t id = token_lookup(t, s, n, h);
+    if (id >= 0) return bpe_ids_push(out, id);
     cache_slot *slot = NULL;
     if (c && n <= CACHE_MAX_PIECE) {
         uint32_t i = h & (CACHE_SLOTS - 1);
