@@ -54,6 +54,20 @@ cmp "$tmp/ref/manifest.json" "$tmp/run/manifest.json" && ok || bad "manifest.jso
 "$N2G" "${args[@]}" --batch 7 --out "$tmp/b7" || bad "batch 7 run failed"
 cmp "$tmp/ref/examples.bin" "$tmp/b7/examples.bin" && ok || bad "examples.bin depends on the batch size"
 
+# Vulkan: the result does not depend on the batch size either, and a killed run resumes to the
+# same bytes
+if "$N2G" devices >/dev/null 2>&1; then
+    vargs=(scrape --model "$model" --corpus "$corpus" --ctx 32 --top-k 5 --max-tokens 16000 --device 0 --quiet)
+    "$N2G" "${vargs[@]}" --batch 2 --out "$tmp/vk2" || bad "vk batch 2 failed"
+    "$N2G" "${vargs[@]}" --batch 7 --out "$tmp/vk7" --checkpoint-secs 0 &
+    pid=$!
+    sleep 0.5
+    kill -9 $pid 2>/dev/null
+    wait $pid 2>/dev/null
+    "$N2G" "${vargs[@]}" --batch 5 --out "$tmp/vk7" || bad "vk resume failed"
+    cmp "$tmp/vk2/examples.bin" "$tmp/vk7/examples.bin" && ok || bad "vk: examples.bin depends on batch size / resume"
+fi
+
 # bad input: message and exit code
 expect() { # expect CODE NEEDLE ARGS...
     local code=$1 needle=$2
