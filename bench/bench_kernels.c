@@ -176,15 +176,16 @@ int main(int argc, char **argv) {
         }
     }
     if (sweep) {
-        printf("\ncpu-driver attention T=1024, query rows per workgroup:\n\n| LX | GFLOP/s | GFLOP per CPU-second |\n|---|---|---|\n");
-        static const int lxs[] = {8, 16, 32, 64};
-        for (size_t i = 0; i < sizeof lxs / sizeof lxs[0]; i++) {
+        printf("\ncpu-driver attention T=1024 (LX invocations x QR query rows each):\n\n"
+               "| LX | QR | GFLOP/s | GFLOP per CPU-second |\n|---|---|---|---|\n");
+        static const int lq[][2] = {{16, 2}, {16, 4}, {8, 8}, {16, 8}, {8, 16}, {4, 16}};
+        for (size_t i = 0; i < sizeof lq / sizeof lq[0]; i++) {
             vk_gpt2_tune t;
             vk_gpt2_default_tune(VKB_VARIANT_CPU, &t);
-            t.attn_lx = lxs[i];
+            t.attn_lx = lq[i][0], t.attn_qr = lq[i][1];
             vk_gpt2_set_tune(ctx[0], &t);
             double g = bench(ctx[0], &KERNELS[4], reps);
-            printf("| %d | %.2f | %.2f |\n", lxs[i], g, last_cpu_gflops);
+            printf("| %d | %d | %.2f | %.2f |\n", lq[i][0], lq[i][1], g, last_cpu_gflops);
             fflush(stdout);
         }
     }

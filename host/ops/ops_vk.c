@@ -24,13 +24,14 @@ void vk_gpt2_default_tune(vkb_variant v, vk_gpt2_tune *t) {
     t->mm_lx = 8;
     t->mm_rows = 32;
     t->mm_cols4 = 4;
-    t->attn_lx = 16;
+    t->attn_lx = 8; /* measured on lavapipe: bench_kernels --sweep */
+    t->attn_qr = 8;
 }
 
 int vk_gpt2_set_tune(ops_ctx *ctx, const vk_gpt2_tune *t) {
     if (!vkb_from_ops(ctx)) return -1;
     if (t->mm_lx < 1 || t->mm_lx > 256 || t->mm_rows < 1 || t->mm_rows > 64 || t->mm_cols4 < 1 || t->mm_cols4 > 16 ||
-        t->attn_lx < 1 || t->attn_lx > 256)
+        t->attn_lx < 1 || t->attn_lx > 256 || t->attn_qr < 1 || t->attn_qr > 16)
         return -1;
     G(ctx)->tune = *t;
     return 0;
@@ -160,8 +161,8 @@ static void vk_attention(ops_ctx *c, ops_buf *out, const ops_buf *qkv, int B, in
         p = vkb_pipeline(vk, vk->lim.subgroup_arith ? "attention_gpu_sg" : "attention_gpu", 2, kinds, 0, NULL);
     } else if (vec4) {
         static const vkb_kind kinds[] = {VKB_IMAGE_RGBA32F, VKB_TEXEL_RGBA32F};
-        uint32_t spec[] = {lx, (uint32_t)HS};
-        p = vkb_pipeline(vk, "attention_cpu4", 2, kinds, 2, spec);
+        uint32_t spec[] = {lx, (uint32_t)HS, (uint32_t)G(c)->tune.attn_qr};
+        p = vkb_pipeline(vk, "attention_cpu4", 2, kinds, 3, spec);
     } else {
         static const vkb_kind kinds[] = {VKB_STORAGE, VKB_TEXEL_R32F};
         uint32_t spec[] = {lx, (uint32_t)HS};
@@ -185,7 +186,8 @@ static void vk_attention(ops_ctx *c, ops_buf *out, const ops_buf *qkv, int B, in
             vkb_dispatch(vk, p, b, &pc, sizeof pc, (uint32_t)T, (uint32_t)NH, (uint32_t)nb, "attention", flops);
         } else {
             struct { uint32_t T, C; float scale; } pc = {(uint32_t)T, (uint32_t)C, 1.0f / sqrtf((float)HS)};
-            vkb_dispatch(vk, p, b, &pc, sizeof pc, cdiv(T, lx), (uint32_t)NH, (uint32_t)nb, "attention", flops);
+            uint32_t rows = vec4 ? lx * (uint32_t)G(c)->tune.attn_qr : lx;
+            vkb_dispatch(vk, p, b, &pc, sizeof pc, cdiv(T, rows), (uint32_t)NH, (uint32_t)nb, "attention", flops);
         }
     }
 }
