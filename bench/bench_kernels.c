@@ -1,7 +1,7 @@
 /* bench_kernels.c — per-kernel GFLOP/s of the GPT-2 ops on GPT-2-small shapes, for every
  * Vulkan kernel variant on a device and for the CPU backend (the peer), as a Markdown table.
  *
- *   bench_kernels [--device N] [--reps R] [--sweep] [--no-cpu] [--kernel K]
+ *   bench_kernels [--device N] [--reps R] [--sweep] [--no-cpu] [--kernel K] [--variant NAME]
  *
  * Each figure: R calls recorded into one ops_run (one command buffer on Vulkan), wall time
  * after one warm-up run. --sweep also times the cpu-driver matmul's register-block shapes. */
@@ -109,6 +109,7 @@ static double bench(ops_ctx *c, const kernel *k, int reps) {
 
 int main(int argc, char **argv) {
     int device = -1, reps = 5, sweep = 0, with_cpu = 1, only = -1;
+    const char *variant = NULL;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--device") && i + 1 < argc)
             device = atoi(argv[++i]);
@@ -116,12 +117,14 @@ int main(int argc, char **argv) {
             reps = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--kernel") && i + 1 < argc)
             only = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--variant") && i + 1 < argc)
+            variant = argv[++i];
         else if (!strcmp(argv[i], "--sweep"))
             sweep = 1;
         else if (!strcmp(argv[i], "--no-cpu"))
             with_cpu = 0;
         else {
-            fprintf(stderr, "usage: bench_kernels [--device N] [--reps R] [--sweep] [--no-cpu] [--kernel K]\n");
+            fprintf(stderr, "usage: bench_kernels [--device N] [--reps R] [--sweep] [--no-cpu] [--kernel K] [--variant NAME]\n");
             return 2;
         }
     }
@@ -130,6 +133,7 @@ int main(int argc, char **argv) {
     int ncol = VKB_NVARIANTS + with_cpu;
     ops_ctx *ctx[VKB_NVARIANTS + 1] = {0};
     for (int v = 0; v < VKB_NVARIANTS; v++) {
+        if (variant && strcmp(variant, vkb_variant_names[v]) && v != 0) continue; /* ctx[0] serves the sweeps */
         ops_options o = {.kind = OPS_VK, .device = device, .variant = vkb_variant_names[v], .quiet = 1};
         if (ops_create(&o, &ctx[v], &e)) {
             fprintf(stderr, "vk: %s\n", e.msg);
@@ -153,6 +157,11 @@ int main(int argc, char **argv) {
         printf("| %s |", KERNELS[k].label);
         fflush(stdout);
         for (int v = 0; v < ncol; v++) {
+            if (!ctx[v] || (variant && v < VKB_NVARIANTS && strcmp(variant, vkb_variant_names[v]))) {
+                g[v] = 0;
+                printf(" - |");
+                continue;
+            }
             g[v] = bench(ctx[v], &KERNELS[k], reps);
             printf(" %.2f (%.1f) |", g[v], last_cpu_gflops);
             fflush(stdout);
@@ -189,6 +198,7 @@ int main(int argc, char **argv) {
             fflush(stdout);
         }
     }
-    for (int v = 0; v < ncol; v++) ops_destroy(ctx[v]);
+    for (int v = 0; v < ncol; v++)
+        if (ctx[v]) ops_destroy(ctx[v]);
     return 0;
 }
