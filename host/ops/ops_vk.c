@@ -93,9 +93,16 @@ static void vk_matmul(ops_ctx *c, ops_buf *out, const ops_buf *x, const ops_buf 
     if (cpu) {
         vkb_kind kinds[] = {vec4 ? VKB_IMAGE_RGBA32F : VKB_STORAGE, vec4 ? VKB_TEXEL_RGBA32F : VKB_TEXEL_R32F,
                             vec4 ? VKB_TEXEL_RGBA32F : VKB_TEXEL_R32F, VKB_TEXEL_R32F};
-        uint32_t spec[] = {(uint32_t)t->mm_lx, (uint32_t)t->mm_rows, (uint32_t)t->mm_cols4};
+        /* a register block taller than N would compute clamped duplicate rows: shrink it */
+        uint32_t rows = (uint32_t)t->mm_rows;
+        if ((size_t)N < rows) {
+            uint32_t r2 = 1;
+            while (r2 < (uint32_t)N) r2 *= 2;
+            rows = r2 < rows ? r2 : rows;
+        }
+        uint32_t spec[] = {(uint32_t)t->mm_lx, rows, (uint32_t)t->mm_cols4};
         p = vkb_pipeline(vk, vec4 ? "matmul_cpu_vec4" : "matmul_cpu", 4, kinds, 3, spec);
-        rows_per_group = (size_t)t->mm_rows;
+        rows_per_group = rows;
         size_t xt = vec4 ? vk->lim.max_texel_elems * 4 : vk->lim.max_texel_elems;
         rmax = zmin((vec4 ? xt : vk->lim.max_storage_elems) / (size_t)OC, xt / (size_t)IC);
     } else {
@@ -155,13 +162,14 @@ static void vk_attention(ops_ctx *c, ops_buf *out, const ops_buf *qkv, int B, in
     int gpu = vk->variant == VKB_VARIANT_GPU && HS <= 128;
     int vec4 = !gpu && HS % 4 == 0 && C % 4 == 0;
     vkb_pipe *p;
-    uint32_t lx = (uint32_t)G(c)->tune.attn_lx;
+    uint32_t lx = (uint32_t)G(c)->tune.attn_lx, qr = (uint32_t)G(c)->tune.attn_qr;
+    while (qr > 1 && (size_t)lx * (qr / 2) >= (size_t)T) qr /= 2; /* short sequences: fewer idle rows */
     if (gpu) {
         static const vkb_kind kinds[] = {VKB_STORAGE, VKB_STORAGE};
         p = vkb_pipeline(vk, vk->lim.subgroup_arith ? "attention_gpu_sg" : "attention_gpu", 2, kinds, 0, NULL);
     } else if (vec4) {
         static const vkb_kind kinds[] = {VKB_IMAGE_RGBA32F, VKB_TEXEL_RGBA32F};
-        uint32_t spec[] = {lx, (uint32_t)HS, (uint32_t)G(c)->tune.attn_qr};
+        uint32_t spec[] = {lx, (uint32_t)HS, qr};
         p = vkb_pipeline(vk, "attention_cpu4", 2, kinds, 3, spec);
     } else {
         static const vkb_kind kinds[] = {VKB_STORAGE, VKB_TEXEL_R32F};
@@ -186,7 +194,7 @@ static void vk_attention(ops_ctx *c, ops_buf *out, const ops_buf *qkv, int B, in
             vkb_dispatch(vk, p, b, &pc, sizeof pc, (uint32_t)T, (uint32_t)NH, (uint32_t)nb, "attention", flops);
         } else {
             struct { uint32_t T, C; float scale; } pc = {(uint32_t)T, (uint32_t)C, 1.0f / sqrtf((float)HS)};
-            uint32_t rows = vec4 ? lx * (uint32_t)G(c)->tune.attn_qr : lx;
+            uint32_t rows = vec4 ? lx * qr : lx;
             vkb_dispatch(vk, p, b, &pc, sizeof pc, cdiv(T, rows), (uint32_t)NH, (uint32_t)nb, "attention", flops);
         }
     }
