@@ -170,8 +170,8 @@ int main(int argc, char **argv) {
         printf("\n");
     }
     if (sweep) {
-        static const int cfg[][3] = {{8, 32, 4}, {16, 32, 4}, {8, 16, 4}, {8, 32, 2}, {8, 16, 8},
-                                     {16, 16, 4}, {8, 64, 2}, {8, 24, 4}, {32, 32, 4}, {8, 32, 8}};
+        static const int cfg[][3] = {{8, 32, 4},  {8, 16, 8},  {8, 32, 8},  {16, 32, 8}, {8, 64, 8},
+                                     {8, 16, 16}, {8, 32, 16}, {4, 32, 8},  {8, 24, 8},  {8, 48, 8}};
         printf("\ncpu-driver matmul 1024x768x3072, register-block sweep (LX invocations x ROWS rows x 4*COLS4 columns):\n\n");
         printf("| LX | ROWS | COLS | GFLOP/s | GFLOP per CPU-second |\n|---|---|---|---|---|\n");
         for (size_t i = 0; i < sizeof cfg / sizeof cfg[0]; i++) {

@@ -23,7 +23,7 @@ void vk_gpt2_default_tune(vkb_variant v, vk_gpt2_tune *t) {
     (void)v;
     t->mm_lx = 8;
     t->mm_rows = 32;
-    t->mm_cols4 = 4;
+    t->mm_cols4 = 8; /* 32 rows x 32 columns: measured best on lavapipe (bench_kernels --sweep) */
     t->attn_lx = 8; /* measured on lavapipe: bench_kernels --sweep */
     t->attn_qr = 8;
 }
