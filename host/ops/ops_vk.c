@@ -39,6 +39,7 @@ int vk_gpt2_set_tune(ops_ctx *ctx, const vk_gpt2_tune *t) {
 
 /* ---- ops ---- */
 
+/* out [B*T, C] = wte [V, C] rows tok [B*T] (int32, at tok_off) + wpe [T, C]; split by rows. */
 static void vk_embed(ops_ctx *c, ops_buf *out, const ops_buf *tok, size_t tok_off, const ops_buf *wte,
                      const ops_buf *wpe, int B, int T, int C) {
     vkb *vk = V(c);
@@ -58,6 +59,7 @@ static void vk_embed(ops_ctx *c, ops_buf *out, const ops_buf *tok, size_t tok_of
     }
 }
 
+/* out [N, C] = layernorm(x [N, C]) * g [C] + b [C]; split by rows. */
 static void vk_layernorm(ops_ctx *c, ops_buf *out, const ops_buf *x, const ops_buf *g, size_t g_off,
                          const ops_buf *bb, size_t b_off, int N, int C, float eps) {
     vkb *vk = V(c);
@@ -82,6 +84,7 @@ static void vk_layernorm(ops_ctx *c, ops_buf *out, const ops_buf *x, const ops_b
     }
 }
 
+/* out [N, OC] = x [N, IC] @ w [IC, OC] (at w_off) + bias [OC] (optional); split by rows. */
 static void vk_matmul(ops_ctx *c, ops_buf *out, const ops_buf *x, const ops_buf *w, size_t w_off,
                       const ops_buf *bias, size_t bias_off, int N, int IC, int OC) {
     vkb *vk = V(c);
@@ -153,9 +156,12 @@ static void elementwise(vkb *vk, const char *shader, const char *prof, double fl
     }
 }
 
+/* x [n] = gelu_new(x [n]) */
 static void vk_gelu(ops_ctx *c, ops_buf *x, size_t n) { elementwise(V(c), "gelu", "gelu", 10.0, x, NULL, n); }
+/* x [n] += y [n] */
 static void vk_add(ops_ctx *c, ops_buf *x, const ops_buf *y, size_t n) { elementwise(V(c), "add", "add", 1.0, x, y, n); }
 
+/* out [B*T, C] = causal attention over qkv [B*T, 3C], NH heads of C/NH; split by sequences. */
 static void vk_attention(ops_ctx *c, ops_buf *out, const ops_buf *qkv, int B, int T, int C, int NH) {
     vkb *vk = V(c);
     int HS = C / NH;
