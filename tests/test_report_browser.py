@@ -125,28 +125,36 @@ function checkNeuron(id, next) {
     ok(!!d.querySelector("#scores table"), "neuron " + id + ": scores table");
     var ex0 = d.querySelector("#examples .example");
     var btn = ex0 && ex0.querySelector("button.expand");
-    if (CFG.expand) {
-      ok(!!btn, "neuron " + id + ": long example has an expand control");
-      if (btn) {
-        var before = ex0.querySelectorAll(".tok").length;
-        btn.click();
-        var after = ex0.querySelectorAll(".tok").length;
-        ok(after > before && after === CFG.ctx, "neuron " + id + ": expand shows all tokens (" + before + " -> " + after + ")");
-        btn.click();
-        ok(ex0.querySelectorAll(".tok").length === before, "neuron " + id + ": collapse again");
+    function hostileChecks() {
+      if (CFG.hostile) {
+        pwned(w, d, "neuron " + id + " expanded");
+        var text = d.getElementById("app").textContent;
+        CFG.visible.forEach(function (s) { ok(text.indexOf(s) >= 0, "neuron " + id + ": shows " + JSON.stringify(s) + " visibly"); });
+        var escs = Array.prototype.map.call(d.querySelectorAll("#examples .esc"), function (e) { return e.textContent; });
+        CFG.escapes.forEach(function (s) { ok(escs.indexOf(s) >= 0, "neuron " + id + ": escape " + JSON.stringify(s) + " shown as a marked span"); });
+        ok(svg && svg.querySelectorAll("script, foreignObject").length === 0, "neuron " + id + ": SVG sanitised");
       }
+      noErrors(d, "neuron " + id + " at the end");
+      next();
     }
-    if (CFG.hostile) {
-      pwned(w, d, "neuron " + id);
-      d.querySelectorAll("#examples button.expand").forEach(function (b) { b.click(); });
-      pwned(w, d, "neuron " + id + " expanded");
-      var text = d.getElementById("app").textContent;
-      CFG.visible.forEach(function (s) { ok(text.indexOf(s) >= 0, "neuron " + id + ": shows " + JSON.stringify(s) + " visibly"); });
-      var escs = Array.prototype.map.call(d.querySelectorAll("#examples .esc"), function (e) { return e.textContent; });
-      CFG.escapes.forEach(function (s) { ok(escs.indexOf(s) >= 0, "neuron " + id + ": escape " + JSON.stringify(s) + " shown as a marked span"); });
-      ok(svg && svg.querySelectorAll("script, foreignObject").length === 0, "neuron " + id + ": SVG sanitised");
-    }
-    next();
+    if (CFG.hostile) pwned(w, d, "neuron " + id);
+    if (!CFG.expand) return hostileChecks();
+    ok(!!btn, "neuron " + id + ": long example has an expand control");
+    if (!btn) return hostileChecks();
+    var before = ex0.querySelectorAll(".tok").length;
+    btn.click();
+    until(function () { return ex0.dataset.expanded === "1"; }, function () {
+      var after = ex0.querySelectorAll(".tok").length;
+      ok(after > before && after === CFG.ctx, "neuron " + id + ": expand shows all tokens (" + before + " -> " + after + ")");
+      ok(ex0.querySelectorAll(".maxtok").length === 1, "neuron " + id + ": max token still marked after expand");
+      btn.click();
+      ok(ex0.querySelectorAll(".tok").length === before, "neuron " + id + ": collapse again");
+      // expand every example (hostile strings anywhere in the rows become visible)
+      var all = Array.prototype.slice.call(d.querySelectorAll("#examples .example"));
+      all.forEach(function (e) { var b = e.querySelector("button.expand"); if (b) b.click(); });
+      until(function () { return all.every(function (e) { return !e.querySelector("button.expand") || e.dataset.expanded === "1"; }); },
+        hostileChecks, "all examples expanded on " + id);
+    }, "expand of " + id);
   });
 }
 

@@ -308,6 +308,7 @@ int report_run_open(const report_run_opts *o, report_run **out, report_source *s
     src->neurons = r->neurons;
     src->n_neurons = r->n_neurons;
     src->title = r->title;
+    src->n_vocab = bpe_vocab_size(r->tok);
     src->token_bytes = tok_bytes;
     src->token_ctx = r;
     src->load = load_neuron;

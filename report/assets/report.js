@@ -265,13 +265,30 @@ var N2G = (function () {
   }
 
   /* ================= neuron page ================= */
-  function decodeSeq(d, s) {
-    var toks = new Array(s.n), acts = null, tw = d.tw, t = s.t;
-    for (var j = 0; j < s.n; j++) {
+  var VOCAB = [], rowFiles = {}, rowWaiters = {};
+  function vocab(v) { VOCAB = v; }
+  function rowChunk(c, rows) {
+    rowFiles[c] = rows;
+    (rowWaiters[c] || []).forEach(function (f) { f(); });
+    delete rowWaiters[c];
+  }
+  function withRowFile(c, cb) {
+    if (rowFiles[c]) return cb();
+    if (!rowWaiters[c]) { rowWaiters[c] = []; loadScript("../data/rows/" + ("0000" + c).slice(-5) + ".js"); }
+    rowWaiters[c].push(cb);
+  }
+  function decodeTokens(t, tw, into, at) {
+    var unk = Math.pow(64, tw) - 1;
+    for (var j = 0; j * tw < t.length; j++) {
       var v = 0;
       for (var k = 0; k < tw; k++) v = v * 64 + B64I[t.charCodeAt(j * tw + k)];
-      toks[j] = d.vocab[v];
+      into[at + j] = v === unk ? -1 : v;
     }
+  }
+  /* tokens: ids (undefined outside the inline window until the row file is loaded) */
+  function decodeSeq(d, s) {
+    var toks = new Array(s.n), acts = null;
+    decodeTokens(s.t, d.tw, toks, s.o);
     if (typeof s.v === "string") {
       acts = new Float64Array(s.n);
       for (var j2 = 0; j2 < s.n; j2++) {
@@ -280,19 +297,20 @@ var N2G = (function () {
         acts[j2] = (q - d.qmax) / d.qmax * d.scale;
       }
     }
-    return { toks: toks, acts: acts };
+    return { toks: toks, acts: acts, lo: s.o, hi: s.o + s.t.length / d.tw };
   }
+  function tokenText(id) { return id >= 0 && id < VOCAB.length ? VOCAB[id] : null; }
 
   /* Renders tokens [a, b) of a decoded sequence. */
   function renderTokens(box, seq, s, a, b, max) {
     for (var j = a; j < b; j++) {
-      var tk = seq.toks[j], span = add(box, el("span", "tok"));
+      var id = seq.toks[j], txt = tokenText(id), span = add(box, el("span", "tok"));
       var val = seq.acts ? seq.acts[j] : (j === s.p ? s.a : null);
-      if (tk && tk[1] !== null) putText(span, tk[1]);
+      if (txt !== null) putText(span, txt);
       else add(span, el("span", "esc", "<unknown id>"));
       if (val !== null) span.style.backgroundColor = colour(val, max);
       if (j === s.p) span.className = "tok maxtok";
-      span.title = "id " + (tk ? tk[0] : "?") + "  |  " + JSON.stringify(tk && tk[1] !== null ? plain(tk[1]) : "?") +
+      span.title = "id " + id + "  |  " + JSON.stringify(txt !== null ? plain(txt) : "?") +
         "  |  " + (val === null ? "activation not recorded" : (j === s.p && s.a !== null ? s.a : val).toFixed(4));
       span.dataset.pos = String(j);
     }
@@ -305,10 +323,10 @@ var N2G = (function () {
     head.textContent = "#" + (k + 1) + "  max act " + fmt(s.a, 4) + (s.p >= 0 ? " at token " + s.p : "") +
       (s.r >= 0 ? " (row " + s.r + ")" : "") + ", " + s.n + " tokens";
     var toks = add(box, el("div", "tokens"));
-    var cut = s.p >= 0 && s.n > d.before + d.after + 1;
+    var cut = seq.lo > 0 || seq.hi < s.n;
     function draw(full) {
       toks.textContent = "";
-      var a = full || !cut ? 0 : Math.max(0, s.p - d.before), b = full || !cut ? s.n : Math.min(s.n, s.p + d.after + 1);
+      var a = full ? 0 : seq.lo, b = full ? s.n : seq.hi;
       if (a > 0) add(toks, el("span", "cut", "… " + a + " tokens "));
       renderTokens(toks, seq, s, a, b, max);
       if (b < s.n) add(toks, el("span", "cut", " … " + (s.n - b) + " tokens"));
@@ -319,8 +337,15 @@ var N2G = (function () {
       var full = false;
       btn.addEventListener("click", function () {
         full = !full;
-        draw(full);
         btn.textContent = full ? "cut around the max" : "show all " + s.n + " tokens";
+        if (!full) return draw(false);
+        withRowFile(s.c, function () {
+          var t = rowFiles[s.c][String(s.r)];
+          if (typeof t !== "string") { showError("error: row " + s.r + " missing from its row file"); return; }
+          decodeTokens(t, d.tw, seq.toks, 0);
+          if (full) draw(true);
+          box.dataset.expanded = "1";
+        });
       });
     }
   }
@@ -418,5 +443,6 @@ var N2G = (function () {
     document.body.dataset.ready = "1";
   }
 
-  return { indexPage: indexPage, neuronChunk: neuronChunk, storeChunk: storeChunk, neuronPage: neuronPage, searchKey: searchKey, fnv1a: fnv1a };
+  return { indexPage: indexPage, neuronChunk: neuronChunk, storeChunk: storeChunk, neuronPage: neuronPage, vocab: vocab,
+    rowChunk: rowChunk, searchKey: searchKey, fnv1a: fnv1a };
 })();
