@@ -262,7 +262,7 @@ def png_stats(path):
 
 
 def screenshot(page, out_png, size="1200,900"):
-    _, err = run_chrome(["--window-size=" + size, "--virtual-time-budget=5000", "--screenshot=" + os.path.abspath(out_png),
+    _, err = run_chrome(["--window-size=" + size, "--virtual-time-budget=5000", "--run-all-compositor-stages-before-draw", "--screenshot=" + os.path.abspath(out_png),
                          "file://" + os.path.abspath(page)])
     if not os.path.exists(out_png):
         raise RuntimeError("no screenshot written:\n" + err[-2000:])

@@ -388,6 +388,16 @@ var N2G = (function () {
     add(h, el("p", "subtitle", "blocks." + d.layer + ".mlp.hook_post, neuron " + d.neuron));
     var max = typeof d.max === "number" && d.max > 0 ? d.max : d.scale;
 
+    var g = section(app, "Graph", "graph");
+    var gbox = add(g, el("div", "graphbox"));
+    var svg = d.svg ? safeSvg(d.svg) : null;
+    if (svg) gbox.appendChild(svg);
+    else add(gbox, el("p", "muted", d.svg ? "the graph picture could not be read" : "no graph for this neuron"));
+
+    var ex = section(app, "Max-activating examples", "examples");
+    add(ex, el("p", "muted", "Colour: activation / max activation (red positive, blue negative). Hover a token for its id, string and value; the max token is outlined."));
+    if (!d.examples.length) add(ex, el("p", "muted", "no examples"));
+    d.examples.forEach(function (s, k) { renderExample(ex, d, s, k, max); });
     var sc = section(app, "Scores", "scores");
     var kv = add(sc, el("table", "kv"));
     [["max activation", fmt(d.max, 4)], ["positions scanned", fmt(d.count, -1)], ["mean activation", fmt(d.mean, 4)]].forEach(function (r) {
@@ -417,16 +427,6 @@ var N2G = (function () {
       });
     }
 
-    var g = section(app, "Graph", "graph");
-    var gbox = add(g, el("div", "graphbox"));
-    var svg = d.svg ? safeSvg(d.svg) : null;
-    if (svg) gbox.appendChild(svg);
-    else add(gbox, el("p", "muted", d.svg ? "the graph picture could not be read" : "no graph for this neuron"));
-
-    var ex = section(app, "Max-activating examples", "examples");
-    add(ex, el("p", "muted", "Colour: activation / max activation (red positive, blue negative). Hover a token for its id, string and value; the max token is outlined."));
-    if (!d.examples.length) add(ex, el("p", "muted", "no examples"));
-    d.examples.forEach(function (s, k) { renderExample(ex, d, s, k, max); });
 
     [["pruned", "Pruned training samples"], ["augmented", "Augmented training samples"]].forEach(function (p) {
       var sec = section(app, p[1], p[0]);
