@@ -181,16 +181,67 @@ static void test_all(ops_ctx *c) {
     free(qkv), free(ao);
 }
 
+/* the CPU's own flags, read independently of the backend's __builtin_cpu_supports */
+static int cpuinfo_has(const char *flag) {
+    FILE *f = fopen("/proc/cpuinfo", "r");
+    if (!f) return -1;
+    char line[8192];
+    int found = 0;
+    while (fgets(line, sizeof line, f))
+        if (!strncmp(line, "flags", 5)) {
+            for (char *t = strtok(line, " \t\n:"); t; t = strtok(NULL, " \t\n:"))
+                if (!strcmp(t, flag)) found = 1;
+            break;
+        }
+    fclose(f);
+    return found;
+}
+
 int main(void) {
-    int threads[] = {1, 3, 0};
-    for (int i = 0; i < 3; i++) {
-        ops_options o = {.kind = OPS_CPU, .threads = threads[i]};
+    n2g_err e = {0};
+    int avx512 = cpuinfo_has("avx512f") == 1 && cpuinfo_has("fma") == 1;
+    int avx2 = cpuinfo_has("avx2") == 1 && cpuinfo_has("fma") == 1;
+    const char *widest = avx512 ? "avx512" : avx2 ? "avx2" : "generic";
+
+    /* default dispatch picks the widest ISA the CPU has, and the device name says so */
+    if (!getenv("N2G_CPU_ISA")) {
+        ops_options o = {.kind = OPS_CPU, .threads = 2};
         ops_ctx *c;
-        n2g_err e = {0};
         CHECK(ops_create(&o, &c, &e) == 0, "create: %s", e.msg);
-        printf("device: %s\n", ops_device_name(c));
-        test_all(c);
+        char want[64];
+        snprintf(want, sizeof want, ", %s)", widest);
+        CHECK(strstr(ops_device_name(c), want) != NULL, "device '%s' should use %s (/proc/cpuinfo)",
+              ops_device_name(c), widest);
+        printf("default: %s (cpuinfo: avx512f+fma %d, avx2+fma %d)\n", ops_device_name(c), avx512, avx2);
         ops_destroy(c);
     }
+
+    /* every ISA path the CPU supports, with 1, 3 and all threads */
+    const char *variants[] = {"generic", "avx2", "avx512"};
+    int have[] = {1, avx2, avx512};
+    int threads[] = {1, 3, 0};
+    for (int v = 0; v < 3; v++) {
+        for (int i = 0; i < 3; i++) {
+            ops_options o = {.kind = OPS_CPU, .threads = threads[i], .variant = variants[v]};
+            ops_ctx *c;
+            int rc = ops_create(&o, &c, &e);
+            if (!have[v]) {
+                CHECK(rc == -1 && strstr(e.msg, "does not support"), "variant %s on a CPU without it: %s", variants[v],
+                      rc ? e.msg : "accepted");
+                if (!rc) ops_destroy(c);
+                printf("%s: not supported by this CPU (skipped)\n", variants[v]);
+                break;
+            }
+            CHECK(rc == 0, "create %s: %s", variants[v], e.msg);
+            if (rc) break;
+            CHECK(strstr(ops_device_name(c), variants[v]) != NULL, "name %s", ops_device_name(c));
+            printf("device: %s\n", ops_device_name(c));
+            test_all(c);
+            ops_destroy(c);
+        }
+    }
+    ops_options bad = {.kind = OPS_CPU, .variant = "sse9"};
+    ops_ctx *c;
+    CHECK(ops_create(&bad, &c, &e) == -1 && strstr(e.msg, "unknown kernel variant 'sse9'"), "bad variant: %s", e.msg);
     return check_finish();
 }

@@ -6,6 +6,7 @@
 
 #include "cli.h"
 #include "text/bpe.h"
+#include "text/corpus.h"
 
 static const char *tokenize_help =
     "usage: n2g tokenize [--model DIR | --vocab DIR] (--text S | --file F | stdin) [--ordinary] [--json]\n"
@@ -14,7 +15,7 @@ static const char *tokenize_help =
     "  --model DIR   a model directory holding vocab.json + merges.txt (or tokenizer.json)\n"
     "  --vocab DIR   a directory with vocab.json + merges.txt, encoder.json + vocab.bpe, or tokenizer.json\n"
     "                (default: $N2G_VOCAB, then the installed GPT-2 vocabulary)\n"
-    "  --text S      the text to encode (else --file F, else standard input; '-' is stdin)\n"
+    "  --text S      the text to encode (else --file F (.gz / .zst read too), else stdin; '-' is stdin)\n"
     "  --ordinary    encode <|endoftext|> as plain text (tiktoken's encode_ordinary); by default it\n"
     "                becomes id 50256, as Hugging Face's GPT-2 tokenizer does\n"
     "  --json        print {\"ids\": [...]}\n";
@@ -25,29 +26,6 @@ static const char *detokenize_help =
     "Prints the text of GPT-2 token ids. LIST: ids separated by commas or spaces; standard input\n"
     "may hold ids separated by spaces, commas or newlines, or a JSON {\"ids\": [...]} / [...] array.\n"
     "  --model DIR / --vocab DIR   as for 'n2g tokenize'\n";
-
-static char *slurp(FILE *f, size_t *len) {
-    size_t cap = 1 << 16, n = 0;
-    char *buf = malloc(cap + 1);
-    while (buf) {
-        if (n == cap) {
-            char *p = realloc(buf, cap * 2 + 1);
-            if (!p) break;
-            buf = p;
-            cap *= 2;
-        }
-        size_t r = fread(buf + n, 1, cap - n, f);
-        n += r;
-        if (!r) {
-            if (ferror(f)) break;
-            buf[n] = 0;
-            *len = n;
-            return buf;
-        }
-    }
-    free(buf);
-    return NULL;
-}
 
 static bpe_tokenizer *load_vocab(const char *model, const char *vocab, n2g_err *err) {
     if (vocab) return bpe_load_dir(vocab, err);
@@ -85,17 +63,9 @@ int cli_tokenize(int argc, char **argv) {
     if (text) {
         len = strlen(text);
     } else {
-        FILE *f = (!file || !strcmp(file, "-")) ? stdin : fopen(file, "rb");
-        if (!f) {
-            bpe_free(t);
-            n2g_fail(&err, "%s: cannot open (%s)", file, strerror(errno));
-            return cli_error(&err);
-        }
-        buf = slurp(f, &len);
-        if (f != stdin) fclose(f);
+        buf = corpus_read_file(file ? file : "-", &len, &err);
         if (!buf) {
             bpe_free(t);
-            n2g_fail(&err, "%s: read error", file ? file : "stdin");
             return cli_error(&err);
         }
         text = buf;
@@ -165,11 +135,8 @@ int cli_detokenize(int argc, char **argv) {
     char *buf = NULL;
     size_t len;
     if (!ids_arg) {
-        buf = slurp(stdin, &len);
-        if (!buf) {
-            n2g_fail(&err, "stdin: read error");
-            return cli_error(&err);
-        }
+        buf = corpus_read_file("-", &len, &err);
+        if (!buf) return cli_error(&err);
     }
     bpe_ids ids = {0};
     if (parse_ids(ids_arg ? ids_arg : buf, &ids, &err)) {

@@ -48,6 +48,10 @@ typedef struct gpt2_model {
     void *priv;
 } gpt2_model;
 
+/* Reads a GPT-2 config.json: n_layer, n_embd, n_head, vocab_size, n_positions (or n_ctx;
+ * cfg.n_ctx = min of the two when both are present), n_inner (null = 4 * n_embd),
+ * layer_norm_epsilon (default 1e-5), activation_function (must be gelu_new). */
+int gpt2_config_read(const char *path, gpt2_config *cfg, n2g_err *err);
 /* Reads DIR/config.json and DIR/model.safetensors. */
 int gpt2_load(const char *dir, gpt2_model **out, n2g_err *err);
 void gpt2_free(gpt2_model *m);

@@ -8,6 +8,15 @@
 #include <stdint.h>
 
 #include "cpu_backend.h"
+#include "cpu_isa.h"
+#include "cpu_vec.h"
+
+/* the ISA this context's kernels use */
+cpu_isa cpu_isa_of(ops_ctx *ctx);
+const cpu_vec_fns *cpu_vec_of(ops_ctx *ctx);
+/* one buffer shared by all threads, at least `bytes` (64-byte aligned), kept across calls;
+ * NULL when out of memory. Outside tasks only. */
+void *cpu_shared_scratch(ops_ctx *ctx, size_t bytes);
 
 /* out[B*T, C] = wte[tok[n]] + wpe[n % T]; ids >= V give a zero token embedding (callers check). */
 void cpu_embed(ops_ctx *ctx, float *out, const int32_t *tok, const float *wte, size_t V, const float *wpe, int B,
@@ -23,12 +32,14 @@ int cpu_attention(ops_ctx *ctx, float *out, const float *qkv, int B, int T, int 
 /* out[N, OC] = x[N, IC] @ w[IC, OC] + bias[OC] (bias may be NULL); -1 when scratch is short */
 int cpu_matmul(ops_ctx *ctx, float *out, const float *x, const float *w, const float *bias, int N, int IC, int OC);
 
-/* scalar gelu_new written with exp (the definition every backend follows) */
-static inline float cpu_gelu1(float x) {
-    const float s = 0.7978845608028654f; /* sqrt(2/pi) */
-    float u = s * (x + 0.044715f * x * x * x);
-    float t = 1.0f - 2.0f / (1.0f + expf(2.0f * u)); /* tanh(u); exp overflow gives 1, underflow -1 */
-    return 0.5f * x * (1.0f + t);
-}
+/* Serial C[M, N] = A[M, K] @ B[K, N] on the calling thread, for ops that split work themselves.
+ * A(i, k) = a[i*lda + k]; B(k, j) = b[k*bk + j*bn] (strides, so a transposed operand needs no
+ * copy); C(i, j) = c[i*ldc + j]. tri = 0: everything; tri = 1 (causal columns): row i needs
+ * columns j <= i only — C beyond the row's MR-row sliver end is left unwritten; tri = 2 (causal K):
+ * row i uses k < its sliver's end only, and A must be 0 at k > i there. scratch holds
+ * cpu_gemm_small_scratch(isa, M, N, K) bytes. */
+size_t cpu_gemm_small_scratch(cpu_isa isa, int M, int N, int K);
+void cpu_gemm_small(cpu_isa isa, int M, int N, int K, const float *a, size_t lda, const float *b, size_t bk,
+                    size_t bn, float *c, size_t ldc, int tri, float *scratch);
 
 #endif

@@ -23,6 +23,9 @@ typedef struct cpu_ctx {
     cpu_pool *pool;
     void **scratch; /* [threads] */
     size_t scratch_bytes;
+    void *shared;
+    size_t shared_bytes;
+    cpu_isa isa;
     int failed;     /* an op could not get scratch memory: ops_run reports it */
     int profile;
     struct {
@@ -61,6 +64,24 @@ int cpu_scratch_reserve(ops_ctx *ctx, size_t bytes) {
 }
 void *cpu_scratch(ops_ctx *ctx, int thread) { return C_(ctx)->scratch[thread]; }
 
+void *cpu_shared_scratch(ops_ctx *ctx, size_t bytes) {
+    cpu_ctx *c = C_(ctx);
+    if (bytes > c->shared_bytes) {
+        free(c->shared);
+        c->shared_bytes = 0;
+        bytes = (bytes + 63) & ~(size_t)63;
+        if (!(c->shared = aligned_alloc(64, bytes))) return NULL;
+        c->shared_bytes = bytes;
+    }
+    return c->shared;
+}
+
+cpu_isa cpu_isa_of(ops_ctx *ctx) { return C_(ctx)->isa; }
+const cpu_vec_fns *cpu_vec_of(ops_ctx *ctx) {
+    cpu_isa i = C_(ctx)->isa;
+    return i == CPU_ISA_AVX512 ? &cpu_vec_avx512 : i == CPU_ISA_AVX2 ? &cpu_vec_avx2 : &cpu_vec_generic;
+}
+
 static double now_ms(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -83,6 +104,7 @@ static void cpu_destroy(ops_ctx *ctx) {
         cpu_pool_destroy(c->pool);
     }
     free(c->scratch);
+    free(c->shared);
     free(c);
 }
 
@@ -228,11 +250,17 @@ static const ops_vtable cpu_vt = {
 int ops_cpu_create(const ops_options *opt, ops_ctx **out, n2g_err *err) {
     *out = NULL;
     int threads = opt->threads > 0 ? opt->threads : cpu_pool_online_cores();
+    cpu_isa isa = cpu_isa_best();
+    const char *force = getenv("N2G_CPU_ISA");
+    /* the Vulkan backend's variant families mean nothing here; anything else names a CPU ISA */
+    if (opt->variant && strcmp(opt->variant, "cpu-driver") && strcmp(opt->variant, "gpu")) force = opt->variant;
+    if (force && *force && cpu_isa_parse(force, &isa, err)) return -1;
     cpu_ctx *c = calloc(1, sizeof *c);
     if (!c) return n2g_fail(err, "cpu backend: out of memory");
     c->base.kind = OPS_CPU;
     c->base.vt = &cpu_vt;
     c->profile = opt->profile;
+    c->isa = isa;
     c->pool = cpu_pool_create(threads);
     c->scratch = calloc((size_t)threads, sizeof *c->scratch);
     if (!c->pool || !c->scratch) {
@@ -240,7 +268,7 @@ int ops_cpu_create(const ops_options *opt, ops_ctx **out, n2g_err *err) {
         return n2g_fail(err, "cpu backend: cannot start %d threads", threads);
     }
     snprintf(c->base.name, sizeof c->base.name, "cpu (%d thread%s, %s)", threads, threads == 1 ? "" : "s",
-             "generic");
+             cpu_isa_name(isa));
     *out = &c->base;
     return 0;
 }

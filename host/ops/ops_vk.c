@@ -1,3 +1,251 @@
-/* placeholder: replaced by the Vulkan backend */
-#include "ops_impl.h"
-int ops_vk_create(const ops_options *opt, ops_ctx **out, n2g_err *err) { (void)opt; *out = NULL; return n2g_fail(err, "vulkan backend not built yet"); }
+/* ops_vk.c — the Vulkan backend of the GPT-2 ops: kernel variant choice and the op recorders.
+ * The machinery (buffers, pipelines, dispatch, barriers, profiling) is in vk_backend.c. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ops/ops_impl.h"
+#include "ops/vk_backend_impl.h"
+#include "ops/vk_gpt2.h"
+
+typedef struct vk_gpt2_ctx {
+    vkb vk; /* must be first */
+    vk_gpt2_tune tune;
+} vk_gpt2_ctx;
+
+static vk_gpt2_ctx *G(ops_ctx *c) { return (vk_gpt2_ctx *)c; }
+static vkb *V(ops_ctx *c) { return (vkb *)c; }
+static uint32_t cdiv(size_t a, size_t b) { return (uint32_t)((a + b - 1) / b); }
+static size_t zmin(size_t a, size_t b) { return a < b ? a : b; }
+
+void vk_gpt2_default_tune(vkb_variant v, vk_gpt2_tune *t) {
+    (void)v;
+    t->mm_lx = 8;
+    t->mm_rows = 32;
+    t->mm_cols4 = 4;
+    t->attn_lx = 16;
+}
+
+int vk_gpt2_set_tune(ops_ctx *ctx, const vk_gpt2_tune *t) {
+    if (!vkb_from_ops(ctx)) return -1;
+    if (t->mm_lx < 1 || t->mm_lx > 256 || t->mm_rows < 1 || t->mm_rows > 64 || t->mm_cols4 < 1 || t->mm_cols4 > 16 ||
+        t->attn_lx < 1 || t->attn_lx > 256)
+        return -1;
+    G(ctx)->tune = *t;
+    return 0;
+}
+
+/* ---- ops ---- */
+
+static void vk_embed(ops_ctx *c, ops_buf *out, const ops_buf *tok, size_t tok_off, const ops_buf *wte,
+                     const ops_buf *wpe, int B, int T, int C) {
+    vkb *vk = V(c);
+    static const vkb_kind kinds[] = {VKB_STORAGE, VKB_STORAGE, VKB_TEXEL_R32F, VKB_TEXEL_R32F};
+    uint32_t spec[] = {64};
+    vkb_pipe *p = vkb_pipeline(vk, "embed", 4, kinds, 1, spec);
+    size_t N = (size_t)B * T, rmax = zmin(vk->lim.max_storage_elems / (size_t)C, 65535u * 16);
+    size_t wte_n = zmin(ops_buf_bytes(wte) / 4, vk->lim.max_texel_elems);
+    for (size_t r0 = 0; r0 < N; r0 += rmax) {
+        size_t rows = zmin(rmax, N - r0);
+        vkb_binding b[] = {{out, r0 * C, rows * C, 1},
+                           {tok, tok_off + r0, rows, 0},
+                           {wte, 0, wte_n, 0},
+                           {wpe, 0, (size_t)T * C, 0}};
+        struct { uint32_t N, T, C, row0; } pc = {(uint32_t)rows, (uint32_t)T, (uint32_t)C, (uint32_t)r0};
+        vkb_dispatch(vk, p, b, &pc, sizeof pc, cdiv(C, 64), (uint32_t)zmin(rows, 65535), 1, "embed", 0.0);
+    }
+}
+
+static void vk_layernorm(ops_ctx *c, ops_buf *out, const ops_buf *x, const ops_buf *g, size_t g_off,
+                         const ops_buf *bb, size_t b_off, int N, int C, float eps) {
+    vkb *vk = V(c);
+    vkb_pipe *p;
+    int cpu = vk->variant == VKB_VARIANT_CPU;
+    if (cpu) {
+        static const vkb_kind kinds[] = {VKB_STORAGE, VKB_TEXEL_R32F, VKB_TEXEL_R32F, VKB_TEXEL_R32F};
+        uint32_t spec[] = {64};
+        p = vkb_pipeline(vk, "layernorm_cpu", 4, kinds, 1, spec);
+    } else {
+        static const vkb_kind kinds[] = {VKB_STORAGE, VKB_STORAGE, VKB_STORAGE, VKB_STORAGE};
+        p = vkb_pipeline(vk, vk->lim.subgroup_arith ? "layernorm_gpu_sg" : "layernorm_gpu", 4, kinds, 0, NULL);
+    }
+    size_t rmax = zmin(zmin(vk->lim.max_storage_elems, vk->lim.max_texel_elems) / (size_t)C, 65535u * 64);
+    for (size_t r0 = 0; r0 < (size_t)N; r0 += rmax) {
+        size_t rows = zmin(rmax, (size_t)N - r0);
+        vkb_binding b[] = {{out, r0 * C, rows * C, 1}, {x, r0 * C, rows * C, 0}, {g, g_off, (size_t)C, 0},
+                           {bb, b_off, (size_t)C, 0}};
+        struct { uint32_t N, C; float eps; } pc = {(uint32_t)rows, (uint32_t)C, eps};
+        vkb_dispatch(vk, p, b, &pc, sizeof pc, cpu ? cdiv(rows, 64) : (uint32_t)zmin(rows, 65535), 1, 1, "layernorm",
+                     8.0 * rows * C);
+    }
+}
+
+static void vk_matmul(ops_ctx *c, ops_buf *out, const ops_buf *x, const ops_buf *w, size_t w_off,
+                      const ops_buf *bias, size_t bias_off, int N, int IC, int OC) {
+    vkb *vk = V(c);
+    const vk_gpt2_tune *t = &G(c)->tune;
+    int cpu = vk->variant == VKB_VARIANT_CPU;
+    int vec4 = cpu && IC % 4 == 0 && OC % 4 == 0 && w_off % 4 == 0;
+    vkb_pipe *p;
+    size_t rmax, rows_per_group;
+    if (cpu) {
+        vkb_kind kinds[] = {VKB_STORAGE, vec4 ? VKB_TEXEL_RGBA32F : VKB_TEXEL_R32F,
+                            vec4 ? VKB_TEXEL_RGBA32F : VKB_TEXEL_R32F, VKB_TEXEL_R32F};
+        uint32_t spec[] = {(uint32_t)t->mm_lx, (uint32_t)t->mm_rows, (uint32_t)t->mm_cols4};
+        p = vkb_pipeline(vk, vec4 ? "matmul_cpu_vec4" : "matmul_cpu", 4, kinds, 3, spec);
+        rows_per_group = (size_t)t->mm_rows;
+        size_t xt = vec4 ? vk->lim.max_texel_elems * 4 : vk->lim.max_texel_elems;
+        rmax = zmin(vk->lim.max_storage_elems / (size_t)OC, xt / (size_t)IC);
+    } else {
+        static const vkb_kind kinds[] = {VKB_STORAGE, VKB_STORAGE, VKB_STORAGE, VKB_STORAGE};
+        p = vkb_pipeline(vk, "matmul_gpu", 4, kinds, 0, NULL);
+        rows_per_group = 64;
+        rmax = zmin(vk->lim.max_storage_elems / (size_t)OC, vk->lim.max_storage_elems / (size_t)IC);
+    }
+    rmax = zmin(rmax, (size_t)vk->lim.max_groups[1] * rows_per_group);
+    if (rmax > rows_per_group) rmax = rmax / rows_per_group * rows_per_group;
+    for (size_t r0 = 0; r0 < (size_t)N; r0 += rmax) {
+        size_t rows = zmin(rmax, (size_t)N - r0);
+        vkb_binding b[] = {{out, r0 * OC, rows * OC, 1},
+                           {x, r0 * IC, rows * IC, 0},
+                           {w, w_off, (size_t)IC * OC, 0},
+                           {bias ? bias : vk->dummy, bias ? bias_off : 0, bias ? (size_t)OC : 1, 0}};
+        struct { uint32_t N, IC, OC, has_bias; } pc = {(uint32_t)rows, (uint32_t)IC, (uint32_t)OC, bias != NULL};
+        uint32_t gx = cpu ? cdiv(cdiv(OC, 4), (size_t)t->mm_cols4 * t->mm_lx) : cdiv(OC, 64);
+        vkb_dispatch(vk, p, b, &pc, sizeof pc, gx, cdiv(rows, rows_per_group), 1, "matmul", 2.0 * rows * IC * OC);
+    }
+}
+
+static void elementwise(vkb *vk, const char *shader, const char *prof, double flops_per, ops_buf *x, const ops_buf *y,
+                        size_t n) {
+    static const vkb_kind kinds[] = {VKB_STORAGE, VKB_STORAGE};
+    uint32_t spec[] = {256};
+    int nb = y ? 2 : 1;
+    vkb_pipe *p = vkb_pipeline(vk, shader, nb, kinds, 1, spec);
+    size_t cmax = vk->lim.max_storage_elems;
+    for (size_t i0 = 0; i0 < n; i0 += cmax) {
+        size_t cnt = zmin(cmax, n - i0);
+        vkb_binding b[] = {{x, i0, cnt, 1}, {y, i0, cnt, 0}};
+        uint32_t pc = (uint32_t)cnt;
+        vkb_dispatch(vk, p, b, &pc, sizeof pc, (uint32_t)zmin(cdiv(cnt, 256), 4096), 1, 1, prof, flops_per * cnt);
+    }
+}
+
+static void vk_gelu(ops_ctx *c, ops_buf *x, size_t n) { elementwise(V(c), "gelu", "gelu", 10.0, x, NULL, n); }
+static void vk_add(ops_ctx *c, ops_buf *x, const ops_buf *y, size_t n) { elementwise(V(c), "add", "add", 1.0, x, y, n); }
+
+static void vk_attention(ops_ctx *c, ops_buf *out, const ops_buf *qkv, int B, int T, int C, int NH) {
+    vkb *vk = V(c);
+    int HS = C / NH;
+    int gpu = vk->variant == VKB_VARIANT_GPU && HS <= 128;
+    vkb_pipe *p;
+    uint32_t lx = (uint32_t)G(c)->tune.attn_lx;
+    if (gpu) {
+        static const vkb_kind kinds[] = {VKB_STORAGE, VKB_STORAGE};
+        p = vkb_pipeline(vk, vk->lim.subgroup_arith ? "attention_gpu_sg" : "attention_gpu", 2, kinds, 0, NULL);
+    } else {
+        static const vkb_kind kinds[] = {VKB_STORAGE, VKB_TEXEL_R32F};
+        uint32_t spec[] = {lx, (uint32_t)HS};
+        p = vkb_pipeline(vk, "attention_cpu", 2, kinds, 2, spec);
+    }
+    size_t seq = (size_t)T * C;
+    size_t in_max = gpu ? vk->lim.max_storage_elems : vk->lim.max_texel_elems;
+    size_t bmax = zmin(zmin(vk->lim.max_storage_elems / seq, in_max / (3 * seq)), vk->lim.max_groups[2]);
+    if (bmax == 0) {
+        vkb_fail(vk, "attention: one sequence (T=%d, C=%d) exceeds the device's binding range", T, C);
+        return;
+    }
+    for (size_t b0 = 0; b0 < (size_t)B; b0 += bmax) {
+        size_t nb = zmin(bmax, (size_t)B - b0);
+        vkb_binding b[] = {{out, b0 * seq, nb * seq, 1}, {qkv, b0 * 3 * seq, nb * 3 * seq, 0}};
+        double flops = 4.0 * HS * NH * nb * ((double)T * (T + 1) / 2);
+        if (gpu) {
+            struct { uint32_t T, C, HS; float scale; } pc = {(uint32_t)T, (uint32_t)C, (uint32_t)HS,
+                                                             1.0f / sqrtf((float)HS)};
+            vkb_dispatch(vk, p, b, &pc, sizeof pc, (uint32_t)T, (uint32_t)NH, (uint32_t)nb, "attention", flops);
+        } else {
+            struct { uint32_t T, C; float scale; } pc = {(uint32_t)T, (uint32_t)C, 1.0f / sqrtf((float)HS)};
+            vkb_dispatch(vk, p, b, &pc, sizeof pc, cdiv(T, lx), (uint32_t)NH, (uint32_t)nb, "attention", flops);
+        }
+    }
+}
+
+/* ---- vtable glue ---- */
+
+static void vk_destroy(ops_ctx *c) {
+    vkb_close(V(c));
+    free(c);
+}
+static ops_buf *vk_alloc_(ops_ctx *c, size_t bytes, n2g_err *err) { return vkb_alloc(V(c), bytes, err); }
+static void vk_free_(ops_ctx *c, ops_buf *b) { vkb_free(V(c), b); }
+static size_t vk_buf_bytes(const ops_buf *b) { return *(const size_t *)b; }
+static int vk_upload_(ops_ctx *c, ops_buf *d, size_t off, const void *s, size_t n, n2g_err *err) {
+    return vkb_upload(V(c), d, off, s, n, err);
+}
+static int vk_download_(ops_ctx *c, const ops_buf *s, size_t off, void *d, size_t n, n2g_err *err) {
+    return vkb_download(V(c), s, off, d, n, err);
+}
+static int vk_run_(ops_ctx *c, n2g_err *err) { return vkb_run(V(c), err); }
+static void vk_prof_print(ops_ctx *c, FILE *f) { vkb_profile_print(V(c), f); }
+static void vk_prof_reset(ops_ctx *c) { vkb_profile_reset(V(c)); }
+
+static const ops_vtable vk_vt = {
+    .destroy = vk_destroy,
+    .alloc = vk_alloc_,
+    .free = vk_free_,
+    .buf_bytes = vk_buf_bytes,
+    .upload = vk_upload_,
+    .download = vk_download_,
+    .run = vk_run_,
+    .embed = vk_embed,
+    .layernorm = vk_layernorm,
+    .matmul = vk_matmul,
+    .gelu = vk_gelu,
+    .attention = vk_attention,
+    .add = vk_add,
+    .profile_print = vk_prof_print,
+    .profile_reset = vk_prof_reset,
+};
+
+int vk_variant_parse(const char *s, int *out) {
+    if (!s || !*s || !strcmp(s, "auto")) {
+        *out = -1;
+        return 0;
+    }
+    for (int i = 0; i < VKB_NVARIANTS; i++)
+        if (!strcmp(s, vkb_variant_names[i])) {
+            *out = i;
+            return 0;
+        }
+    return -1;
+}
+
+int ops_vk_create(const ops_options *opt, ops_ctx **out, n2g_err *err) {
+    *out = NULL;
+    const char *vs = opt->variant ? opt->variant : getenv("N2G_VARIANT");
+    int forced;
+    if (vk_variant_parse(vs, &forced))
+        return n2g_failc(err, N2G_E_USAGE, "unknown kernel variant '%s' (expected cpu-driver, gpu or auto)", vs);
+    vk_gpt2_ctx *g = calloc(1, sizeof *g);
+    if (!g) return n2g_fail(err, "out of memory");
+    vkb *vk = &g->vk;
+    vk->base.kind = OPS_VK;
+    vk->base.vt = &vk_vt;
+    vk->quiet = opt->quiet;
+    if (vkb_open(vk, opt, err)) {
+        vkb_close(vk);
+        free(g);
+        return -1;
+    }
+    int is_cpu = vk->rt.info.type == VK_PHYSICAL_DEVICE_TYPE_CPU;
+    vk->variant = forced >= 0 ? (vkb_variant)forced : is_cpu ? VKB_VARIANT_CPU : VKB_VARIANT_GPU;
+    vk_gpt2_default_tune(vk->variant, &g->tune);
+    snprintf(vk->base.name, sizeof vk->base.name, "vk:%d %.150s [%s] variant=%s", vk->rt.info.index, vk->rt.info.name,
+             vk->rt.info.type_name, vkb_variant_names[vk->variant]);
+    if (is_cpu && !opt->quiet)
+        fprintf(stderr, "n2g: warning: running on a CPU Vulkan driver (%s): slow; a GPU is much faster\n",
+                vk->rt.info.name);
+    *out = &vk->base;
+    return 0;
+}

@@ -30,7 +30,7 @@ int scrape_engine_create(const gpt2_model *m, ops_ctx *ops, const int *layers, i
     if (!e) return n2g_fail(err, "scrape: out of memory");
     for (int l = 0; l < 4096; l++) e->slot_of[l] = -1;
     for (int i = 0; i < n_layers; i++) {
-        if (layers[i] < 0 || layers[i] >= m->cfg.n_layer || (i && layers[i] <= layers[i - 1])) {
+        if (layers[i] < 0 || layers[i] >= m->cfg.n_layer || layers[i] >= 4096 || (i && layers[i] <= layers[i - 1])) {
             free(e);
             return n2g_fail(err, "scrape: layers must be ascending and < %d", m->cfg.n_layer);
         }

@@ -10,6 +10,7 @@
 #include "common/json.h"
 #include "common/paths.h"
 #include "text/bpe_impl.h"
+#include "text/corpus.h"
 #include "text/unicode.h"
 
 /* GPT-2's bytes_to_unicode(): printable bytes map to themselves, the rest to U+0100.. in order. */
@@ -275,41 +276,11 @@ static bpe_tokenizer *load_vocab_merges(const json_doc *vocab, const char *vocab
     return builder_finish(&b, vocab_what, err);
 }
 
-static char *read_file(const char *path, size_t *len, n2g_err *err) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return n2g_fail(err, "%s: cannot open", path), NULL;
-    size_t cap = 1 << 16, n = 0;
-    char *buf = malloc(cap + 1);
-    for (;;) {
-        if (!buf) break;
-        if (n == cap) {
-            char *p = realloc(buf, cap * 2 + 1);
-            if (!p) {
-                free(buf);
-                buf = NULL;
-                break;
-            }
-            buf = p;
-            cap *= 2;
-        }
-        size_t r = fread(buf + n, 1, cap - n, f);
-        n += r;
-        if (r == 0) break;
-    }
-    int bad = ferror(f);
-    fclose(f);
-    if (!buf) return n2g_fail(err, "out of memory"), NULL;
-    if (bad) return free(buf), n2g_fail(err, "%s: read error", path), NULL;
-    buf[n] = 0;
-    *len = n;
-    return buf;
-}
-
 bpe_tokenizer *bpe_load_files(const char *vocab_path, const char *merges_path, n2g_err *err) {
     json_doc *doc = json_parse_file(vocab_path, err);
     if (!doc) return NULL;
     size_t mlen;
-    char *m = read_file(merges_path, &mlen, err);
+    char *m = corpus_read_file(merges_path, &mlen, err);
     bpe_tokenizer *t = m ? load_vocab_merges(doc, vocab_path, m, mlen, merges_path, err) : NULL;
     free(m);
     json_free(doc);

@@ -1,0 +1,101 @@
+/* cli_build.c — `n2g build`: N2G graphs for the neurons of a scrape run. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "n2g/build.h"
+
+static const char *build_help =
+    "usage: n2g build --run RUN [--neurons all | L:N,... | L:*] [--augment casings|none]\n"
+    "                 [--casings FILE] [--mask-token ID] [--seed N] [--block N] [--batch-tokens N]\n"
+    "                 [--no-svg] [--device N|cpu] [--quiet]\n"
+    "\n"
+    "Builds the Neuron2Graph graph of each named neuron of a scrape run (n2g scrape): its top\n"
+    "examples are split train / test, the training rows pruned, scored by masking and augmented,\n"
+    "the samples fitted into a graph, and the graph scored on the test rows. Writes\n"
+    "RUN/graphs/L_N.{json,dot,svg}, RUN/build/L_N.json (per neuron, written last), and at the end\n"
+    "RUN/stats.json and RUN/neuron_store.json over every finished neuron, then prints the per-layer\n"
+    "precision / recall / F1 table. Resumable: finished neurons are never recomputed.\n"
+    "  --run RUN          the scrape run directory\n"
+    "  --neurons LIST     all (default), L:N items and L:* (a whole layer), comma-separated\n"
+    "  --augment MODE     casings (default): important words re-cased from a word-casing table;\n"
+    "                     none: no augmentation\n"
+    "  --casings FILE     word_to_casings.json (n2g casings); default RUN/word_to_casings.json,\n"
+    "                     counted from the run's corpus files when missing\n"
+    "  --mask-token ID    token that replaces each position when scoring importance (default 1,\n"
+    "                     as the reference; GPT-2's id 1 is '\"')\n"
+    "  --seed N           seed of the train/test split (default 0, numpy/sklearn permutation)\n"
+    "  --block N          neurons per round, sharing forward passes (default 128)\n"
+    "  --batch-tokens N   tokens per forward batch (default 16384)\n"
+    "  --no-svg           do not render graphs/L_N.svg with Graphviz\n"
+    "  --device N|cpu     Vulkan device index (see 'n2g devices') or the CPU backend\n"
+    "  --quiet            no progress bar, no table\n";
+
+int cli_build(int argc, char **argv) {
+    const char *sub = "build", *run = NULL, *device = NULL;
+    n2g_build_opts o;
+    n2g_build_defaults(&o);
+    o.table = stdout;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        long v;
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            fputs(build_help, stdout);
+            return 0;
+        } else if (!strcmp(a, "--quiet")) {
+            o.quiet = 1;
+            o.table = NULL;
+        } else if (!strcmp(a, "--no-svg")) {
+            o.no_svg = 1;
+        } else if (!strcmp(a, "--run") || !strcmp(a, "--neurons") || !strcmp(a, "--augment") ||
+                   !strcmp(a, "--casings") || !strcmp(a, "--mask-token") || !strcmp(a, "--seed") ||
+                   !strcmp(a, "--block") || !strcmp(a, "--batch-tokens") || !strcmp(a, "--device")) {
+            if (i + 1 >= argc) return cli_usage(sub, "%s needs a value", a);
+            const char *val = argv[++i];
+            if (!strcmp(a, "--run")) run = val;
+            else if (!strcmp(a, "--neurons")) o.neurons = val;
+            else if (!strcmp(a, "--casings")) o.casings_path = val;
+            else if (!strcmp(a, "--device")) device = val;
+            else if (!strcmp(a, "--augment")) {
+                if (!strcmp(val, "casings")) o.augment = N2G_AUGMENT_CASINGS;
+                else if (!strcmp(val, "none")) o.augment = N2G_AUGMENT_NONE;
+                else return cli_usage(sub, "--augment: expected 'casings' or 'none', got '%s'", val);
+            } else if (!strcmp(a, "--mask-token")) {
+                if (cli_parse_int(val, 0, 2147483647L, &v)) return cli_usage(sub, "--mask-token: expected a token id, got '%s'", val);
+                o.mask_token = (int)v;
+            } else if (!strcmp(a, "--seed")) {
+                if (cli_parse_int(val, 0, 4294967295L, &v)) return cli_usage(sub, "--seed: expected an integer 0..4294967295, got '%s'", val);
+                o.seed = (uint32_t)v;
+            } else if (!strcmp(a, "--block")) {
+                if (cli_parse_int(val, 1, 65536, &v)) return cli_usage(sub, "--block: expected an integer 1..65536, got '%s'", val);
+                o.block = (int)v;
+            } else {
+                if (cli_parse_int(val, 64, 1 << 24, &v))
+                    return cli_usage(sub, "--batch-tokens: expected an integer 64..16777216, got '%s'", val);
+                o.max_tokens = (int)v;
+            }
+        } else {
+            return cli_usage(sub, "unknown argument '%s'", a);
+        }
+    }
+    if (!run) return cli_usage(sub, "--run RUN is required");
+    n2g_err err = {0};
+    if (cli_parse_device(device, &o.dev, &err)) return cli_usage(sub, "%s", err.msg);
+    o.dev.quiet = o.quiet;
+    n2g_build_result res;
+    if (n2g_build_run(run, &o, &res, &err) != 0) return cli_error(&err);
+    if (!o.quiet) {
+        const n2g_probe_stats *p = &res.probe;
+        fprintf(stderr,
+                "n2g build: %ld neurons (%ld built now, %ld already done, %ld without a graph) in %.1fs",
+                res.requested, res.built, res.done_before, res.no_graph, res.seconds);
+        if (p->seqs_submitted)
+            fprintf(stderr, "; probes: %llu sequences -> %llu unique -> %llu runs in %llu batches (fill %.0f%%)",
+                    (unsigned long long)p->seqs_submitted, (unsigned long long)p->seqs_unique,
+                    (unsigned long long)p->runs, (unsigned long long)p->batches,
+                    p->tokens_padded ? 100.0 * (double)p->tokens_run / (double)p->tokens_padded : 0.0);
+        fputc('\n', stderr);
+    }
+    return 0;
+}

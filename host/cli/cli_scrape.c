@@ -1,0 +1,167 @@
+/* cli_scrape.c — `n2g scrape`: the per-neuron max-activating examples of a corpus. */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "scrape/scrape.h"
+
+static const char *scrape_help =
+    "usage: n2g scrape --model DIR --corpus PATH... --out RUN [--layers 0-11] [--top-k 20] [--ctx 1024]\n"
+    "                  [--max-tokens N] [--batch B] [--device N|cpu] [--include-bos] [--quiet]\n"
+    "                  [--checkpoint-secs S] [--checkpoint-rows R]\n"
+    "\n"
+    "Streams the corpus in rows of CTX tokens (BOS + text, documents joined by EOS) through the model\n"
+    "and keeps, for every neuron of the chosen layers (blocks.L.mlp.hook_post), the TOP-K rows with\n"
+    "the highest max activation (ties: earlier row first), with the position of that max. The\n"
+    "top-k is kept on the device; RUN/ gets manifest.json and examples.bin.\n"
+    "  --model DIR          Hugging Face GPT-2 directory (config.json + model.safetensors)\n"
+    "  --corpus PATH...     .txt / .jsonl files or directories (gzip / zstd ok), in order\n"
+    "  --out RUN            run directory; rerunning the same command resumes an interrupted scrape\n"
+    "  --layers LIST        e.g. 0-11, 5, 0,3,8-11 (default: all)\n"
+    "  --top-k K            examples per neuron (default 20, at most 256)\n"
+    "  --ctx N              tokens per row (default: the model's n_ctx)\n"
+    "  --max-tokens N       stop after N tokens (rounded down to whole rows; default: whole corpus)\n"
+    "  --batch B            rows per forward pass (default: automatic; does not change the result)\n"
+    "  --device N|cpu       Vulkan device index (see 'n2g devices') or the CPU backend\n"
+    "  --include-bos        let position 0 (BOS) count in max / argmax / mean, as Neuroscope did\n"
+    "  --checkpoint-secs S  checkpoint every S seconds (default 300; 0 = after every batch)\n"
+    "  --checkpoint-rows R  also checkpoint every R rows\n"
+    "  --quiet              no progress bar\n"
+    "SIGINT / SIGTERM write a checkpoint and stop; rerun the same command to continue.\n";
+
+static volatile sig_atomic_t stop_flag;
+static void on_signal(int sig) {
+    (void)sig;
+    stop_flag = 1;
+}
+
+int cli_scrape(int argc, char **argv) {
+    scrape_params p = {0};
+    p.top_k = 20;
+    p.checkpoint_secs = 300;
+    const char **corpus = calloc((size_t)argc, sizeof *corpus);
+    int layers[4096], rc = 2;
+    const char *device = NULL, *layer_s = NULL;
+    n2g_err err = {0};
+    if (!corpus) return 1;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        long v;
+        const char *val = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            fputs(scrape_help, stdout);
+            rc = 0;
+            goto out;
+        } else if (!strcmp(a, "--include-bos")) {
+            p.include_bos = 1;
+        } else if (!strcmp(a, "--quiet")) {
+            p.quiet = 1;
+        } else if (!strcmp(a, "--corpus")) {
+            if (!val || !strncmp(val, "--", 2)) {
+                rc = cli_usage("scrape", "--corpus needs at least one path");
+                goto out;
+            }
+            while (i + 1 < argc && strncmp(argv[i + 1], "--", 2)) corpus[p.n_corpus++] = argv[++i];
+        } else if (!val) {
+            rc = cli_usage("scrape", "%s needs a value", a);
+            goto out;
+        } else if (!strcmp(a, "--model")) {
+            p.model_dir = argv[++i];
+        } else if (!strcmp(a, "--out")) {
+            p.out = argv[++i];
+        } else if (!strcmp(a, "--device")) {
+            device = argv[++i];
+        } else if (!strcmp(a, "--layers")) {
+            layer_s = argv[++i];
+        } else if (!strcmp(a, "--top-k")) {
+            if (cli_parse_int(argv[++i], 1, 256, &v)) {
+                rc = cli_usage("scrape", "--top-k: expected an integer between 1 and 256, got '%s'", argv[i]);
+                goto out;
+            }
+            p.top_k = (int)v;
+        } else if (!strcmp(a, "--ctx")) {
+            if (cli_parse_int(argv[++i], 2, 1 << 20, &v)) {
+                rc = cli_usage("scrape", "--ctx: expected an integer >= 2, got '%s'", argv[i]);
+                goto out;
+            }
+            p.ctx = (int)v;
+        } else if (!strcmp(a, "--batch")) {
+            if (cli_parse_int(argv[++i], 1, 1 << 16, &v)) {
+                rc = cli_usage("scrape", "--batch: expected a positive integer, got '%s'", argv[i]);
+                goto out;
+            }
+            p.batch = (int)v;
+        } else if (!strcmp(a, "--max-tokens") || !strcmp(a, "--checkpoint-rows")) {
+            char *end;
+            const char *s = argv[++i];
+            unsigned long long u = strtoull(s, &end, 10);
+            if (!*s || *end || *s == '-' || (u == 0 && a[2] == 'm')) {
+                rc = cli_usage("scrape", "%s: expected a positive integer, got '%s'", a, s);
+                goto out;
+            }
+            *(a[2] == 'm' ? &p.max_tokens : &p.checkpoint_rows) = u;
+        } else if (!strcmp(a, "--checkpoint-secs")) {
+            char *end;
+            double d = strtod(argv[++i], &end);
+            if (!*argv[i] || *end || !(d >= 0)) {
+                rc = cli_usage("scrape", "--checkpoint-secs: expected seconds >= 0, got '%s'", argv[i]);
+                goto out;
+            }
+            p.checkpoint_secs = d;
+        } else {
+            rc = cli_usage("scrape", "unknown argument '%s'", a);
+            goto out;
+        }
+    }
+    if (!p.model_dir || !p.out || !p.n_corpus) {
+        rc = cli_usage("scrape", "--model, --corpus and --out are required");
+        goto out;
+    }
+    if (layer_s) {
+        int n = scrape_parse_layers(layer_s, 0, layers, 4096, &err);
+        if (n < 0) {
+            rc = cli_error(&err);
+            goto out;
+        }
+        p.layers = layers;
+        p.n_layers = n;
+    }
+    if (cli_parse_device(device, &p.ops, &err)) {
+        rc = cli_error(&err);
+        goto out;
+    }
+    p.ops.quiet = p.quiet;
+    p.corpus = corpus;
+    p.stop = &stop_flag;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+
+    scrape_result res;
+    if (scrape_scan(&p, &res, &err)) {
+        rc = cli_error(&err);
+        goto out;
+    }
+    rc = 0;
+    if (res.interrupted) {
+        fprintf(stderr, "n2g scrape: interrupted; checkpoint at row %llu written to %s; rerun the same command to "
+                        "continue\n", (unsigned long long)res.rows, p.out);
+        rc = 1;
+    } else if (res.already_complete) {
+        if (!p.quiet)
+            fprintf(stderr, "n2g scrape: %s is already complete (%llu rows, %llu rows stored)\n", p.out,
+                    (unsigned long long)res.rows, (unsigned long long)res.rows_stored);
+    } else if (!p.quiet) {
+        fprintf(stderr, "n2g scrape: %llu rows (%llu tokens) scanned%s, %llu rows stored in %s; %.0f tokens/s\n",
+                (unsigned long long)res.rows, (unsigned long long)res.tokens, res.resumed ? " (resumed)" : "",
+                (unsigned long long)res.rows_stored, p.out, res.tokens_per_s);
+    }
+out:
+    free(corpus);
+    return rc;
+}

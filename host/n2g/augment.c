@@ -1,0 +1,172 @@
+/* augment.c — casing augmentation of important words (n2g-reference §6). */
+#include "augment.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "wordsplit.h"
+
+void n2g_augment_defaults(n2g_augment_cfg *c) {
+    c->threshold = 0.8f;
+    c->n = 5;
+    c->bos = 50256;
+    c->eot = 50256;
+    c->max_len = 1024;
+}
+
+size_t n2g_augment_case_candidate(const char *w, size_t wlen, const char *c, size_t clen, const n2g_casings *table,
+                                  char *dst, size_t cap) {
+    if (n2g_istitle(w, wlen) && clen + 1 <= cap) return n2g_title(c, clen, dst);
+    int n = 0;
+    const n2g_casing *cs = table ? n2g_casings_get(table, c, clen, &n) : NULL;
+    const char *src = n > 0 ? cs[0].text : c;
+    size_t len = n > 0 ? cs[0].len : clen;
+    if (len + 1 > cap) len = cap - 1;
+    memcpy(dst, src, len);
+    dst[len] = 0;
+    return len;
+}
+
+typedef struct {
+    char **s;
+    size_t *n;
+    int cnt, cap;
+} strset;
+
+static int strset_has(const strset *st, const char *s, size_t n) {
+    for (int i = 0; i < st->cnt; i++)
+        if (st->n[i] == n && !memcmp(st->s[i], s, n)) return 1;
+    return 0;
+}
+
+static int strset_add(strset *st, const char *s, size_t n) {
+    if (strset_has(st, s, n)) return 0;
+    if (st->cnt == st->cap) {
+        int nc = st->cap ? st->cap * 2 : 8;
+        char **ns = realloc(st->s, sizeof *ns * (size_t)nc);
+        if (!ns) return -1;
+        st->s = ns;
+        size_t *nn = realloc(st->n, sizeof *nn * (size_t)nc);
+        if (!nn) return -1;
+        st->n = nn;
+        st->cap = nc;
+    }
+    char *d = malloc(n + 1);
+    if (!d) return -1;
+    memcpy(d, s, n);
+    d[n] = 0;
+    st->s[st->cnt] = d;
+    st->n[st->cnt++] = n;
+    return 0;
+}
+
+static void strset_free(strset *st) {
+    for (int i = 0; i < st->cnt; i++) free(st->s[i]);
+    free(st->s);
+    free(st->n);
+}
+
+int n2g_augment_casings(const int32_t *y, int L, const float *imp, int pstar, const n2g_augment_cfg *c,
+                        const n2g_casings *table, n2g_tokstr_fn ts, void *ts_user, n2g_encode_fn enc, void *enc_user,
+                        n2g_tokseq **out, int *n_out, n2g_err *err) {
+    int rc = -1;
+    strset important = {0};
+    char *text = NULL, *tmp = NULL, *newt = NULL;
+    n2g_word *words = NULL;
+    size_t tlen = 0, maxpos = 0, cap = 0;
+    for (int k = 0; k < L; k++) {
+        size_t n;
+        ts(ts_user, y[k], &n);
+        cap += n;
+    }
+    text = malloc(cap + 1);
+    tmp = malloc(cap + 1);
+    if (!text || !tmp) {
+        n2g_fail(err, "augment: out of memory");
+        goto done;
+    }
+    for (int k = 0; k < L; k++) {
+        size_t n;
+        const char *s = ts(ts_user, y[k], &n);
+        if (imp[(size_t)k * (size_t)L + (size_t)pstar] >= c->threshold && y[k] != c->eot) {
+            size_t m = n2g_word_norm(s, n, tmp);
+            if (strset_add(&important, tmp, m) != 0) {
+                n2g_fail(err, "augment: out of memory");
+                goto done;
+            }
+        }
+        if (k >= 1) {
+            memcpy(text + tlen, s, n);
+            tlen += n;
+            if (k <= pstar) maxpos = tlen;
+        }
+    }
+    text[tlen] = 0;
+    if (important.cnt == 0) {
+        rc = 0;
+        goto done;
+    }
+    int nw = n2g_wordsplit(text, tlen, &words);
+    if (nw < 0) {
+        n2g_fail(err, "augment: out of memory");
+        goto done;
+    }
+    for (int w = 0; w < nw; w++) {
+        if (!words[w].is_word) continue;
+        /* substitute the word's core (without leading / trailing apostrophes) */
+        size_t woff = words[w].off, wl = words[w].len;
+        while (wl > 0 && text[woff] == '\'') woff++, wl--;
+        while (wl > 0 && text[woff + wl - 1] == '\'') wl--;
+        const char *ws = text + woff;
+        size_t m = n2g_word_norm(ws, wl, tmp);
+        if (!strset_has(&important, tmp, m)) continue;
+        if (words[w].off > maxpos) break;
+        int nc = 0;
+        const n2g_casing *cs = n2g_casings_get(table, tmp, m, &nc);
+        int subbed = 0;
+        for (int k = 0; k < nc && subbed < c->n; k++) {
+            if (cs[k].len == wl && !memcmp(cs[k].text, ws, wl)) continue;
+            size_t nl = tlen - wl + cs[k].len;
+            char *nt = realloc(newt, nl + 1);
+            if (!nt) {
+                n2g_fail(err, "augment: out of memory");
+                goto done;
+            }
+            newt = nt;
+            memcpy(newt, text, woff);
+            memcpy(newt + woff, cs[k].text, cs[k].len);
+            memcpy(newt + woff + cs[k].len, ws + wl, tlen - woff - wl);
+            newt[nl] = 0;
+            int32_t *ids = NULL;
+            int nid = 0;
+            if (enc(enc_user, newt, nl, &ids, &nid, err) != 0) goto done;
+            subbed++;
+            if (nid + 1 > c->max_len) {
+                free(ids);
+                continue;
+            }
+            n2g_tokseq *o = realloc(*out, sizeof *o * (size_t)(*n_out + 1));
+            int32_t *t = malloc(sizeof(int32_t) * (size_t)(nid + 1));
+            if (!o || !t) {
+                free(t);
+                free(ids);
+                if (o) *out = o;
+                n2g_fail(err, "augment: out of memory");
+                goto done;
+            }
+            *out = o;
+            t[0] = c->bos;
+            if (nid) memcpy(t + 1, ids, sizeof(int32_t) * (size_t)nid);
+            free(ids);
+            o[(*n_out)++] = (n2g_tokseq){t, nid + 1};
+        }
+    }
+    rc = 0;
+done:
+    strset_free(&important);
+    free(text);
+    free(tmp);
+    free(newt);
+    free(words);
+    return rc;
+}

@@ -1,0 +1,699 @@
+/* build.c — `n2g build`: rounds of neurons through prune / importance / augment / fit /
+ * evaluate, every forward pass through the probe engine (see build.h). */
+#include "build.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "augment.h"
+#include "build_io.h"
+#include "casings.h"
+#include "common/progress.h"
+#include "evaluate.h"
+#include "export_dot.h"
+#include "export_json.h"
+#include "graph.h"
+#include "importance.h"
+#include "model/gpt2.h"
+#include "prune.h"
+#include "samples.h"
+#include "scrape/scrape_run.h"
+#include "split.h"
+#include "text/bpe.h"
+#include "vocab.h"
+
+#define MAX_PLANS 4 /* pivots kept per example (ties of the max; the reference keeps all) */
+
+void n2g_build_defaults(n2g_build_opts *o) {
+    memset(o, 0, sizeof *o);
+    o->augment = N2G_AUGMENT_CASINGS;
+    o->mask_token = 1;
+    o->seed = 0;
+    o->block = 128;
+    o->dev.kind = OPS_VK;
+    o->dev.device = -1;
+}
+
+/* one prompt: a pruned training example or an augmentation of one */
+typedef struct prompt {
+    int32_t *tok;
+    int len;
+    int parent;  /* index in the job's prompts of the original, -1 for an original */
+    float scale; /* init_max / trunc_max */
+    float *A;    /* [(len+1) * len] activations: row 0 unmasked, row k+1 masked at k */
+    float *imp;  /* [len * len] */
+    float *act;  /* [len] normalised */
+    int pstar;
+} prompt;
+
+typedef struct cand_set { /* the prune candidates of one pivot */
+    int ex;
+    n2g_prune_plan plan;
+    int32_t *tok[N2G_PRUNE_MAX_CANDS];
+    int len[N2G_PRUNE_MAX_CANDS];
+    float *acts[N2G_PRUNE_MAX_CANDS];
+} cand_set;
+
+typedef struct job {
+    int layer, neuron;
+    float base_max;
+    int n_ex;
+    scrape_example ex[64];
+    const int32_t *rows[64];
+    int train[64], test[64], n_train, n_test;
+    float *acts[64]; /* [ctx] per example */
+    cand_set *cands;
+    int n_cands;
+    prompt *prompts;
+    int n_prompts, cap_prompts;
+    int n_orig; /* prompts [0, n_orig) are pruned originals, the rest augmentations */
+    char skip_reason[200]; /* non-empty: finished without a graph */
+} job;
+
+typedef struct builder {
+    const char *run_dir;
+    const n2g_build_opts *o;
+    scrape_run *run;
+    gpt2_model *m;
+    ops_ctx *ctx;
+    n2g_probe_engine *eng;
+    n2g_vocab *vocab;
+    bpe_tokenizer *tok;
+    bpe_cache *cache;
+    n2g_casings *casings;
+    n2g_prune_cfg pc;
+    n2g_augment_cfg ac;
+    int ctx_len, skip0;
+} builder;
+
+static const char *tokstr(void *u, int id, size_t *len) {
+    builder *b = u;
+    const char *s = bpe_token_bytes(b->tok, id, len);
+    if (!s) {
+        *len = 0;
+        return "";
+    }
+    return s;
+}
+
+static int encode(void *u, const char *text, size_t n, int32_t **ids, int *n_ids, n2g_err *err) {
+    builder *b = u;
+    bpe_ids v = {0};
+    if (bpe_encode(b->tok, text, n, BPE_ORDINARY, &v, b->cache, err) != 0) {
+        free(v.ids);
+        return -1;
+    }
+    *ids = v.ids;
+    *n_ids = (int)v.n;
+    return 0;
+}
+
+static void job_free(job *j) {
+    for (int e = 0; e < j->n_ex; e++) free(j->acts[e]);
+    for (int c = 0; c < j->n_cands; c++)
+        for (int k = 0; k < j->cands[c].plan.n_cands; k++) {
+            free(j->cands[c].tok[k]);
+            free(j->cands[c].acts[k]);
+        }
+    free(j->cands);
+    for (int p = 0; p < j->n_prompts; p++) {
+        free(j->prompts[p].tok);
+        free(j->prompts[p].A);
+        free(j->prompts[p].imp);
+        free(j->prompts[p].act);
+    }
+    free(j->prompts);
+    memset(j, 0, sizeof *j);
+}
+
+static int add_prompt(job *j, int32_t *tok, int len, int parent, float scale, n2g_err *err) {
+    if (j->n_prompts == j->cap_prompts) {
+        int nc = j->cap_prompts ? j->cap_prompts * 2 : 16;
+        prompt *np = realloc(j->prompts, sizeof *np * (size_t)nc);
+        if (!np) return n2g_fail(err, "out of memory");
+        j->prompts = np;
+        j->cap_prompts = nc;
+    }
+    prompt *p = &j->prompts[j->n_prompts++];
+    memset(p, 0, sizeof *p);
+    p->tok = tok, p->len = len, p->parent = parent, p->scale = scale;
+    return 0;
+}
+
+/* ---- file names ---- */
+static void path_of(char *buf, size_t cap, const char *run, const char *sub, int l, int n, const char *ext) {
+    snprintf(buf, cap, "%s/%s/%d_%d%s", run, sub, l, n, ext);
+}
+
+/* ---- phases ---- */
+
+/* A: every example row, all positions */
+static int submit_rows(builder *b, job *jobs, int nj, n2g_err *err) {
+    for (int i = 0; i < nj; i++) {
+        job *j = &jobs[i];
+        if (j->skip_reason[0]) continue;
+        for (int e = 0; e < j->n_ex; e++) {
+            if (!(j->acts[e] = malloc(sizeof(float) * (size_t)b->ctx_len))) return n2g_fail(err, "out of memory");
+            int s = n2g_probe_seq(b->eng, j->rows[e], b->ctx_len, err);
+            if (s < 0 || n2g_probe_want(b->eng, s, j->layer, j->neuron, 0, b->ctx_len, j->acts[e], err) != 0)
+                return n2g_wrap(err, "neuron %d:%d example %d", j->layer, j->neuron, e);
+        }
+    }
+    return n2g_probe_flush(b->eng, err);
+}
+
+/* B: prune candidates of every training example */
+static int submit_prune(builder *b, job *jobs, int nj, n2g_err *err) {
+    for (int i = 0; i < nj; i++) {
+        job *j = &jobs[i];
+        if (j->skip_reason[0]) continue;
+        if (!(j->cands = calloc((size_t)j->n_train * MAX_PLANS + 1, sizeof *j->cands)))
+            return n2g_fail(err, "out of memory");
+        for (int t = 0; t < j->n_train; t++) {
+            int e = j->train[t];
+            n2g_prune_plan plans[MAX_PLANS];
+            int np = n2g_prune_plan_example(j->rows[e], b->ctx_len, j->acts[e], &b->pc, tokstr, b, plans, MAX_PLANS);
+            if (np > MAX_PLANS) np = MAX_PLANS;
+            for (int p = 0; p < np; p++) {
+                cand_set *cs = &j->cands[j->n_cands++];
+                cs->ex = e;
+                cs->plan = plans[p];
+                for (int k = 0; k < cs->plan.n_cands; k++) {
+                    if (!(cs->tok[k] = malloc(sizeof(int32_t) * (size_t)(b->pc.cutoff + 2))))
+                        return n2g_fail(err, "out of memory");
+                    cs->len[k] = n2g_prune_candidate(j->rows[e], &cs->plan, k, &b->pc, cs->tok[k]);
+                    if (!(cs->acts[k] = malloc(sizeof(float) * (size_t)cs->len[k])))
+                        return n2g_fail(err, "out of memory");
+                    int s = n2g_probe_seq(b->eng, cs->tok[k], cs->len[k], err);
+                    if (s < 0 || n2g_probe_want(b->eng, s, j->layer, j->neuron, 0, cs->len[k], cs->acts[k], err))
+                        return -1;
+                }
+            }
+        }
+    }
+    return n2g_probe_flush(b->eng, err);
+}
+
+/* importance probes of prompts [from, j->n_prompts) */
+static int submit_importance(builder *b, job *j, int from, n2g_err *err) {
+    int32_t *tmp = NULL;
+    for (int q = from; q < j->n_prompts; q++) {
+        prompt *p = &j->prompts[q];
+        int L = p->len;
+        if (!(p->A = malloc(sizeof(float) * (size_t)(L + 1) * (size_t)L)) ||
+            !(p->imp = malloc(sizeof(float) * (size_t)L * (size_t)L)) || !(p->act = malloc(sizeof(float) * (size_t)L)) ||
+            !(tmp = realloc(tmp, sizeof(int32_t) * (size_t)L))) {
+            free(tmp);
+            return n2g_fail(err, "out of memory");
+        }
+        int s = n2g_probe_seq(b->eng, p->tok, L, err);
+        if (s < 0 || n2g_probe_want(b->eng, s, j->layer, j->neuron, 0, L, p->A, err)) goto fail;
+        for (int k = 0; k < L; k++) {
+            n2g_importance_masked(p->tok, L, k, b->o->mask_token, tmp);
+            s = n2g_probe_seq(b->eng, tmp, L, err);
+            /* positions < k see the unmasked prefix: only k.. are needed (copied in finish) */
+            if (s < 0 || n2g_probe_want(b->eng, s, j->layer, j->neuron, k, L - k,
+                                        p->A + (size_t)(k + 1) * (size_t)L + (size_t)k, err))
+                goto fail;
+        }
+    }
+    free(tmp);
+    return 0;
+fail:
+    free(tmp);
+    return -1;
+}
+
+static void finish_importance(builder *b, job *j, int from) {
+    for (int q = from; q < j->n_prompts; q++) {
+        prompt *p = &j->prompts[q];
+        int L = p->len;
+        for (int k = 0; k < L; k++) memcpy(p->A + (size_t)(k + 1) * (size_t)L, p->A, sizeof(float) * (size_t)k);
+        p->pstar = n2g_importance_compute(p->A, L, p->scale, j->base_max, b->skip0, p->imp, p->act);
+    }
+}
+
+/* C: choose the pruned prompts, submit their importance probes */
+static int choose_prompts(builder *b, job *jobs, int nj, n2g_err *err) {
+    for (int i = 0; i < nj; i++) {
+        job *j = &jobs[i];
+        if (j->skip_reason[0]) continue;
+        for (int c = 0; c < j->n_cands; c++) {
+            cand_set *cs = &j->cands[c];
+            float t_max = 0;
+            int k = n2g_prune_choose(&cs->plan, (const float *const *)cs->acts, cs->len,
+                                     j->acts[cs->ex][cs->plan.pivot], &b->pc, &t_max);
+            if (k < 0 || !(t_max > 0)) continue; /* GARDE's guard: a truncation must still activate */
+            int32_t *tok = malloc(sizeof(int32_t) * (size_t)(b->pc.cutoff + 2 + b->pc.max_post_context_tokens));
+            if (!tok) return n2g_fail(err, "out of memory");
+            int len = n2g_prune_prompt(j->rows[cs->ex], &cs->plan, k, &b->pc, tok);
+            if (add_prompt(j, tok, len, -1, j->acts[cs->ex][cs->plan.pivot] / t_max, err) != 0) {
+                free(tok);
+                return -1;
+            }
+        }
+        if (submit_importance(b, j, 0, err) != 0) return -1;
+    }
+    return n2g_probe_flush(b->eng, err);
+}
+
+/* D: augment the originals, score the augmentations */
+static int augment_prompts(builder *b, job *jobs, int nj, n2g_err *err) {
+    for (int i = 0; i < nj; i++) {
+        job *j = &jobs[i];
+        if (j->skip_reason[0]) continue;
+        finish_importance(b, j, 0);
+        if (b->o->augment != N2G_AUGMENT_CASINGS) continue;
+        int n_orig = j->n_prompts;
+        for (int q = 0; q < n_orig; q++) {
+            prompt *p = &j->prompts[q];
+            n2g_tokseq *aug = NULL;
+            int na = 0;
+            if (n2g_augment_casings(p->tok, p->len, p->imp, p->pstar, &b->ac, b->casings, tokstr, b, encode, b, &aug,
+                                    &na, err) != 0) {
+                for (int a = 0; a < na; a++) free(aug[a].tok);
+                free(aug);
+                return -1;
+            }
+            float scale = p->scale;
+            int rc = 0;
+            p = NULL; /* add_prompt may move the prompts */
+            for (int a = 0; a < na; a++) {
+                if (rc == 0 && add_prompt(j, aug[a].tok, aug[a].len, q, scale, err) == 0) continue;
+                rc = -1;
+                free(aug[a].tok);
+            }
+            free(aug);
+            if (rc) return -1;
+        }
+        j->n_orig = n_orig;
+        if (submit_importance(b, j, n_orig, err) != 0) return -1;
+    }
+    if (n2g_probe_flush(b->eng, err) != 0) return -1;
+    for (int i = 0; i < nj; i++)
+        if (!jobs[i].skip_reason[0] && b->o->augment == N2G_AUGMENT_CASINGS) finish_importance(b, &jobs[i], jobs[i].n_orig);
+    return 0;
+}
+
+/* ---- outputs of one neuron ---- */
+
+typedef struct result_ctx {
+    const job *j;
+    const n2g_eval *ev;
+    int n_samples, n_orig;
+    double seconds;
+} result_ctx;
+
+static int write_result(FILE *f, void *u, n2g_err *err) {
+    result_ctx *r = u;
+    const job *j = r->j;
+    fprintf(f, "{\"layer\": %d, \"neuron\": %d, \"base_max\": ", j->layer, j->neuron);
+    json_write_float(f, j->base_max);
+    fprintf(f, ", \"examples\": %d, \"train\": %d, \"test\": %d, \"samples\": %d, \"pruned\": %d",
+            j->n_ex, j->n_train, j->n_test, r->n_samples, r->n_orig);
+    if (j->skip_reason[0]) {
+        fprintf(f, ", \"graph\": false, \"reason\": ");
+        json_write_string(f, j->skip_reason, strlen(j->skip_reason));
+    } else {
+        fprintf(f, ", \"graph\": true, \"stats\": ");
+        n2g_eval_write_json(f, r->ev, 2);
+    }
+    fprintf(f, "}\n");
+    return ferror(f) ? n2g_fail(err, "write failed") : 0;
+}
+
+static int finish_job(builder *b, job *j, n2g_err *err) {
+    char path[4096], dotp[4096], svgp[4096];
+    n2g_eval ev;
+    memset(&ev, 0, sizeof ev);
+    result_ctx rc = {j, &ev, j->n_prompts, 0, 0};
+    for (int q = 0; q < j->n_prompts; q++) rc.n_orig += j->prompts[q].parent < 0;
+    if (!j->skip_reason[0] && j->n_prompts == 0)
+        snprintf(j->skip_reason, sizeof j->skip_reason, "no training example kept a positive activation after pruning");
+    if (!j->skip_reason[0]) {
+        n2g_sample *s = calloc((size_t)j->n_prompts, sizeof *s);
+        n2g_row *rows = calloc((size_t)j->n_test + 1, sizeof *rows);
+        float *norm = malloc(sizeof(float) * (size_t)b->ctx_len * (size_t)(j->n_test + 1));
+        if (!s || !rows || !norm) {
+            free(s), free(rows), free(norm);
+            return n2g_fail(err, "out of memory");
+        }
+        for (int q = 0; q < j->n_prompts; q++) {
+            prompt *p = &j->prompts[q];
+            s[q] = (n2g_sample){p->tok, p->act, p->imp, p->len, p->parent};
+        }
+        n2g_params prm;
+        n2g_params_default(&prm);
+        n2g_graph *g = n2g_fit(s, (size_t)j->n_prompts, b->vocab, &prm, err);
+        free(s);
+        if (!g) {
+            free(rows), free(norm);
+            return n2g_wrap(err, "neuron %d:%d: fit", j->layer, j->neuron);
+        }
+        g->layer = j->layer, g->neuron = j->neuron;
+        for (int t = 0; t < j->n_test; t++) {
+            int e = j->test[t];
+            float *nr = norm + (size_t)t * (size_t)b->ctx_len;
+            for (int k = 0; k < b->ctx_len; k++) nr[k] = j->acts[e][k] / j->base_max;
+            if (b->skip0) nr[0] = 0; /* the scrape ignored position 0: it never counts as firing */
+            rows[t] = (n2g_row){(int32_t *)j->rows[e], nr, b->ctx_len};
+        }
+        int r = n2g_evaluate(g, b->vocab, rows, (size_t)j->n_test, 0.5f, &ev, err);
+        free(rows), free(norm);
+        path_of(path, sizeof path, b->run_dir, "graphs", j->layer, j->neuron, ".json");
+        path_of(dotp, sizeof dotp, b->run_dir, "graphs", j->layer, j->neuron, ".dot");
+        path_of(svgp, sizeof svgp, b->run_dir, "graphs", j->layer, j->neuron, ".svg");
+        if (r == 0) r = n2g_graph_save_json(g, b->vocab, path, err);
+        if (r == 0) r = n2g_graph_write_dot(g, b->vocab, dotp, err);
+        if (r == 0 && !b->o->no_svg) r = n2g_graph_render_svg(dotp, svgp, 60.0, err);
+        n2g_graph_free(g);
+        if (r != 0) return n2g_wrap(err, "neuron %d:%d", j->layer, j->neuron);
+    }
+    path_of(path, sizeof path, b->run_dir, "build", j->layer, j->neuron, ".json");
+    return n2g_write_atomic(path, write_result, &rc, err);
+}
+
+/* ---- setup ---- */
+
+static int load_job(builder *b, job *j, int layer, int neuron, n2g_err *err) {
+    memset(j, 0, sizeof *j);
+    j->layer = layer, j->neuron = neuron;
+    scrape_example ex[64];
+    int n = scrape_run_topk(b->run, layer, neuron, ex);
+    if (n < 0) return n2g_fail(err, "neuron %d:%d was not scraped in this run", layer, neuron);
+    if (n > 64) n = 64;
+    scrape_neuron_stats st;
+    if (scrape_run_stats(b->run, layer, neuron, &st) != 0) return n2g_fail(err, "neuron %d:%d: no stats", layer, neuron);
+    j->base_max = st.max;
+    for (int e = 0; e < n; e++) {
+        if (!isfinite(ex[e].value)) break;
+        const int32_t *row = scrape_run_row(b->run, ex[e].row);
+        if (!row) return n2g_fail(err, "neuron %d:%d: row %u is not stored in the run", layer, neuron, ex[e].row);
+        j->ex[j->n_ex] = ex[e];
+        j->rows[j->n_ex++] = row;
+    }
+    if (j->n_ex < 2)
+        snprintf(j->skip_reason, sizeof j->skip_reason, "%d example(s): at least 2 are needed for a train/test split",
+                 j->n_ex);
+    else if (!(j->base_max > 0))
+        snprintf(j->skip_reason, sizeof j->skip_reason, "the neuron's max activation %g is not positive",
+                 (double)j->base_max);
+    else
+        n2g_split_train_test(b->o->seed, j->n_ex, j->train, &j->n_train, j->test, &j->n_test);
+    return 0;
+}
+
+static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+static int open_casings(builder *b, n2g_err *err) {
+    char path[4096];
+    if (b->o->casings_path) return n2g_casings_load(b->o->casings_path, &b->casings, err);
+    snprintf(path, sizeof path, "%s/word_to_casings.json", b->run_dir);
+    if (n2g_file_exists(path)) return n2g_casings_load(path, &b->casings, err);
+    /* count the run's corpus files (manifest corpus.files[].path) */
+    const json_value *man = scrape_run_manifest(b->run);
+    const json_value *files = json_get(json_get(man, "corpus"), "files");
+    if (!files || files->type != JSON_ARRAY || files->n == 0)
+        return n2g_failc(err, N2G_E_USAGE,
+                         "%s/manifest.json lists no corpus files to count casings from; give --casings FILE "
+                         "(made by 'n2g casings') or --augment none",
+                         b->run_dir);
+    n2g_casings *t = n2g_casings_new();
+    if (!t) return n2g_fail(err, "out of memory");
+    const char **names = calloc(files->n, sizeof *names);
+    size_t nn = 0;
+    for (size_t i = 0; names && i < files->n; i++) {
+        const json_value *p = json_get(&files->items[i], "path");
+        if (p && p->type == JSON_STRING && strcmp(p->str, "-")) names[nn++] = p->str;
+    }
+    qsort(names, nn, sizeof *names, cmp_str);
+    int rc = names ? 0 : n2g_fail(err, "out of memory");
+    for (size_t i = 0; i < nn && rc == 0; i++) rc = n2g_casings_count_path(t, names[i], 1, 1, err);
+    free(names);
+    if (rc == 0 && nn == 0)
+        rc = n2g_failc(err, N2G_E_USAGE, "the run's corpus was read from stdin: give --casings FILE or --augment none");
+    if (rc == 0) rc = n2g_casings_save(t, path, err);
+    if (rc != 0) {
+        n2g_casings_free(t);
+        return n2g_wrap(err, "counting word casings for --augment casings");
+    }
+    b->casings = t;
+    return 0;
+}
+
+static void builder_close(builder *b) {
+    n2g_probe_free(b->eng);
+    ops_destroy(b->ctx);
+    gpt2_free(b->m);
+    n2g_vocab_free(b->vocab);
+    bpe_cache_free(b->cache);
+    bpe_free(b->tok);
+    n2g_casings_free(b->casings);
+    scrape_run_close(b->run);
+}
+
+/* ---- aggregation ---- */
+
+typedef struct layer_sum {
+    int layer;
+    n2g_summary s;
+    long neurons;
+} layer_sum;
+
+static int aggregate(builder *b, n2g_err *err);
+
+int n2g_build_run(const char *run_dir, const n2g_build_opts *o, n2g_build_result *res, n2g_err *err) {
+    double t0 = progress_now();
+    builder b;
+    memset(&b, 0, sizeof b);
+    b.run_dir = run_dir, b.o = o;
+    n2g_build_result rdummy;
+    if (!res) res = &rdummy;
+    memset(res, 0, sizeof *res);
+    int *list = NULL;
+    long nl = 0;
+    job *jobs = NULL;
+    int rc = -1;
+    if (scrape_run_open(run_dir, 0, &b.run, err) != 0) return -1;
+    int nlay = scrape_run_n_layers(b.run);
+    int layers[256];
+    for (int i = 0; i < nlay && i < 256; i++) layers[i] = scrape_run_layer(b.run, i);
+    if (n2g_build_parse_neurons(o->neurons, layers, nlay, scrape_run_d_mlp(b.run), &list, &nl, err) != 0) goto done;
+    res->requested = nl;
+    char path[4096];
+    snprintf(path, sizeof path, "%s/graphs", run_dir);
+    if (n2g_mkdir(path, err) != 0) goto done;
+    snprintf(path, sizeof path, "%s/build", run_dir);
+    if (n2g_mkdir(path, err) != 0) goto done;
+    /* what is left to do */
+    long todo = 0;
+    for (long i = 0; i < nl; i++) {
+        path_of(path, sizeof path, run_dir, "build", list[2 * i], list[2 * i + 1], ".json");
+        if (n2g_file_exists(path)) {
+            res->done_before++;
+            continue;
+        }
+        list[2 * todo] = list[2 * i], list[2 * todo + 1] = list[2 * i + 1];
+        todo++;
+    }
+    const char *model_dir = scrape_run_model_dir(b.run);
+    if (!model_dir) {
+        n2g_fail(err, "%s/manifest.json: no model.dir", run_dir);
+        goto done;
+    }
+    if (todo > 0) {
+        if (gpt2_load(model_dir, &b.m, err) != 0) goto done;
+        b.ctx_len = scrape_run_ctx(b.run);
+        b.skip0 = !scrape_run_include_bos(b.run);
+        if (!(b.vocab = n2g_vocab_load(model_dir, 1, err))) goto done;
+        if (!(b.tok = bpe_load_dir(model_dir, err)) || !(b.cache = bpe_cache_new())) goto done;
+        if (o->augment == N2G_AUGMENT_CASINGS && open_casings(&b, err) != 0) goto done;
+        n2g_prune_defaults(&b.pc);
+        b.pc.skip_pos0 = b.skip0;
+        b.pc.bos = bpe_eot_id(b.tok) >= 0 ? bpe_eot_id(b.tok) : 50256;
+        n2g_augment_defaults(&b.ac);
+        b.ac.bos = b.ac.eot = b.pc.bos;
+        b.ac.max_len = b.m->cfg.n_ctx;
+        if (o->mask_token < 0 || o->mask_token >= b.m->cfg.vocab_size) {
+            n2g_failc(err, N2G_E_USAGE, "--mask-token %d outside the vocabulary (0..%d)", o->mask_token,
+                      b.m->cfg.vocab_size - 1);
+            goto done;
+        }
+        if (ops_create(&o->dev, &b.ctx, err) != 0) goto done;
+        int maxl = 0;
+        for (long i = 0; i < todo; i++) maxl = list[2 * i] > maxl ? list[2 * i] : maxl;
+        n2g_probe_opts po = {o->max_tokens > 0 ? o->max_tokens : 16384, 512, 0, maxl};
+        if (n2g_probe_create(b.m, b.ctx, &po, &b.eng, err) != 0) goto done;
+        int block = o->block > 0 ? o->block : 128;
+        if (!(jobs = calloc((size_t)block, sizeof *jobs))) {
+            n2g_fail(err, "out of memory");
+            goto done;
+        }
+        progress *pg = progress_start("build", (double)todo, "neurons", o->quiet);
+        for (long i = 0; i < todo;) {
+            int nj = 0;
+            while (i + nj < todo && nj < block && list[2 * (i + nj)] == list[2 * i]) nj++;
+            int r = 0;
+            for (int k = 0; k < nj && r == 0; k++) r = load_job(&b, &jobs[k], list[2 * (i + k)], list[2 * (i + k) + 1], err);
+            if (r == 0) r = submit_rows(&b, jobs, nj, err);
+            if (r == 0) r = submit_prune(&b, jobs, nj, err);
+            if (r == 0) r = choose_prompts(&b, jobs, nj, err);
+            if (r == 0) r = augment_prompts(&b, jobs, nj, err);
+            for (int k = 0; k < nj && r == 0; k++) {
+                r = finish_job(&b, &jobs[k], err);
+                if (r == 0) {
+                    res->built++;
+                    res->no_graph += jobs[k].skip_reason[0] != 0;
+                }
+            }
+            for (int k = 0; k < nj; k++) job_free(&jobs[k]);
+            if (r != 0) {
+                progress_finish(pg);
+                goto done;
+            }
+            i += nj;
+            progress_update(pg, (double)i, NULL); /* shows neurons/s and the ETA */
+        }
+        progress_finish(pg);
+        res->probe = *n2g_probe_get_stats(b.eng);
+    }
+    if (aggregate(&b, err) != 0) goto done;
+    rc = 0;
+done:
+    free(list);
+    free(jobs);
+    builder_close(&b);
+    res->seconds = progress_now() - t0;
+    return rc;
+}
+
+/* stats.json, neuron_store.json and the per-layer table over every finished neuron of the run */
+#include <dirent.h>
+
+#include "export_stats.h"
+#include "store.h"
+
+static int cmp_pair(const void *a, const void *b) {
+    const int *x = a, *y = b;
+    return x[0] != y[0] ? x[0] - y[0] : x[1] - y[1];
+}
+
+typedef struct agg_ctx {
+    int *ids; /* layer, neuron pairs with a graph */
+    size_t n;
+    const n2g_eval *evs;
+} agg_ctx;
+
+static int write_stats(FILE *f, void *u, n2g_err *err) {
+    agg_ctx *a = u;
+    fputs("{", f);
+    for (size_t i = 0; i < a->n; i++) {
+        int l = a->ids[2 * i], n = a->ids[2 * i + 1];
+        if (i == 0 || l != a->ids[2 * (i - 1)]) fprintf(f, "%s\n  \"%d\": {", i ? "\n  }," : "", l);
+        else fputs(",", f);
+        fprintf(f, "\n    \"%d\": ", n);
+        n2g_eval_write_json(f, &a->evs[i], 6);
+    }
+    fputs(a->n ? "\n  }\n}\n" : "}\n", f);
+    return ferror(f) ? n2g_fail(err, "stats.json: write failed") : 0;
+}
+
+static int aggregate(builder *b, n2g_err *err) {
+    char path[4096];
+    snprintf(path, sizeof path, "%s/build", b->run_dir);
+    DIR *d = opendir(path);
+    if (!d) return n2g_fail(err, "%s: cannot open", path);
+    int *ids = NULL;
+    n2g_eval *evs = NULL;
+    size_t n = 0, cap = 0;
+    struct dirent *de;
+    int rc = 0;
+    while ((de = readdir(d))) {
+        int l, k;
+        char tail[8];
+        if (sscanf(de->d_name, "%d_%d%7s", &l, &k, tail) != 3 || strcmp(tail, ".json")) continue;
+        if (n == cap) {
+            cap = cap ? cap * 2 : 256;
+            int *ni = realloc(ids, sizeof(int) * 2 * cap);
+            if (ni) ids = ni;
+            n2g_eval *ne = realloc(evs, sizeof *ne * cap);
+            if (ne) evs = ne;
+            if (!ni || !ne) {
+                rc = n2g_fail(err, "out of memory");
+                break;
+            }
+        }
+        ids[2 * n] = l, ids[2 * n + 1] = k;
+        n++;
+    }
+    closedir(d);
+    if (rc) goto out;
+    qsort(ids, n, sizeof(int) * 2, cmp_pair);
+    /* read the results; keep the ones with a graph */
+    size_t m = 0;
+    n2g_store *store = n2g_store_new();
+    if (!store) {
+        rc = n2g_fail(err, "out of memory");
+        goto out;
+    }
+    n2g_vocab *vocab = b->vocab;
+    if (!vocab && n > 0 && !(vocab = n2g_vocab_load(scrape_run_model_dir(b->run), 1, err))) {
+        n2g_store_free(store);
+        rc = -1;
+        goto out;
+    }
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        path_of(path, sizeof path, b->run_dir, "build", ids[2 * i], ids[2 * i + 1], ".json");
+        json_doc *doc = json_parse_file(path, err);
+        if (!doc) {
+            rc = -1;
+            break;
+        }
+        const json_value *r = json_root(doc);
+        const json_value *gr = json_get(r, "graph");
+        if (gr && gr->type == JSON_TRUE) {
+            if (n2g_eval_from_json(json_get(r, "stats"), &evs[m], path, err) != 0) rc = -1;
+            path_of(path, sizeof path, b->run_dir, "graphs", ids[2 * i], ids[2 * i + 1], ".json");
+            n2g_graph *g = rc ? NULL : n2g_graph_load_json(path, vocab, err);
+            if (!rc && !g) rc = -1;
+            if (g) {
+                rc = n2g_store_add_graph(store, g, vocab, err);
+                n2g_graph_free(g);
+            }
+            ids[2 * m] = ids[2 * i], ids[2 * m + 1] = ids[2 * i + 1];
+            m++;
+        }
+        json_free(doc);
+    }
+    if (vocab != b->vocab) n2g_vocab_free(vocab);
+    if (rc == 0) {
+        agg_ctx a = {ids, m, evs};
+        snprintf(path, sizeof path, "%s/stats.json", b->run_dir);
+        rc = n2g_write_atomic(path, write_stats, &a, err);
+    }
+    if (rc == 0) {
+        snprintf(path, sizeof path, "%s/neuron_store.json", b->run_dir);
+        rc = n2g_store_save(store, path, err);
+    }
+    n2g_store_free(store);
+    if (rc == 0 && b->o->table) {
+        FILE *f = b->o->table;
+        fprintf(f, "%-6s %7s | %-26s | %-26s\n", "layer", "neurons", "firing P / R / F1", "non-firing P / R / F1");
+        for (size_t i = 0; i < m;) {
+            size_t e = i;
+            n2g_summary s;
+            n2g_summary_init(&s);
+            while (e < m && ids[2 * e] == ids[2 * i]) n2g_summary_add(&s, &evs[e++]);
+            double mean[2][3], sd[2][3];
+            n2g_summary_get(&s, mean, sd);
+            fprintf(f, "%-6d %7zu | %6.3f / %6.3f / %6.3f   | %6.3f / %6.3f / %6.3f\n", ids[2 * i], e - i, mean[1][0],
+                    mean[1][1], mean[1][2], mean[0][0], mean[0][1], mean[0][2]);
+            i = e;
+        }
+    }
+out:
+    free(ids);
+    free(evs);
+    return rc;
+}

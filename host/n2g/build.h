@@ -1,0 +1,62 @@
+/* build.h — `n2g build`: N2G graphs for the neurons of a scrape run (n2g-reference §2-§9).
+ *
+ * Per neuron: its top examples from the scrape, split train / test (split.h, seed 0); every
+ * example row run once; each training row pruned (prune.h), the pruned prompt scored by
+ * masking (importance.h), its important words re-cased (augment.h, --augment casings) and
+ * the augmentations scored the same way; the samples fitted into a graph (graph core) and the
+ * graph scored on the test rows (activations / the neuron's scrape max). All forward passes go
+ * through the probe engine (probe.h) for a block of neurons of one layer at a time, so the
+ * neurons' probes share batches and identical rows run once.
+ *
+ * Outputs in RUN: graphs/L_N.json, graphs/L_N.dot, graphs/L_N.svg, build/L_N.json (the
+ * per-neuron result, written last and atomically: a neuron with this file is done and never
+ * recomputed), and at the end stats.json and neuron_store.json aggregated over every finished
+ * neuron of the run.
+ */
+#ifndef N2G_BUILD_H
+#define N2G_BUILD_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "common/err.h"
+#include "n2g/probe.h"
+#include "ops/ops.h"
+
+enum { N2G_AUGMENT_NONE = 0, N2G_AUGMENT_CASINGS = 1 };
+
+typedef struct n2g_build_opts {
+    const char *neurons;      /* "all" (NULL), "L:*", "L:N", comma-separated mixes */
+    int augment;              /* N2G_AUGMENT_CASINGS (default) or N2G_AUGMENT_NONE */
+    const char *casings_path; /* NULL: RUN/word_to_casings.json, counted from the run's corpus
+                                 files when missing */
+    int mask_token;           /* 1 (the reference's masking_token) */
+    uint32_t seed;            /* train/test split seed: 0 */
+    int block;                /* neurons per round (one layer): 128 */
+    int max_tokens;           /* probe batch size in tokens; 0 = 16384 */
+    int no_svg;               /* skip `dot -Tsvg` */
+    int quiet;                /* no progress bar */
+    ops_options dev;          /* backend */
+    FILE *table;              /* per-layer P/R/F1 table at the end (NULL: none) */
+} n2g_build_opts;
+
+void n2g_build_defaults(n2g_build_opts *o);
+
+typedef struct n2g_build_result {
+    long requested;   /* neurons named */
+    long done_before; /* already finished (skipped) */
+    long built;       /* finished now */
+    long no_graph;    /* finished without a graph (too few examples / no positive activation) */
+    double seconds;   /* wall time of this call */
+    n2g_probe_stats probe;
+} n2g_build_result;
+
+/* Builds the named neurons of run RUN; resumable. res may be NULL. */
+int n2g_build_run(const char *run_dir, const n2g_build_opts *o, n2g_build_result *res, n2g_err *err);
+
+/* Parses a --neurons list against n_layers scraped layers (layers[i]) of d_mlp neurons into
+ * pairs out[2*i] = layer, out[2*i+1] = neuron (malloc'd, sorted, unique). */
+int n2g_build_parse_neurons(const char *spec, const int *layers, int n_layers, int d_mlp, int **out, long *n,
+                            n2g_err *err);
+
+#endif

@@ -1,0 +1,374 @@
+/* export_dot.c — DOT writer following the reference's build() and the python graphviz
+ * package's quoting; SVG through the dot program (see export_dot.h). */
+#include "n2g/export_dot.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "n2g/export_file.h"
+
+extern char **environ;
+
+/* A growable byte buffer. */
+typedef struct {
+    char *s;
+    size_t n, cap;
+} sbuf;
+
+static int sb_put(sbuf *b, const char *s, size_t n) {
+    if (b->n + n + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap * 2 : 256;
+        while (cap < b->n + n + 1) cap *= 2;
+        char *ns = realloc(b->s, cap);
+        if (!ns) return -1;
+        b->s = ns;
+        b->cap = cap;
+    }
+    memcpy(b->s + b->n, s, n);
+    b->n += n;
+    b->s[b->n] = 0;
+    return 0;
+}
+
+static int sb_puts(sbuf *b, const char *s) { return sb_put(b, s, strlen(s)); }
+
+/* json.dumps(s) (ensure_ascii) of a UTF-8 string, without the surrounding quotes. */
+static int json_ascii(sbuf *b, const char *s, size_t n) {
+    const unsigned char *u = (const unsigned char *)s, *end = u + n;
+    char tmp[16];
+    while (u < end) {
+        unsigned c = *u;
+        uint32_t cp;
+        int adv = 1;
+        if (c < 0x80) cp = c;
+        else if ((c & 0xE0) == 0xC0 && u + 1 < end) cp = ((c & 0x1Fu) << 6) | (u[1] & 0x3Fu), adv = 2;
+        else if ((c & 0xF0) == 0xE0 && u + 2 < end)
+            cp = ((c & 0x0Fu) << 12) | ((u[1] & 0x3Fu) << 6) | (u[2] & 0x3Fu), adv = 3;
+        else if ((c & 0xF8) == 0xF0 && u + 3 < end)
+            cp = ((c & 0x07u) << 18) | ((u[1] & 0x3Fu) << 12) | ((u[2] & 0x3Fu) << 6) | (u[3] & 0x3Fu), adv = 4;
+        else cp = 0xFFFD;
+        u += adv;
+        int r = 0;
+        switch (cp) {
+        case '"': r = sb_puts(b, "\\\""); break;
+        case '\\': r = sb_puts(b, "\\\\"); break;
+        case '\n': r = sb_puts(b, "\\n"); break;
+        case '\r': r = sb_puts(b, "\\r"); break;
+        case '\t': r = sb_puts(b, "\\t"); break;
+        case '\b': r = sb_puts(b, "\\b"); break;
+        case '\f': r = sb_puts(b, "\\f"); break;
+        default:
+            if (cp >= 0x20 && cp < 0x7F) {
+                char ch = (char)cp;
+                r = sb_put(b, &ch, 1);
+            } else if (cp < 0x10000) {
+                snprintf(tmp, sizeof tmp, "\\u%04x", cp);
+                r = sb_puts(b, tmp);
+            } else {
+                uint32_t v = cp - 0x10000;
+                snprintf(tmp, sizeof tmp, "\\u%04x\\u%04x", 0xD800 + (v >> 10), 0xDC00 + (v & 0x3FF));
+                r = sb_puts(b, tmp);
+            }
+        }
+        if (r) return -1;
+    }
+    return 0;
+}
+
+/* The reference's display_token, then graphviz.escape (backslashes doubled), then the
+ * graphviz package's quote(): bare when a plain ID or numeral (and not a keyword). */
+static int dot_label(sbuf *out, const char *tok, size_t n) {
+    sbuf d = {0};
+    int rc = -1;
+    if (memchr(tok, '"', n)) {
+        if (sb_put(&d, tok, n)) goto done;
+    } else {
+        sbuf j = {0};
+        if (json_ascii(&j, tok, n)) {
+            free(j.s);
+            goto done;
+        }
+        /* .strip('[]"') */
+        size_t a = 0, z = j.n;
+        while (a < z && strchr("[]\"", j.s[a])) a++;
+        while (z > a && strchr("[]\"", j.s[z - 1])) z--;
+        int r = sb_put(&d, j.s ? j.s + a : "", z - a);
+        free(j.s);
+        if (r) goto done;
+    }
+    int all_space = d.n > 0;
+    for (size_t i = 0; i < d.n; i++) all_space &= d.s[i] == ' ';
+    if (all_space) {
+        sbuf q = {0};
+        if (sb_puts(&q, "'") || sb_put(&q, d.s, d.n) || sb_puts(&q, "'")) {
+            free(q.s);
+            goto done;
+        }
+        free(d.s);
+        d = q;
+    }
+    /* escape(): double the backslashes */
+    sbuf e = {0};
+    for (size_t i = 0; i < d.n; i++)
+        if (sb_put(&e, d.s[i] == '\\' ? "\\\\" : d.s + i, d.s[i] == '\\' ? 2 : 1)) {
+            free(e.s);
+            goto done;
+        }
+    if (!e.s && sb_put(&e, "", 0)) goto done;
+    /* quote() */
+    int id = e.n > 0, num = 0;
+    for (size_t i = 0; i < e.n && id; i++) {
+        unsigned char c = (unsigned char)e.s[i];
+        int letter = c == '_' || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z');
+        id = letter || (i > 0 && c >= '0' && c <= '9');
+    }
+    if (e.n) {
+        /* numeral: -?(\.[0-9]+|[0-9]+(\.[0-9]*)?) */
+        size_t p = 0;
+        if (e.s[p] == '-') p++;
+        size_t dg = 0;
+        while (p < e.n && e.s[p] >= '0' && e.s[p] <= '9') p++, dg++;
+        if (dg) {
+            if (p < e.n && e.s[p] == '.') {
+                p++;
+                while (p < e.n && e.s[p] >= '0' && e.s[p] <= '9') p++;
+            }
+            num = p == e.n;
+        } else if (p < e.n && e.s[p] == '.') {
+            p++;
+            size_t fd = 0;
+            while (p < e.n && e.s[p] >= '0' && e.s[p] <= '9') p++, fd++;
+            num = fd && p == e.n;
+        }
+    }
+    static const char *kw[] = {"node", "edge", "graph", "digraph", "subgraph", "strict"};
+    if (id)
+        for (size_t k = 0; k < 6; k++)
+            if (strlen(kw[k]) == e.n && !strncasecmp(kw[k], e.s, e.n)) id = 0;
+    if (id || num) {
+        rc = sb_put(out, e.s, e.n);
+    } else {
+        rc = sb_puts(out, "\"");
+        for (size_t i = 0; i < e.n && !rc; i++) rc = sb_put(out, e.s[i] == '"' ? "\\\"" : e.s + i, e.s[i] == '"' ? 2 : 1);
+        if (!rc) rc = sb_puts(out, "\"");
+    }
+    free(e.s);
+    /* the display length (code points) decides the font size */
+    rc = rc ? -1 : (int)n2g_utf8_count(d.s ? d.s : "", d.n);
+done:
+    free(d.s);
+    return rc;
+}
+
+static int clamp255(double x) {
+    if (!(x > -1e9)) x = -1e9;
+    if (x > 1e9) x = 1e9;
+    long v = (long)x; /* int() truncates toward zero */
+    return (int)(v < 0 ? 0 : v > 255 ? 255 : v);
+}
+
+static long trunc_long(double x) {
+    if (!(x > -1e9)) x = -1e9;
+    if (x > 1e9) x = 1e9;
+    return (long)x;
+}
+
+typedef struct {
+    int depth;
+    const char *tok;
+    uint32_t n;
+    int gid;
+} dedup_ent;
+
+int n2g_graph_write_dot_file(const n2g_graph *g, const n2g_vocab *vocab, FILE *f, n2g_err *err) {
+    const n2g_trie *t = &g->viz;
+    int32_t n = t->n;
+    int32_t *order = malloc((size_t)n * sizeof *order), *gid = malloc((size_t)n * sizeof *gid);
+    dedup_ent *ents = malloc((size_t)n * sizeof *ents);
+    int *depths = malloc(((size_t)n + 1) * sizeof *depths);
+    sbuf *sub = calloc((size_t)n + 1, sizeof *sub);
+    uint8_t *added = calloc((size_t)n + 1, 1);
+    sbuf edges = {0};
+    long long *edge_seen = malloc(((size_t)n + 1) * sizeof *edge_seen);
+    size_t nedges = 0;
+    int rc = -1;
+    if (!order || !gid || !ents || !depths || !sub || !added || !edge_seen) goto done;
+    /* BFS order over the graph */
+    size_t qh = 0, qt = 0;
+    order[qt++] = 0;
+    while (qh < qt) {
+        int32_t x = order[qh++];
+        for (int32_t c = t->nodes[x].first; c >= 0; c = t->nodes[c].next) order[qt++] = c;
+    }
+    size_t nents = 0, ndepth = 0;
+    int next_gid = 0;
+    char buf[256];
+    for (size_t q = 0; q < qt; q++) {
+        int32_t x = order[q];
+        const n2g_node *nd = &t->nodes[x];
+        const char *tok = "**ROOT**";
+        uint32_t tn = 8;
+        if (nd->v.key != N2G_KEY_ROOT) {
+            if (nd->v.token < 0 || nd->v.token >= vocab->n) {
+                n2g_fail(err, "dot: node token %d is outside the vocabulary", nd->v.token);
+                goto done;
+            }
+            tok = vocab->key[nd->v.token].s;
+            tn = vocab->key[nd->v.token].n;
+        }
+        size_t di = 0;
+        while (di < ndepth && depths[di] != nd->depth) di++;
+        if (di == ndepth) depths[ndepth++] = nd->depth;
+        size_t e = 0;
+        while (e < nents && !(ents[e].depth == nd->depth && ents[e].n == tn && !memcmp(ents[e].tok, tok, tn))) e++;
+        if (e == nents) {
+            ents[nents].depth = nd->depth;
+            ents[nents].tok = tok;
+            ents[nents].n = tn;
+            ents[nents].gid = next_gid++;
+            nents++;
+        }
+        int id = ents[e].gid;
+        gid[x] = id;
+        /* the reference: adjust(x, y) = (x - y) / (1 - y); s = int(adjust(..) * 255) */
+        long sc;
+        if (nd->depth == 0) {
+            double y = g->params.activation_threshold - 0.2 > 0 ? g->params.activation_threshold - 0.2 : 0;
+            sc = trunc_long(((double)nd->v.activation - y) / (1 - y) * 255);
+        } else {
+            double y = g->params.importance_threshold - 0.2 > 0.1 ? g->params.importance_threshold - 0.2 : 0.1;
+            sc = trunc_long(((double)nd->v.importance - y) / (1 - y) * 255);
+        }
+        long green_raw = 255 - sc;
+        int r = nd->depth == 0 ? 255 : clamp255((double)(255 - sc));
+        int gcol = clamp255((double)(255 - sc));
+        int b = nd->depth == 0 ? gcol : 255;
+        if (!added[id] && !nd->v.ignore) {
+            sbuf *sg = &sub[di];
+            snprintf(buf, sizeof buf, "\t\t%d [label=", id);
+            if (sb_puts(sg, buf)) goto done;
+            int dlen = dot_label(sg, tok, tn);
+            if (dlen < 0) goto done;
+            const char *fontcolor = nd->depth != 0 && green_raw < 130 ? "white" : "black";
+            snprintf(buf, sizeof buf,
+                     " fillcolor=\"#%02x%02x%02x\" fontcolor=%s fontsize=%s penwidth=%s shape=box "
+                     "style=\"filled,solid\"]\n",
+                     r, gcol, b, fontcolor, dlen < 12 ? "25" : "18", nd->v.is_end ? "7" : "3");
+            if (sb_puts(sg, buf)) goto done;
+            added[id] = 1;
+        }
+        int32_t p = nd->parent;
+        if (p >= 0 && !t->nodes[p].v.ignore) {
+            long long key = ((long long)gid[p] << 32) | (unsigned)id;
+            size_t k = 0;
+            while (k < nedges && edge_seen[k] != key) k++;
+            if (k == nedges) {
+                edge_seen[nedges++] = key;
+                snprintf(buf, sizeof buf, "\t%d -> %d [dir=back penwidth=3]\n", gid[p], id);
+                if (sb_puts(&edges, buf)) goto done;
+            }
+        }
+    }
+    fputs("digraph {\n\tgraph [nodesep=0.2 rankdir=RL ranksep=1.5 splines=spline]\n"
+          "\tnode [fixedsize=true height=0.75 width=2]\n",
+          f);
+    if (edges.n) fwrite(edges.s, 1, edges.n, f);
+    for (size_t di = 0; di < ndepth; di++) {
+        fprintf(f, "\tsubgraph cluster_%d {\n\t\tgraph [pencolor=white penwidth=3]\n", g->max_depth - depths[di]);
+        if (sub[di].n) fwrite(sub[di].s, 1, sub[di].n, f);
+        fputs("\t}\n", f);
+    }
+    fputs("}\n", f);
+    rc = 0;
+done:
+    if (rc && err && !err->msg[0]) n2g_fail(err, "dot: out of memory");
+    for (int32_t i = 0; sub && i <= n; i++) free(sub[i].s);
+    free(sub);
+    free(order);
+    free(gid);
+    free(ents);
+    free(depths);
+    free(added);
+    free(edges.s);
+    free(edge_seen);
+    return rc;
+}
+
+int n2g_graph_write_dot(const n2g_graph *g, const n2g_vocab *vocab, const char *path, n2g_err *err) {
+    n2g_outfile o;
+    if (n2g_outfile_open(&o, path, err)) return -1;
+    if (n2g_graph_write_dot_file(g, vocab, o.f, err)) {
+        n2g_outfile_abort(&o);
+        return n2g_wrap(err, "%s", path);
+    }
+    return n2g_outfile_commit(&o, err);
+}
+
+static double now_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+int n2g_graph_render_svg(const char *dot_path, const char *svg_path, double timeout_s, n2g_err *err) {
+    const char *dot = getenv("N2G_DOT");
+    if (!dot || !*dot) dot = "dot";
+    char tmp[4200], oarg[4300];
+    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", svg_path, (long)getpid());
+    snprintf(oarg, sizeof oarg, "-o%s", tmp);
+    char *argv[] = {(char *)dot, (char *)"-Tsvg", oarg, (char *)dot_path, NULL};
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+    posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+    pid_t pid;
+    int e = posix_spawnp(&pid, dot, &fa, NULL, argv, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    if (e != 0) {
+        if (e == ENOENT)
+            return n2g_fail(err, "cannot render %s: Graphviz '%s' not found in PATH (install the Debian package "
+                                 "graphviz, or set N2G_DOT)", svg_path, dot);
+        return n2g_fail(err, "cannot render %s: cannot run '%s' (%s)", svg_path, dot, strerror(e));
+    }
+    double t0 = now_s();
+    int status = 0;
+    for (;;) {
+        pid_t r = waitpid(pid, &status, WNOHANG);
+        if (r == pid) break;
+        if (r < 0 && errno != EINTR) {
+            remove(tmp);
+            return n2g_fail(err, "cannot render %s: waitpid failed (%s)", svg_path, strerror(errno));
+        }
+        if (now_s() - t0 > timeout_s) {
+            kill(pid, SIGKILL);
+            waitpid(pid, &status, 0);
+            remove(tmp);
+            return n2g_fail(err, "cannot render %s: '%s' ran longer than %.0f s", svg_path, dot, timeout_s);
+        }
+        struct timespec ts = {0, 5 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        remove(tmp);
+        if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
+            return n2g_fail(err, "cannot render %s: Graphviz '%s' not found (install the Debian package graphviz)",
+                            svg_path, dot);
+        return n2g_fail(err, "cannot render %s: '%s -Tsvg %s' failed (status %d)", svg_path, dot, dot_path,
+                        WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+    }
+    if (rename(tmp, svg_path) != 0) {
+        e = errno;
+        remove(tmp);
+        return n2g_fail(err, "%s: cannot rename into place (%s)", svg_path, strerror(e));
+    }
+    return 0;
+}

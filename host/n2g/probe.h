@@ -1,0 +1,66 @@
+/* probe.h — the probe engine: answers "activation of (layer, neuron) at positions of this
+ * token sequence" for many neurons at once, with as few forward passes as possible.
+ *
+ * Usage: s = n2g_probe_seq(e, tok, len); n2g_probe_want(e, s, layer, neuron, pos0, count, out);
+ * ... (any number of sequences and requests) ...; n2g_probe_flush(e) fills every out[].
+ *
+ * What flush does:
+ *   1. dedup  — identical sequences were already merged by n2g_probe_seq (hash of the tokens);
+ *   2. prefix — sequences are sorted lexicographically; one that is a prefix of another
+ *               (same start, so every position sees the same context under causal attention)
+ *               is answered by the longer one's run;
+ *   3. pack   — runs are sorted by (depth, length) descending and packed greedily into batches
+ *               of at most max_batch rows and max_tokens padded tokens, right-padded (free
+ *               under causal attention: a padded row's real positions are unaffected);
+ *   4. depth  — each batch runs only through the deepest layer any of its requests needs;
+ *   5. gather — after each requested layer's GELU, one gather op pulls exactly the requested
+ *               values out of hook_post on the device; only those come back to the host.
+ */
+#ifndef N2G_PROBE_H
+#define N2G_PROBE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/err.h"
+#include "model/gpt2.h"
+
+typedef struct n2g_probe_engine n2g_probe_engine;
+
+typedef struct n2g_probe_opts {
+    int max_tokens;    /* padded tokens per batch (B * T); 0 = 8192 */
+    int max_batch;     /* rows per batch; 0 = 256 */
+    int no_prefix;     /* 1: do not merge prefix sequences (for tests / benchmarks) */
+    int max_layer;     /* deepest layer ever requested (weights uploaded up to it); -1 = all */
+} n2g_probe_opts;
+
+typedef struct n2g_probe_stats {
+    uint64_t seqs_submitted;  /* n2g_probe_seq calls */
+    uint64_t seqs_unique;     /* after exact dedup */
+    uint64_t runs;            /* after prefix merging = rows actually run */
+    uint64_t tokens_submitted;/* sum of lengths over n2g_probe_seq calls */
+    uint64_t tokens_run;      /* sum of run lengths (real tokens) */
+    uint64_t tokens_padded;   /* sum of B * T over batches */
+    uint64_t token_layers;    /* sum of B * T * (depth + 1) over batches: work actually done */
+    uint64_t batches;
+    uint64_t values;          /* values gathered */
+    double seconds;           /* time inside flush */
+} n2g_probe_stats;
+
+int n2g_probe_create(const gpt2_model *m, ops_ctx *ctx, const n2g_probe_opts *opt, n2g_probe_engine **out,
+                     n2g_err *err);
+void n2g_probe_free(n2g_probe_engine *e);
+
+/* Registers a sequence tok[len] (1 <= len <= n_ctx, ids < vocab); returns its id (>= 0; an
+ * identical earlier sequence of this round returns the same id) or -1 with err set. */
+int n2g_probe_seq(n2g_probe_engine *e, const int32_t *tok, int len, n2g_err *err);
+/* Asks for hook_post[layer][pos][neuron] for pos in pos0 .. pos0+count-1 of sequence `seq`,
+ * written to out[0 .. count-1] by the next flush (out must stay valid until then). */
+int n2g_probe_want(n2g_probe_engine *e, int seq, int layer, int neuron, int pos0, int count, float *out, n2g_err *err);
+/* Runs everything registered since the last flush and fills the outputs. */
+int n2g_probe_flush(n2g_probe_engine *e, n2g_err *err);
+
+const n2g_probe_stats *n2g_probe_get_stats(const n2g_probe_engine *e);
+void n2g_probe_reset_stats(n2g_probe_engine *e);
+
+#endif

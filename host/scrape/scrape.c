@@ -1,0 +1,344 @@
+/* scrape.c — the scrape loop: corpus rows -> device top-k -> checkpoints -> RUN/ (scrape.h). */
+#include "scrape.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "common/progress.h"
+#include "model/gpt2.h"
+#include "ops/ops_topk.h"
+#include "scrape_engine.h"
+#include "scrape_fs.h"
+#include "scrape_manifest.h"
+#include "scrape_source.h"
+#include "scrape_store.h"
+
+/* The row store is pruned to the kept rows whenever it grows past this. */
+#define SCRAPE_ROWSTORE_FLUSH_BYTES ((size_t)256 << 20)
+
+int scrape_parse_layers(const char *s, int n_layer, int *out, int cap, n2g_err *err) {
+    if (!s || !*s) return n2g_failc(err, N2G_E_USAGE, "--layers: empty list");
+    char mark[4096] = {0};
+    const char *p = s;
+    while (*p) {
+        char *end;
+        errno = 0;
+        long a = strtol(p, &end, 10), b;
+        if (end == p || errno || a < 0 || a >= 4096) goto bad;
+        b = a;
+        p = end;
+        if (*p == '-') {
+            p++;
+            b = strtol(p, &end, 10);
+            if (end == p || errno || b < a || b >= 4096) goto bad;
+            p = end;
+        }
+        if (*p == ',')
+            p++;
+        else if (*p)
+            goto bad;
+        for (long l = a; l <= b; l++) {
+            if (n_layer > 0 && l >= n_layer)
+                return n2g_failc(err, N2G_E_USAGE, "--layers: layer %ld does not exist (the model has layers 0-%d)",
+                                 l, n_layer - 1);
+            mark[l] = 1;
+        }
+    }
+    int n = 0;
+    for (int l = 0; l < 4096; l++)
+        if (mark[l]) {
+            if (n == cap) return n2g_failc(err, N2G_E_USAGE, "--layers: too many layers");
+            out[n++] = l;
+        }
+    return n;
+bad:
+    return n2g_failc(err, N2G_E_USAGE, "--layers: expected a list like 0-11 or 0,3,5-7, got '%s'", s);
+}
+
+typedef struct scan {
+    const scrape_params *p;
+    char manifest_path[4200], examples_path[4200];
+    scrape_ident id;
+    scrape_state st;
+    scrape_rows rows;
+    scrape_engine *eng;
+    int layers[4096];
+} scan;
+
+static void scan_info(const scan *s, scrape_scan_info *i) {
+    i->complete = (s->st.flags & SCRAPE_FLAG_COMPLETE) != 0;
+    i->rows = s->st.rows_scanned;
+    i->tokens = s->st.rows_scanned * (uint64_t)s->st.ctx;
+    i->positions = s->st.positions;
+    i->rows_stored = s->rows.n;
+}
+
+/* Downloads the device state and drops rows no neuron keeps. */
+static int scan_sync(scan *s, n2g_err *err) {
+    if (scrape_engine_get_state(s->eng, s->st.topk, s->st.stats, err)) return -1;
+    scrape_rows_prune(&s->rows, &s->st);
+    return 0;
+}
+
+/* Manifest first, then examples.bin (the state): a crash in between leaves a manifest that is
+ * at most one checkpoint ahead, which a rerun rewrites; the state is always whole. */
+static int scan_checkpoint(scan *s, n2g_err *err) {
+    if (scan_sync(s, err)) return -1;
+    scrape_scan_info info;
+    scan_info(s, &info);
+    if (scrape_manifest_write(s->manifest_path, &s->id, &info, err)) return -1;
+    return scrape_store_write(s->examples_path, &s->st, &s->rows, err);
+}
+
+static int file_exists(const char *path) {
+    struct stat st;
+    return stat(path, &st) == 0;
+}
+
+/* Loads an existing examples.bin into the state and row store (resume). */
+static int scan_load(scan *s, n2g_err *err) {
+    scrape_map m;
+    if (scrape_store_map(s->examples_path, &m, err)) return -1;
+    const scrape_header *h = m.h;
+    int rc = 0;
+    if (h->ident_hash != s->st.ident_hash || (int)h->n_layers != s->st.n_layers || (int)h->d_mlp != s->st.d_mlp ||
+        (int)h->k != s->st.k || (int)h->ctx != s->st.ctx) {
+        rc = n2g_fail(err, "%s: made with other parameters than %s describes; choose a new --out", s->examples_path,
+                      s->manifest_path);
+        goto out;
+    }
+    size_t ck = (size_t)s->st.d_mlp * s->st.k;
+    for (int l = 0; l < s->st.n_layers; l++) {
+        uint32_t *dst = s->st.topk + (size_t)l * 3 * ck;
+        memcpy(dst, m.val + l * ck, ck * 4);
+        memcpy(dst + ck, m.row + l * ck, ck * 4);
+        memcpy(dst + 2 * ck, m.pos + l * ck, ck * 4);
+        for (int c = 0; c < s->st.d_mlp; c++) {
+            const float *rec = m.stats + ((size_t)l * s->st.d_mlp + c) * 4;
+            s->st.stats[((size_t)l * s->st.d_mlp + c) * 2] = rec[2];
+            s->st.stats[((size_t)l * s->st.d_mlp + c) * 2 + 1] = rec[3];
+        }
+    }
+    s->st.flags = h->flags;
+    s->st.rows_scanned = h->rows_scanned;
+    s->st.positions = h->positions;
+    for (uint64_t i = 0; i < h->n_rows && !rc; i++)
+        rc = scrape_rows_append(&s->rows, m.row_ids[i], m.tokens + i * h->ctx, err);
+out:
+    scrape_store_unmap(&m);
+    return rc;
+}
+
+int scrape_scan(const scrape_params *p, scrape_result *res, n2g_err *err) {
+    memset(res, 0, sizeof *res);
+    if (p->top_k < 1 || p->top_k > OPS_TOPK_MAX_K)
+        return n2g_failc(err, N2G_E_USAGE, "--top-k: must be between 1 and %d, got %d", OPS_TOPK_MAX_K, p->top_k);
+    if (p->n_corpus < 1) return n2g_failc(err, N2G_E_USAGE, "--corpus: at least one file is required");
+    if (p->batch < 0) return n2g_failc(err, N2G_E_USAGE, "--batch: must be positive");
+
+    scan *s = calloc(1, sizeof *s);
+    if (!s) return n2g_fail(err, "out of memory");
+    s->p = p;
+    gpt2_model *m = NULL;
+    ops_ctx *ops = NULL;
+    scrape_source *src = NULL;
+    scrape_file_id *files = NULL;
+    char **flist = NULL;
+    int n_files = 0;
+    uint64_t corpus_bytes = 0;
+    progress *bar = NULL;
+    int32_t *tok = NULL;
+    int rc = -1;
+
+    if (gpt2_load(p->model_dir, &m, err)) goto done;
+    const gpt2_config *cfg = &m->cfg;
+    int n_layers = p->n_layers;
+    if (p->layers) {
+        for (int i = 0; i < n_layers; i++) {
+            if (p->layers[i] < 0 || p->layers[i] >= cfg->n_layer) {
+                n2g_failc(err, N2G_E_USAGE, "--layers: layer %d does not exist (the model has layers 0-%d)",
+                          p->layers[i], cfg->n_layer - 1);
+                goto done;
+            }
+            s->layers[i] = p->layers[i];
+        }
+    } else {
+        n_layers = cfg->n_layer;
+        for (int i = 0; i < n_layers; i++) s->layers[i] = i;
+    }
+    int ctx = p->ctx ? p->ctx : cfg->n_ctx;
+    if (ctx < 2 || ctx > cfg->n_ctx) {
+        n2g_failc(err, N2G_E_USAGE, "--ctx: must be between 2 and the model's n_ctx (%d), got %d", cfg->n_ctx, ctx);
+        goto done;
+    }
+    uint64_t max_rows = UINT32_MAX - 1;
+    if (p->max_tokens) {
+        if (p->max_tokens < (uint64_t)ctx) {
+            n2g_failc(err, N2G_E_USAGE, "--max-tokens: %llu is less than one row of --ctx %d tokens",
+                      (unsigned long long)p->max_tokens, ctx);
+            goto done;
+        }
+        if (p->max_tokens / ctx < max_rows) max_rows = p->max_tokens / ctx;
+    }
+    int p0 = p->include_bos ? 0 : 1;
+
+    /* identity: model file, corpus files, parameters */
+    char st_path[4200];
+    snprintf(st_path, sizeof st_path, "%s/model.safetensors", p->model_dir);
+    s->id.model_dir = p->model_dir;
+    s->id.cfg = cfg;
+    s->id.dtype = m->dtype;
+    if (scrape_hash_file(st_path, &s->id.st_hash, &s->id.st_bytes, err)) goto done;
+    if (scrape_list_files(p->corpus, p->n_corpus, &flist, &n_files, err)) goto done;
+    files = calloc((size_t)n_files + 1, sizeof *files);
+    if (!files) {
+        n2g_fail(err, "out of memory");
+        goto done;
+    }
+    for (int i = 0; i < n_files; i++) {
+        files[i].path = flist[i];
+        if (scrape_hash_file(flist[i], &files[i].hash, &files[i].bytes, err)) goto done;
+        corpus_bytes += files[i].bytes;
+    }
+    s->id.n_files = n_files;
+    s->id.files = files;
+    s->id.layers = s->layers;
+    s->id.n_layers = n_layers;
+    s->id.top_k = p->top_k;
+    s->id.ctx = ctx;
+    s->id.max_tokens = p->max_tokens;
+    s->id.include_bos = p->include_bos;
+
+    /* state */
+    s->st.n_layers = n_layers;
+    s->st.d_mlp = cfg->d_mlp;
+    s->st.k = p->top_k;
+    s->st.ctx = ctx;
+    s->st.flags = p->include_bos ? SCRAPE_FLAG_INCLUDE_BOS : 0;
+    s->st.layers = s->layers;
+    s->st.ident_hash = scrape_ident_hash(&s->id);
+    size_t ck = (size_t)cfg->d_mlp * p->top_k;
+    s->st.topk = malloc((size_t)n_layers * 3 * ck * 4);
+    s->st.stats = calloc((size_t)n_layers * cfg->d_mlp * 2, 4);
+    if (!s->st.topk || !s->st.stats) {
+        n2g_fail(err, "out of memory");
+        goto done;
+    }
+    for (int l = 0; l < n_layers; l++) ops_topk_init_host(s->st.topk + (size_t)l * 3 * ck, cfg->d_mlp, p->top_k);
+    scrape_rows_init(&s->rows, ctx);
+
+    /* run directory: new, or resume after checking the identity */
+    if (scrape_mkdir(p->out, err)) goto done;
+    snprintf(s->manifest_path, sizeof s->manifest_path, "%s/manifest.json", p->out);
+    snprintf(s->examples_path, sizeof s->examples_path, "%s/examples.bin", p->out);
+    if (file_exists(s->manifest_path)) {
+        if (scrape_manifest_check(s->manifest_path, &s->id, err)) goto done;
+        if (file_exists(s->examples_path)) {
+            if (scan_load(s, err)) goto done;
+            res->resumed = 1;
+        }
+    } else if (file_exists(s->examples_path)) {
+        n2g_fail(err, "%s: examples.bin without manifest.json (not a run directory written by n2g scrape); choose "
+                      "a new --out", p->out);
+        goto done;
+    }
+    if (s->st.flags & SCRAPE_FLAG_COMPLETE) { /* finished earlier: make sure the manifest says so */
+        scrape_scan_info info;
+        scan_info(s, &info);
+        rc = scrape_manifest_write(s->manifest_path, &s->id, &info, err);
+        res->already_complete = 1;
+        res->rows = s->st.rows_scanned;
+        res->tokens = s->st.rows_scanned * ctx;
+        res->rows_stored = s->rows.n;
+        goto done;
+    }
+
+    /* device */
+    int B = p->batch;
+    if (!B) B = p->ops.kind == OPS_CPU ? 2 : (ctx >= 512 ? 8 : 8192 / ctx);
+    if (B < 1) B = 1;
+    if (ops_create(&p->ops, &ops, err)) goto done;
+    if (scrape_engine_create(m, ops, s->layers, n_layers, p->top_k, ctx, B, p0, &s->eng, err) ||
+        scrape_engine_set_state(s->eng, s->st.topk, s->st.stats, err))
+        goto done;
+
+    if (scrape_source_open(p->corpus, p->n_corpus, p->model_dir, ctx, &src, err)) goto done;
+    if (s->st.rows_scanned && scrape_source_skip(src, s->st.rows_scanned, err)) {
+        n2g_wrap(err, "resuming %s after row %llu", p->out, (unsigned long long)s->st.rows_scanned);
+        goto done;
+    }
+    double total = p->max_tokens ? (double)max_rows : 0;
+    tok = malloc((size_t)B * ctx * sizeof *tok);
+    if (!tok) {
+        n2g_fail(err, "out of memory");
+        goto done;
+    }
+    bar = progress_start("scrape", total, "rows", p->quiet);
+    double t0 = progress_now(), last_ck = t0;
+    uint64_t start_rows = s->st.rows_scanned, rows_at_ck = s->st.rows_scanned;
+    for (;;) {
+        if (p->stop && *p->stop) {
+            if (scan_checkpoint(s, err)) goto done;
+            res->interrupted = 1;
+            break;
+        }
+        uint64_t left = max_rows - s->st.rows_scanned;
+        if (!left) break;
+        int want = (uint64_t)B < left ? B : (int)left, got = 0;
+        if (scrape_source_next(src, tok, want, &got, err)) goto done;
+        if (!got) break;
+        uint32_t row0 = (uint32_t)s->st.rows_scanned;
+        for (int b = 0; b < got; b++)
+            if (scrape_rows_append(&s->rows, row0 + (uint32_t)b, tok + (size_t)b * ctx, err)) goto done;
+        if (scrape_engine_step(s->eng, tok, got, row0, 1, err)) goto done;
+        s->st.rows_scanned += (uint64_t)got;
+        s->st.positions += (uint64_t)got * (uint64_t)(ctx - p0);
+        double now = progress_now();
+        char extra[64];
+        snprintf(extra, sizeof extra, "%.0f tok/s",
+                 (double)(s->st.rows_scanned - start_rows) * ctx / (now - t0 > 1e-9 ? now - t0 : 1e-9));
+        uint64_t rd = scrape_source_bytes_read(src);
+        if (!p->max_tokens && rd && s->st.rows_scanned > start_rows) /* ETA from the corpus size read so far */
+            progress_set_total(bar, (double)s->st.rows_scanned * (double)corpus_bytes / (double)rd);
+        progress_update(bar, (double)s->st.rows_scanned, extra);
+        if (now - last_ck >= p->checkpoint_secs ||
+            (p->checkpoint_rows && s->st.rows_scanned - rows_at_ck >= p->checkpoint_rows)) {
+            if (scan_checkpoint(s, err)) goto done;
+            last_ck = progress_now();
+            rows_at_ck = s->st.rows_scanned;
+        } else if (scrape_rows_bytes(&s->rows) > SCRAPE_ROWSTORE_FLUSH_BYTES) {
+            if (scan_sync(s, err)) goto done;
+        }
+    }
+    if (!res->interrupted) {
+        if (s->st.rows_scanned == 0) {
+            n2g_fail(err, "%s: the corpus holds no complete row of %d tokens", p->corpus[0], ctx);
+            goto done;
+        }
+        s->st.flags |= SCRAPE_FLAG_COMPLETE;
+        if (scan_checkpoint(s, err)) goto done;
+    }
+    res->seconds = progress_now() - t0;
+    res->rows = s->st.rows_scanned;
+    res->tokens = s->st.rows_scanned * (uint64_t)ctx;
+    res->rows_stored = s->rows.n;
+    res->tokens_per_s = res->seconds > 0 ? (double)(s->st.rows_scanned - start_rows) * ctx / res->seconds : 0;
+    rc = 0;
+done:
+    progress_finish(bar);
+    free(tok);
+    scrape_source_close(src);
+    scrape_engine_free(s->eng);
+    ops_destroy(ops);
+    gpt2_free(m);
+    free(files);
+    scrape_free_list(flist, n_files);
+    free(s->st.topk);
+    free(s->st.stats);
+    scrape_rows_free(&s->rows);
+    free(s);
+    return rc;
+}

@@ -1,0 +1,49 @@
+/* scrape.h — `n2g scrape`: stream a corpus through GPT-2 and keep, per neuron of the chosen
+ * layers, the top-k rows by their max activation (blocks.L.mlp.hook_post), on the device.
+ *
+ * RUN/ holds manifest.json (scrape_manifest.h) and examples.bin (scrape_store.h), both replaced
+ * atomically at every checkpoint. A rerun of the same command resumes from the last
+ * checkpoint; the finished directory is byte-identical to an uninterrupted run's. */
+#ifndef N2G_SCRAPE_H
+#define N2G_SCRAPE_H
+
+#include <signal.h>
+#include <stdint.h>
+
+#include "common/err.h"
+#include "ops/ops.h"
+
+typedef struct scrape_params {
+    const char *model_dir;
+    const char *const *corpus; /* corpus files, in order */
+    int n_corpus;
+    const char *out;           /* run directory (created if missing) */
+    const int *layers;         /* ascending; NULL = all layers */
+    int n_layers;
+    int top_k;                 /* default 20 */
+    int ctx;                   /* tokens per row; 0 = model n_ctx */
+    uint64_t max_tokens;       /* 0 = whole corpus; else rounded down to whole rows */
+    int batch;                 /* rows per forward; 0 = automatic */
+    int include_bos;           /* position 0 enters max / argmax / mean */
+    int quiet;
+    double checkpoint_secs;    /* default 300; 0 = after every batch */
+    uint64_t checkpoint_rows;  /* also checkpoint every this many rows (0 = off) */
+    ops_options ops;
+    volatile sig_atomic_t *stop; /* set by a signal handler: checkpoint and return */
+} scrape_params;
+
+typedef struct scrape_result {
+    int interrupted;    /* stopped by *stop after writing a checkpoint */
+    int already_complete;
+    int resumed;
+    uint64_t rows, tokens, rows_stored;
+    double seconds, tokens_per_s; /* this invocation only */
+} scrape_result;
+
+int scrape_scan(const scrape_params *p, scrape_result *res, n2g_err *err);
+
+/* Parses a layer list "0-11", "3", "0,2,5-7" into ascending unique layers (< n_layer when
+ * n_layer > 0). Returns the count, or -1 with a usage error. */
+int scrape_parse_layers(const char *s, int n_layer, int *out, int cap, n2g_err *err);
+
+#endif

@@ -1,0 +1,2 @@
+# build.shaders.cmake — the build step's ops (host/ops/vk_gather.c).
+n2g_shader(gather gather.comp)

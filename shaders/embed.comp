@@ -1,0 +1,19 @@
+#version 450
+// embed.comp — out[n, c] = wte[tok[n], c] + wpe[(row0 + n) % T, c], n < N (rows of this chunk).
+// wte and wpe are R32F texel buffers (wte may exceed maxStorageBufferRange).
+// x: columns; y: rows, grid-stride.
+layout(local_size_x_id = 0) in;
+layout(std430, binding = 0) writeonly buffer O { float o[]; };
+layout(std430, binding = 1) readonly buffer Tok { int tok[]; };
+layout(binding = 2) uniform samplerBuffer wte;
+layout(binding = 3) uniform samplerBuffer wpe;
+layout(push_constant) uniform P { uint bo, bt, bw, bp; uint N, T, C, row0; };
+void main() {
+    uint c = gl_GlobalInvocationID.x;
+    if (c >= C) return;
+    for (uint n = gl_WorkGroupID.y; n < N; n += gl_NumWorkGroups.y) {
+        uint t = uint(tok[bt + n]);
+        uint pos = (row0 + n) % T;
+        o[bo + n * C + c] = texelFetch(wte, int(bw + t * C + c)).r + texelFetch(wpe, int(bp + pos * C + c)).r;
+    }
+}

@@ -1,0 +1,134 @@
+#!/bin/bash
+# test_build_planted.sh — `n2g build` end to end on a planted model (n2g plant: ground truth in
+# planted.json): scrape a small corpus, build the planted neurons on the CPU backend and on
+# Vulkan (when a device exists), and check that each graph recovers its rule — firing F1 >= 0.9
+# on the held-out test rows (stats.json) and the bigram neuron's graph holding the preceding
+# token as important context. Then kill -9 a build mid-way, rerun it, and compare every output
+# byte for byte with an uninterrupted build. Also: bad-input messages and exit codes.
+set -u
+N2G=${1:?usage: test_build_planted.sh /path/to/n2g}
+DATA=${N2G_SHARED_DIR:?}/data
+export N2G_VOCAB=${N2G_VOCAB:-$DATA/gpt2-tokenizer}
+export XDG_RUNTIME_DIR=${XDG_RUNTIME_DIR:-/tmp/xdg-$UID}
+mkdir -p "$XDG_RUNTIME_DIR"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fail=0 pass=0
+ok() { pass=$((pass + 1)); }
+bad() { echo "FAIL: $*" >&2; fail=$((fail + 1)); }
+
+"$N2G" plant --out "$tmp/model" >/dev/null || { echo "FAIL: n2g plant" >&2; exit 1; }
+"$N2G" scrape --model "$tmp/model" --corpus "$DATA/corpus/fixture_small.txt" --out "$tmp/scrape" --device cpu \
+    --quiet || { echo "FAIL: n2g scrape" >&2; exit 1; }
+neurons=$(python3 -c "import json,sys; print(','.join('%d:%d' % (n['layer'], n['neuron']) for n in json.load(open(sys.argv[1]))['neurons']))" "$tmp/model/planted.json")
+
+# check RUN: every planted neuron's firing F1 >= 0.9 on its test rows; the bigram graph keeps
+# the previous token as an important context node right behind the activating token
+check_run() {
+    python3 - "$tmp/model/planted.json" "$1" <<'PY'
+import json, sys
+planted = json.load(open(sys.argv[1]))
+run = sys.argv[2]
+stats = json.load(open(run + "/stats.json"))
+store = json.load(open(run + "/neuron_store.json"))
+bad = 0
+for n in planted["neurons"]:
+    L, N = n["layer"], n["neuron"]
+    s = stats.get(str(L), {}).get(str(N))
+    if s is None or "1" not in s:
+        print("neuron %d:%d: no firing class in stats.json" % (L, N)); bad += 1; continue
+    f1 = s["1"]["f1-score"]
+    if f1 < 0.9:
+        print("neuron %d:%d (%s): firing F1 %.3f < 0.9" % (L, N, n["name"], f1)); bad += 1
+    g = json.load(open("%s/graphs/%d_%d.json" % (run, L, N)))
+    nodes = g["graph"]
+    acts = {i for i, x in enumerate(nodes) if x["depth"] == 0}
+    act_text = {nodes[i]["text"] for i in acts}
+    want = {t["text"].strip() for t in n["tokens"]}
+    if not want <= act_text:
+        print("neuron %d:%d: activating nodes %s lack %s" % (L, N, sorted(act_text), sorted(want - act_text))); bad += 1
+    if n["prev_tokens"]:
+        prev = {t["text"].strip() for t in n["prev_tokens"]}
+        ctx = {x["text"] for x in nodes if x["parent"] in acts and x["important"] and x["depth"] == 1}
+        if not prev <= ctx:
+            print("neuron %d:%d: context behind the activating token %s lacks %s" % (L, N, sorted(ctx), sorted(prev))); bad += 1
+        if not any("%d_%d" % (L, N) in v for k, v in store["important"].items() if k in prev):
+            print("neuron %d:%d not filed under its context token in neuron_store.json" % (L, N)); bad += 1
+    for ext in ("json", "dot", "svg"):
+        try:
+            open("%s/graphs/%d_%d.%s" % (run, L, N, ext)).close()
+        except OSError:
+            print("missing graphs/%d_%d.%s" % (L, N, ext)); bad += 1
+sys.exit(1 if bad else 0)
+PY
+}
+
+for dev in cpu vk; do
+    run="$tmp/run_$dev"
+    cp -r "$tmp/scrape" "$run"
+    devarg=(--device cpu)
+    if [ $dev = vk ]; then
+        if ! "$N2G" devices >/dev/null 2>&1; then echo "no Vulkan device: Vulkan build skipped"; continue; fi
+        devarg=()
+    fi
+    out=$("$N2G" build --run "$run" --neurons "$neurons" "${devarg[@]}" 2>"$tmp/err_$dev")
+    rc=$?
+    [ $rc -eq 0 ] && ok || bad "$dev build failed ($rc): $(tail -3 "$tmp/err_$dev")"
+    echo "$out" | grep -q "firing P / R / F1" && ok || bad "$dev: no per-layer table: $out"
+    check_run "$run" && ok || bad "$dev: planted rules not recovered"
+    # a rerun recomputes nothing and changes nothing
+    cp -r "$run" "$tmp/before"
+    "$N2G" build --run "$run" --neurons "$neurons" "${devarg[@]}" --quiet || bad "$dev: rerun failed"
+    diff -r "$tmp/before" "$run" >/dev/null && ok || bad "$dev: a rerun changed the outputs"
+    rm -rf "$tmp/before"
+done
+
+# kill -9 mid-build, rerun: identical to an uninterrupted build (CPU backend, 40 neurons)
+many=$(python3 -c "print(','.join(['0:%d' % i for i in range(30)] + ['1:%d' % i for i in range(190, 200)]))")
+args=(build --neurons "$many" --device cpu --no-svg --quiet --block 4)
+cp -r "$tmp/scrape" "$tmp/ref"
+"$N2G" "${args[@]}" --run "$tmp/ref" || bad "uninterrupted build failed"
+cp -r "$tmp/scrape" "$tmp/kill"
+killed=0
+for try in 1 2 3; do
+    "$N2G" "${args[@]}" --run "$tmp/kill" &
+    pid=$!
+    for i in $(seq 1 400); do
+        n=$(ls "$tmp/kill/build" 2>/dev/null | grep -c '\.json$')
+        [ "$n" -ge $((try * 8)) ] && break
+        kill -0 $pid 2>/dev/null || break
+        sleep 0.01
+    done
+    if kill -9 $pid 2>/dev/null; then killed=$((killed + 1)); fi
+    wait $pid 2>/dev/null
+done
+[ $killed -ge 1 ] && ok || bad "the build finished before it could be killed"
+"$N2G" "${args[@]}" --run "$tmp/kill" || bad "rerun after kill -9 failed"
+find "$tmp/kill" -name '*.tmp.*' -delete # temporaries of the killed process (never read)
+diff -r "$tmp/ref" "$tmp/kill" >/dev/null && ok || bad "outputs after kill -9 + rerun differ: $(diff -rq "$tmp/ref" "$tmp/kill" | head -3)"
+
+# bad input
+expect() { # code, message fragment, args...
+    local code=$1 msg=$2
+    shift 2
+    "$N2G" "$@" >/dev/null 2>"$tmp/e"
+    local rc=$?
+    [ $rc -eq "$code" ] && grep -q -- "$msg" "$tmp/e" && ok || bad "'$*': rc $rc, '$(cat "$tmp/e")' (want $code, '$msg')"
+}
+expect 2 "--run RUN is required" build
+expect 2 "unknown argument" build --run "$tmp/ref" --bogus
+expect 2 "expected 'casings' or 'none'" build --run "$tmp/ref" --augment mlm
+expect 2 "expected 'all', 'L:N' or 'L:\*'" build --run "$tmp/ref" --neurons 0-3 --device cpu
+expect 2 "layer 7 was not scraped" build --run "$tmp/ref" --neurons 7:1 --device cpu
+expect 2 "neuron 999 outside" build --run "$tmp/ref" --neurons 0:999 --device cpu
+expect 2 "--device" build --run "$tmp/ref" --device gpu0
+expect 1 "$tmp/nope" build --run "$tmp/nope" --device cpu
+expect 1 "nofile.json" build --run "$tmp/ref" --neurons 0:200 --casings "$tmp/nofile.json" --device cpu
+expect 2 "--mask-token" build --run "$tmp/ref" --mask-token x
+"$N2G" build --help | grep -q "usage: n2g build" && ok || bad "--help"
+"$N2G" casings --help | grep -q "usage: n2g casings" && ok || bad "casings --help"
+expect 2 "--out FILE is required" casings --corpus "$DATA/corpus/fixture_small.txt"
+expect 2 "No such file" casings --corpus "$tmp/none.txt" --out "$tmp/c.json"
+
+echo "$pass passed, $fail failed"
+[ $fail -eq 0 ]

@@ -1,0 +1,266 @@
+/* test_ops_parity.c — every GPT-2 op on the Vulkan backend (every kernel variant, every Vulkan
+ * device) against the CPU backend on the same random inputs, odd shapes included.
+ * No Vulkan device: fails, unless N2G_ALLOW_NO_VK=1. */
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "ops/ops.h"
+#include "ops/vk_backend.h"
+#include "ops/vk_gpt2.h"
+#include "vk/vk_rt.h"
+
+/* Per-op tolerances: |vk - cpu| <= abs + rel * |cpu|, element-wise. */
+static const struct tol {
+    const char *op;
+    double abs, rel;
+} TOL[] = {
+    {"embed", 0.0, 0.0},      /* one fp32 add: exact */
+    {"layernorm", 2e-5, 2e-5},
+    {"matmul", 1e-4, 1e-4},   /* sums of up to 768 products; summation order differs */
+    {"gelu", 2e-6, 2e-6},
+    {"attention", 2e-5, 2e-5},
+    {"add", 0.0, 0.0},        /* one fp32 add: exact */
+};
+
+static const struct tol *tol_of(const char *op) {
+    for (size_t i = 0; i < sizeof TOL / sizeof TOL[0]; i++)
+        if (!strcmp(TOL[i].op, op)) return &TOL[i];
+    return NULL;
+}
+
+static uint64_t rng = 88172645463325252ull;
+static float frand(void) { /* uniform in [-1, 1) */
+    rng ^= rng << 13;
+    rng ^= rng >> 7;
+    rng ^= rng << 17;
+    return (float)((rng >> 40) * (1.0 / (1 << 23)) - 1.0);
+}
+static float *rnd(size_t n, float scale) {
+    float *a = malloc((n ? n : 1) * sizeof *a);
+    for (size_t i = 0; i < n; i++) a[i] = frand() * scale;
+    return a;
+}
+
+static ops_buf *up(ops_ctx *c, const void *src, size_t bytes) {
+    n2g_err e = {0};
+    ops_buf *b = ops_alloc(c, bytes ? bytes : 4, &e);
+    if (!b) {
+        fprintf(stderr, "alloc: %s\n", e.msg);
+        exit(1);
+    }
+    if (src && bytes && ops_upload(c, b, 0, src, bytes, &e)) {
+        fprintf(stderr, "upload: %s\n", e.msg);
+        exit(1);
+    }
+    return b;
+}
+static void down(ops_ctx *c, ops_buf *b, float *dst, size_t n) {
+    n2g_err e = {0};
+    int rc = ops_run(c, &e);
+    CHECK(rc == 0, "ops_run: %s", e.msg);
+    rc = ops_download(c, b, 0, dst, n * 4, &e);
+    CHECK(rc == 0, "download: %s", e.msg);
+}
+
+static void compare(const char *op, const char *what, const float *vk, const float *cpu, size_t n) {
+    const struct tol *t = tol_of(op);
+    size_t bad = 0, worst = 0;
+    double wd = 0;
+    for (size_t i = 0; i < n; i++) {
+        double d = fabs((double)vk[i] - cpu[i]);
+        double lim = t->abs + t->rel * fabs(cpu[i]);
+        if (!(d <= lim)) {
+            if (!bad || d > wd) wd = d, worst = i;
+            bad++;
+        }
+    }
+    CHECK(bad == 0, "%s %s: %zu of %zu elements off; worst [%zu] vk %.9g cpu %.9g", op, what, bad, n, worst,
+          n ? vk[worst] : 0.0, n ? cpu[worst] : 0.0);
+}
+
+/* Each op: allocate, upload, run, download on one backend. */
+static void run_embed(ops_ctx *c, const int *tok, int ntok, size_t tok_off, const float *wte, int V, const float *wpe,
+                      int npos, int B, int T, int C, float *out) {
+    ops_buf *bt = up(c, tok, (size_t)ntok * 4), *bw = up(c, wte, (size_t)V * C * 4), *bp = up(c, wpe, (size_t)npos * C * 4);
+    ops_buf *bo = up(c, NULL, (size_t)B * T * C * 4);
+    ops_embed(c, bo, bt, tok_off, bw, bp, B, T, C);
+    down(c, bo, out, (size_t)B * T * C);
+    ops_free(c, bt), ops_free(c, bw), ops_free(c, bp), ops_free(c, bo);
+}
+static void run_layernorm(ops_ctx *c, const float *x, const float *gb, size_t g_off, size_t b_off, size_t gbn, int N,
+                          int C, float *out) {
+    ops_buf *bx = up(c, x, (size_t)N * C * 4), *bg = up(c, gb, gbn * 4), *bo = up(c, NULL, (size_t)N * C * 4);
+    ops_layernorm(c, bo, bx, bg, g_off, bg, b_off, N, C, 1e-5f);
+    down(c, bo, out, (size_t)N * C);
+    ops_free(c, bx), ops_free(c, bg), ops_free(c, bo);
+}
+static void run_matmul(ops_ctx *c, const float *x, const float *w, size_t w_off, size_t wn, const float *bias,
+                       size_t bias_off, size_t bn, int N, int IC, int OC, float *out) {
+    ops_buf *bx = up(c, x, (size_t)N * IC * 4), *bw = up(c, w, wn * 4), *bo = up(c, NULL, (size_t)N * OC * 4);
+    ops_buf *bb = bias ? up(c, bias, bn * 4) : NULL;
+    ops_matmul(c, bo, bx, bw, w_off, bb, bias_off, N, IC, OC);
+    down(c, bo, out, (size_t)N * OC);
+    ops_free(c, bx), ops_free(c, bw), ops_free(c, bo), ops_free(c, bb);
+}
+static void run_gelu(ops_ctx *c, const float *x, size_t n, float *out) {
+    ops_buf *bx = up(c, x, n * 4);
+    ops_gelu(c, bx, n);
+    down(c, bx, out, n);
+    ops_free(c, bx);
+}
+static void run_add(ops_ctx *c, const float *x, const float *y, size_t n, float *out) {
+    ops_buf *bx = up(c, x, n * 4), *by = up(c, y, n * 4);
+    ops_add(c, bx, by, n);
+    down(c, bx, out, n);
+    ops_free(c, bx), ops_free(c, by);
+}
+static void run_attention(ops_ctx *c, const float *qkv, int B, int T, int C, int NH, float *out) {
+    ops_buf *bq = up(c, qkv, (size_t)B * T * 3 * C * 4), *bo = up(c, NULL, (size_t)B * T * C * 4);
+    ops_attention(c, bo, bq, B, T, C, NH);
+    down(c, bo, out, (size_t)B * T * C);
+    ops_free(c, bq), ops_free(c, bo);
+}
+
+static void parity(ops_ctx *vk, ops_ctx *cpu, const char *tag) {
+    char what[256];
+    /* embed: odd C, token offset, several sequences */
+    {
+        static const int shapes[][4] = {{2, 5, 7, 50}, {1, 1, 3, 4}, {3, 17, 64, 300}};
+        for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
+            int B = shapes[s][0], T = shapes[s][1], C = shapes[s][2], V = shapes[s][3];
+            int off = 3, ntok = off + B * T;
+            int *tok = malloc(ntok * sizeof *tok);
+            for (int i = 0; i < ntok; i++) tok[i] = (int)((rng = rng * 6364136223846793005ull + 1) >> 33) % V;
+            float *wte = rnd((size_t)V * C, 1), *wpe = rnd((size_t)T * C, 1);
+            float *a = malloc((size_t)B * T * C * 4), *b = malloc((size_t)B * T * C * 4);
+            run_embed(vk, tok, ntok, off, wte, V, wpe, T, B, T, C, a);
+            run_embed(cpu, tok, ntok, off, wte, V, wpe, T, B, T, C, b);
+            snprintf(what, sizeof what, "%s B=%d T=%d C=%d", tag, B, T, C);
+            compare("embed", what, a, b, (size_t)B * T * C);
+            free(tok), free(wte), free(wpe), free(a), free(b);
+        }
+    }
+    /* layernorm: odd C, N = 1, gamma/beta at offsets; big-mean rows (two-pass variance) */
+    {
+        static const int shapes[][2] = {{1, 1}, {3, 7}, {65, 768}, {9, 33}};
+        for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
+            int N = shapes[s][0], C = shapes[s][1];
+            float *x = rnd((size_t)N * C, 2);
+            for (int i = 0; i < C; i++) x[i] += 100.0f; /* row 0: large mean */
+            float *gb = rnd(2 * (size_t)C + 5, 1);
+            float *a = malloc((size_t)N * C * 4), *b = malloc((size_t)N * C * 4);
+            run_layernorm(vk, x, gb, 2, 3 + C, 2 * (size_t)C + 5, N, C, a);
+            run_layernorm(cpu, x, gb, 2, 3 + C, 2 * (size_t)C + 5, N, C, b);
+            snprintf(what, sizeof what, "%s N=%d C=%d", tag, N, C);
+            compare("layernorm", what, a, b, (size_t)N * C);
+            free(x), free(gb), free(a), free(b);
+        }
+    }
+    /* matmul: odd shapes (scalar path), multiples of 4 (vec4 path), unaligned weight offset,
+     * without bias, T = 1 */
+    {
+        static const int shapes[][5] = {/* N, IC, OC, w_off, has_bias */
+                                        {37, 19, 23, 5, 1}, {1, 8, 4, 0, 1},    {67, 64, 96, 8, 1},
+                                        {67, 64, 96, 2, 0}, {100, 48, 200, 4, 0}, {33, 768, 132, 0, 1},
+                                        {2, 3, 1, 1, 1}};
+        for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
+            int N = shapes[s][0], IC = shapes[s][1], OC = shapes[s][2], wo = shapes[s][3], hb = shapes[s][4];
+            size_t wn = (size_t)IC * OC + wo, bn = (size_t)OC + 1;
+            float *x = rnd((size_t)N * IC, 1), *w = rnd(wn, 0.5f), *bias = rnd(bn, 1);
+            float *a = malloc((size_t)N * OC * 4), *b = malloc((size_t)N * OC * 4);
+            run_matmul(vk, x, w, wo, wn, hb ? bias : NULL, 1, bn, N, IC, OC, a);
+            run_matmul(cpu, x, w, wo, wn, hb ? bias : NULL, 1, bn, N, IC, OC, b);
+            snprintf(what, sizeof what, "%s N=%d IC=%d OC=%d w_off=%d bias=%d", tag, N, IC, OC, wo, hb);
+            compare("matmul", what, a, b, (size_t)N * OC);
+            free(x), free(w), free(bias), free(a), free(b);
+        }
+    }
+    /* gelu: odd count, large magnitudes (exp overflow must not give NaN) */
+    {
+        size_t n = 1003;
+        float *x = rnd(n, 6);
+        x[0] = 80.0f, x[1] = -80.0f, x[2] = 1e20f, x[3] = -1e20f, x[4] = 0.0f, x[5] = 1e-7f;
+        float *a = malloc(n * 4), *b = malloc(n * 4);
+        run_gelu(vk, x, n, a);
+        run_gelu(cpu, x, n, b);
+        compare("gelu", tag, a, b, n);
+        int nan = 0;
+        for (size_t i = 0; i < n; i++) nan |= isnan(a[i]);
+        CHECK(!nan, "%s gelu: NaN", tag);
+        free(x), free(a), free(b);
+    }
+    /* add */
+    {
+        size_t n = 4097;
+        float *x = rnd(n, 1), *y = rnd(n, 1), *a = malloc(n * 4), *b = malloc(n * 4);
+        run_add(vk, x, y, n, a);
+        run_add(cpu, x, y, n, b);
+        compare("add", tag, a, b, n);
+        free(x), free(y), free(a), free(b);
+    }
+    /* attention: T = 1, odd T, odd head size, GPT-2 head size, T beyond one workgroup/chunk */
+    {
+        static const int shapes[][4] = {/* B, T, C, NH */
+                                        {1, 1, 8, 2}, {2, 5, 6, 2}, {3, 19, 12, 4}, {1, 37, 64, 1}, {2, 150, 128, 2}};
+        for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
+            int B = shapes[s][0], T = shapes[s][1], C = shapes[s][2], NH = shapes[s][3];
+            size_t nq = (size_t)B * T * 3 * C, no = (size_t)B * T * C;
+            float *q = rnd(nq, 2), *a = malloc(no * 4), *b = malloc(no * 4);
+            run_attention(vk, q, B, T, C, NH, a);
+            run_attention(cpu, q, B, T, C, NH, b);
+            snprintf(what, sizeof what, "%s B=%d T=%d C=%d NH=%d", tag, B, T, C, NH);
+            compare("attention", what, a, b, no);
+            free(q), free(a), free(b);
+        }
+    }
+}
+
+int main(void) {
+    n2g_err e = {0};
+    vk_device_info *devs = NULL;
+    int nd = 0;
+    if (vk_list_devices(&devs, &nd, &e)) {
+        const char *allow = getenv("N2G_ALLOW_NO_VK");
+        if (allow && !strcmp(allow, "1")) {
+            printf("no Vulkan device (%s); skipped (N2G_ALLOW_NO_VK=1)\n", e.msg);
+            return 0;
+        }
+        fprintf(stderr, "FAIL: no Vulkan device: %s (install mesa-vulkan-drivers for lavapipe, or set "
+                        "N2G_ALLOW_NO_VK=1 to skip)\n", e.msg);
+        return 1;
+    }
+    ops_options co = {.kind = OPS_CPU, .threads = 2};
+    ops_ctx *cpu = NULL;
+    int rc = ops_create(&co, &cpu, &e);
+    CHECK(rc == 0, "cpu backend: %s", e.msg);
+    if (rc) return check_finish();
+    for (int d = 0; d < nd; d++) {
+        for (int v = 0; v < VKB_NVARIANTS; v++) {
+            ops_options o = {.kind = OPS_VK, .device = d, .variant = vkb_variant_names[v], .quiet = 1};
+            ops_ctx *vk = NULL;
+            rc = ops_create(&o, &vk, &e);
+            CHECK(rc == 0, "vk:%d %s: %s", d, vkb_variant_names[v], e.msg);
+            if (rc) continue;
+            char tag[300];
+            snprintf(tag, sizeof tag, "[%s]", ops_device_name(vk));
+            int f0 = check_failed;
+            parity(vk, cpu, tag);
+            if (v == VKB_VARIANT_CPU) { /* other register-block shapes of the cpu-driver matmul */
+                vk_gpt2_tune t;
+                vk_gpt2_default_tune(VKB_VARIANT_CPU, &t);
+                t.mm_lx = 4, t.mm_rows = 5, t.mm_cols4 = 3, t.attn_lx = 3;
+                CHECK(vk_gpt2_set_tune(vk, &t) == 0, "set tune");
+                snprintf(tag, sizeof tag, "[%s tune 4/5/3]", ops_device_name(vk));
+                parity(vk, cpu, tag);
+            }
+            printf("%s: %s\n", ops_device_name(vk), check_failed == f0 ? "ok" : "FAILED");
+            ops_destroy(vk);
+        }
+    }
+    free(devs);
+    ops_destroy(cpu);
+    return check_finish();
+}
