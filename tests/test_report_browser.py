@@ -134,6 +134,19 @@ function checkNeuron(id, next) {
         CFG.escapes.forEach(function (s) { ok(escs.indexOf(s) >= 0, "neuron " + id + ": escape " + JSON.stringify(s) + " shown as a marked span"); });
         ok(svg && svg.querySelectorAll("script, foreignObject").length === 0, "neuron " + id + ": SVG sanitised");
       }
+      if (CFG.fireTokens && CFG.fireTokens[id]) {
+        // planted ground truth: a token fires (activation >= 0.5 x max) iff its string is in the set
+        var want = CFG.fireTokens[id], toks = d.querySelectorAll("#examples .tok"), wrong = [], firing = 0;
+        var mx = parseFloat(d.querySelector("#examples .maxtok").title.split("  |  ")[2]);
+        toks.forEach(function (t) {
+          var parts = t.title.split("  |  "), v = parseFloat(parts[2]), txt = JSON.parse(parts[1]);
+          var fires = v >= 0.5 * mx, should = want.indexOf(txt) >= 0;
+          if (fires) firing++;
+          if (fires !== should && wrong.length < 5) wrong.push(JSON.stringify(txt) + "=" + v);
+        });
+        ok(toks.length === CFG.examples * CFG.ctx && wrong.length === 0 && firing >= CFG.examples,
+           "neuron " + id + ": per-token activations match the planted rule on all " + toks.length + " tokens (" + firing + " firing; wrong: " + wrong.join(", ") + ")");
+      }
       noErrors(d, "neuron " + id + " at the end");
       next();
     }

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "report_acts.h"
 #include "report_run.h"
 #include "scrape/scrape_store.h"
 #include "text/bpe.h"
@@ -21,6 +22,7 @@ struct report_run {
     report_summary *neurons;
     size_t n_neurons;
     int *slot; /* [n_neurons] layer slot in examples.bin */
+    float *acts; /* [n_neurons, k, ctx] recomputed activations, or NULL */
 };
 
 /* what one loaded neuron owns */
@@ -103,7 +105,9 @@ static int load_neuron(void *ctx, size_t i, report_neuron *out, n2g_err *err) {
             return n2g_fail(err, "%s/examples.bin: row %u of neuron %d:%d is not stored", r->dir, row, s->layer,
                             s->neuron);
         }
-        L->ex[n++] = (report_seq){tok, NULL, (int)h->ctx, (long)row, (int)r->map.pos[base + j], v};
+        const float *acts = r->acts ? r->acts + ((size_t)i * h->k + j) * h->ctx : NULL;
+        uint32_t pos = r->map.pos[base + j];
+        L->ex[n++] = (report_seq){tok, acts, (int)h->ctx, (long)row, pos < h->ctx ? (int)pos : -1, v};
     }
     char p[4300];
     snprintf(p, sizeof p, "%s/graphs/%d_%d.svg", r->dir, s->layer, s->neuron);
@@ -212,10 +216,19 @@ void report_run_close(report_run *r) {
     bpe_free(r->tok);
     free(r->neurons);
     free(r->slot);
+    free(r->acts);
     free(r);
 }
 
 int report_run_open(const report_run_opts *o, report_run **out, report_source *src, n2g_err *err) {
+    report_acts_opts a;
+    memset(&a, 0, sizeof a);
+    a.quiet = 1;
+    return report_run_open_ex(o, &a, out, src, err);
+}
+
+int report_run_open_ex(const report_run_opts *o, report_acts_opts *ao, report_run **out, report_source *src,
+                       n2g_err *err) {
     report_run *r = calloc(1, sizeof *r);
     if (!r) return n2g_fail(err, "out of memory");
     *out = NULL;
@@ -300,6 +313,28 @@ int report_run_open(const report_run_opts *o, report_run **out, report_source *s
     snprintf(r->title, sizeof r->title, "run %.200s", base && *base == '/' ? base + 1 : r->dir);
     size_t tl = strlen(r->title);
     while (tl > 4 && r->title[tl - 1] == '/') r->title[--tl] = 0;
+
+    ao->note[0] = 0;
+    if (ao->acts != REPORT_ACTS_NONE && r->n_neurons) {
+        const json_value *md = json_get(json_get(json_root(r->manifest), "model"), "dir");
+        const char *mdir = ao->model_dir ? ao->model_dir : md && md->type == JSON_STRING ? md->str : NULL;
+        char cfgp[4200];
+        snprintf(cfgp, sizeof cfgp, "%s/config.json", mdir ? mdir : "");
+        if (!mdir || !file_exists(cfgp)) {
+            if (ao->acts == REPORT_ACTS_MODEL) {
+                n2g_failc(err, N2G_E_USAGE, "--acts model: %s", mdir ? "the model directory has no config.json" : "the manifest names no model.dir; pass --model DIR");
+                if (mdir) n2g_wrap(err, "%s", mdir);
+                goto fail;
+            }
+            snprintf(ao->note, sizeof ao->note, "per-token activations skipped: no model at %s (pass --model DIR)",
+                     mdir ? mdir : "(manifest has no model.dir)");
+        } else {
+            report_acts_req q = {mdir, &ao->ops, &r->map, r->neurons, r->slot, r->n_neurons, ao->acts == REPORT_ACTS_MODEL,
+                                 ao->acts_max_flops > 0 ? ao->acts_max_flops : 2e12, ao->quiet};
+            int skipped;
+            if (report_acts_compute(&q, &r->acts, &skipped, ao->note, sizeof ao->note, err)) goto fail;
+        }
+    }
 
     memset(src, 0, sizeof *src);
     src->manifest = json_root(r->manifest);
