@@ -123,6 +123,13 @@ function checkNeuron(id, next) {
     var svg = d.querySelector("#graph svg");
     ok(!!svg && svg.querySelectorAll("text").length > 0, "neuron " + id + ": inline SVG graph with text");
     ok(!!d.querySelector("#scores table"), "neuron " + id + ": scores table");
+    if (CFG.samples && CFG.samples[id]) {
+      var np = d.querySelectorAll("#pruned .sample").length, na = d.querySelectorAll("#augmented .sample").length;
+      ok(np === CFG.samples[id][0] && na === CFG.samples[id][1], "neuron " + id + ": " + np + " pruned and " + na + " augmented samples");
+      var last = d.querySelectorAll("#pruned .sample")[0].querySelectorAll(".tok");
+      var lt = last[last.length - 1];
+      ok(lt && lt.textContent === CFG.maxText && /  \|  8\.0000$/.test(lt.title), "neuron " + id + ": pruned sample ends at the planted token, value x base_max (" + (lt && lt.title) + ")");
+    }
     var ex0 = d.querySelector("#examples .example");
     var btn = ex0 && ex0.querySelector("button.expand");
     function hostileChecks() {

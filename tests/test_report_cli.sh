@@ -32,6 +32,14 @@ expect 2 "layer 7 is not in this run" -- "$N2G" report --run "$T/run" --neurons 
 expect 2 "neuron 6 is out of range" -- "$N2G" report --run "$T/run" --neurons 2:6
 expect 2 "bad item 'x'" -- "$N2G" report --run "$T/run" --neurons x
 expect 2 "--context: expected B,A" -- "$N2G" report --run "$T/run" --context 5
+expect 2 "--acts: expected auto, model or none" -- "$N2G" report --run "$T/run" --acts sometimes
+expect 2 "--device: expected 'cpu' or a device index" -- "$N2G" report --run "$T/run" --device gpu0
+expect 2 "the model directory has no config.json" -- "$N2G" report --quiet --run "$T/run" --acts model --vocab "$VOCAB"
+"$N2G" plant --out "$T/pm" > /dev/null 2>&1
+expect 1 "does not match the run (d_mlp 6" -- "$N2G" report --quiet --run "$T/run" --acts model --model "$T/pm" --vocab "$VOCAB"
+# auto without a model: the pages are written, and stderr says why activations are missing
+"$N2G" report --run "$T/run" --out "$T/auto" --vocab "$VOCAB" > /dev/null 2> "$T/err"
+grep -q "per-token activations skipped: no model at" "$T/err" && ok || bad "auto note missing: $(cat "$T/err")"
 expect 1 "no manifest.json" -- "$N2G" report --run "$T/nowhere"
 expect 1 "novocab: no such directory" -- "$N2G" report --run "$T/run" --vocab "$T/novocab"
 
@@ -73,6 +81,8 @@ cp -r "$T/run" "$T/r4"; printf 'XXXXXXXX' | dd of="$T/r4/examples.bin" conv=notr
 expect 1 "bad magic" -- "$N2G" report --quiet --run "$T/r4" --vocab "$VOCAB"
 cp -r "$T/run" "$T/r5"; echo '[1,2]' > "$T/r5/manifest.json"
 expect 1 "manifest.json: expected a JSON object" -- "$N2G" report --quiet --run "$T/r5" --vocab "$VOCAB"
+cp -r "$T/run" "$T/r6"; echo '{"samples": [{"tokens": [1, 2], "activations": [0.5]}]}' > "$T/r6/samples/3_1.json"
+expect 1 "samples/3_1.json: samples\[0\].activations: expected 2 numbers" -- "$N2G" report --quiet --run "$T/r6" --vocab "$VOCAB"
 # output directory blocked by a file
 touch "$T/blocked"
 expect 1 "not a directory" -- "$N2G" report --quiet --run "$T/run" --out "$T/blocked" --vocab "$VOCAB"

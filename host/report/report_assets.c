@@ -30,7 +30,7 @@ const char report_asset_css[] =
     ".esc { color: #a11d8a; background: #f6e3f2; border-radius: 2px; padding: 0 1px; font-family: ui-monospace, \"DejaVu Sans Mono\", monospace; font-size: 90%; }\n"
     ".example { margin: 8px 0; padding-bottom: 8px; border-bottom: 1px dashed #e1e4e8; }\n"
     ".exhead { color: #5a6472; font-size: 12.5px; margin-bottom: 3px; }\n"
-    ".tokens { font-family: ui-monospace, \"DejaVu Sans Mono\", monospace; font-size: 13px; line-height: 1.9; white-space: pre-wrap; word-break: break-all; }\n"
+    ".tokens { font-family: ui-monospace, \"DejaVu Sans Mono\", monospace; font-size: 13px; line-height: 1.9; white-space: pre-wrap; overflow-wrap: anywhere; }\n"
     ".tok { border-radius: 2px; padding: 1px 0; }\n"
     ".tok:hover { outline: 1px solid #333; }\n"
     ".maxtok { outline: 2px solid #111; outline-offset: 0; font-weight: 700; }\n"

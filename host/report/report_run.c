@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "n2g/samples.h"
 #include "report_acts.h"
 #include "report_run.h"
 #include "scrape/scrape_store.h"
@@ -29,11 +30,61 @@ struct report_run {
 typedef struct {
     report_seq *ex;
     char *svg;
+    n2g_samples smp;
+    int has_smp;
+    report_seq *smp_seq; /* [smp.n]: pruned first, then augmented */
+    float *smp_act;      /* raw activations (normalised x base_max) */
 } loaded;
 
 static int file_exists(const char *p) {
     struct stat st;
     return stat(p, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+static void loaded_free(loaded *L) {
+    if (!L) return;
+    free(L->svg);
+    free(L->ex);
+    free(L->smp_seq);
+    free(L->smp_act);
+    if (L->has_smp) n2g_samples_free(&L->smp);
+    free(L);
+}
+
+/* RUN/samples/L_N.json (samples.h, the file `n2g fit` reads): samples with parent -1 are the
+ * pruned prompts, the others their augmentations. Activations there are normalised by
+ * base_max; shown raw (x base_max) when base_max is given. */
+static int load_samples(const char *dir, int layer, int neuron, loaded *L, report_neuron *out, n2g_err *err) {
+    char p[4300];
+    snprintf(p, sizeof p, "%s/samples/%d_%d.json", dir, layer, neuron);
+    if (!file_exists(p)) return 0;
+    if (n2g_samples_load(p, &L->smp, err)) return -1;
+    L->has_smp = 1;
+    size_t n = L->smp.n, tot = 0;
+    for (size_t i = 0; i < n; i++) tot += (size_t)L->smp.s[i].len;
+    L->smp_seq = calloc(n ? n : 1, sizeof *L->smp_seq);
+    L->smp_act = malloc((tot ? tot : 1) * sizeof *L->smp_act);
+    if (!L->smp_seq || !L->smp_act) return n2g_fail(err, "out of memory");
+    double scale = L->smp.base_max > 0 ? L->smp.base_max : 1.0;
+    size_t k = 0, off = 0;
+    for (int pass = 0; pass < 2; pass++)
+        for (size_t i = 0; i < n; i++) {
+            const n2g_sample *s = &L->smp.s[i];
+            if ((s->parent < 0) != (pass == 0)) continue;
+            int best = -1;
+            for (int t = 0; t < s->len; t++) {
+                L->smp_act[off + t] = (float)(s->act[t] * scale);
+                if (best < 0 || s->act[t] > s->act[best]) best = t;
+            }
+            L->smp_seq[k++] = (report_seq){s->tokens, L->smp_act + off, s->len, -1, best,
+                                           best >= 0 ? L->smp_act[off + best] : NAN};
+            off += (size_t)s->len;
+            if (pass == 0) out->n_pruned++;
+            else out->n_augmented++;
+        }
+    out->pruned = L->smp_seq;
+    out->augmented = L->smp_seq + out->n_pruned;
+    return 0;
 }
 
 static json_doc *load_optional(const char *dir, const char *name, n2g_err *err, int *failed) {
@@ -100,8 +151,7 @@ static int load_neuron(void *ctx, size_t i, report_neuron *out, n2g_err *err) {
         uint32_t row = r->map.row[base + j];
         const int32_t *tok = scrape_map_row(&r->map, row);
         if (!tok) {
-            free(L->ex);
-            free(L);
+            loaded_free(L);
             return n2g_fail(err, "%s/examples.bin: row %u of neuron %d:%d is not stored", r->dir, row, s->layer,
                             s->neuron);
         }
@@ -112,12 +162,13 @@ static int load_neuron(void *ctx, size_t i, report_neuron *out, n2g_err *err) {
     char p[4300];
     snprintf(p, sizeof p, "%s/graphs/%d_%d.svg", r->dir, s->layer, s->neuron);
     size_t svg_len = 0;
-    if (file_exists(p) && !(L->svg = read_file(p, &svg_len, err))) {
-        free(L->ex);
-        free(L);
+    memset(out, 0, sizeof *out);
+    if ((file_exists(p) && !(L->svg = read_file(p, &svg_len, err))) ||
+        load_samples(r->dir, s->layer, s->neuron, L, out, err)) {
+        loaded_free(L);
+        memset(out, 0, sizeof *out);
         return -1;
     }
-    memset(out, 0, sizeof *out);
     out->examples = L->ex;
     out->n_examples = n;
     out->svg = L->svg;
@@ -128,12 +179,7 @@ static int load_neuron(void *ctx, size_t i, report_neuron *out, n2g_err *err) {
 
 static void unload_neuron(void *ctx, report_neuron *nr) {
     (void)ctx;
-    loaded *L = nr->priv;
-    if (L) {
-        free(L->svg);
-        free(L->ex);
-    }
-    free(L);
+    loaded_free(nr->priv);
     nr->priv = NULL;
 }
 
