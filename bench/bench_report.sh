@@ -36,7 +36,7 @@ cons = sum(len(r["console"]) for r in o)
 with open(out, "w") as f:
     f.write("""# Report benchmark
 
-`bench/bench_report.sh build/n2g` — a synthetic GPT-2-small-shaped run
+`bench/bench_report.sh build-rel/n2g` (a `-DCMAKE_BUILD_TYPE=Release` build) — a synthetic GPT-2-small-shaped run
 (`tests/fixtures/make_report_run.py --layers 0..11 --d-mlp 3072 --k 20 --ctx 1024 --rows 4000`:
 36,864 neurons, 20 examples of 1024 tokens each drawn from 4,000 distinct rows, a stats.json
 entry, neuron-store entries and a small SVG graph per neuron), then `n2g report` (Release build),
