@@ -59,9 +59,10 @@ are the issue's targets. The in-page time is read from `document.body.dataset.re
 report.js once every neuron-table chunk has loaded and the table is sorted and drawn; Chromium
 ran with `--virtual-time-budget`, so the page's clock may differ somewhat from wall time — the
 whole-process times (which include Chromium's own start-up, about 1.2 s for a trivial page on
-this machine) bound it from above. The example rows carry no per-token activations (a scrape run stores
-only each example's max), so pages colour the max token; per-token activations, when a run
-has them, add 3 bytes per token to a neuron page.
+this machine) bound it from above. The synthetic run has no model, so `--acts auto` skips recomputing per-token
+activations and the pages colour each example's max token; with per-token activations a page
+grows by 3 bytes a token (20 x 1,024 tokens: about 61 KB), about 2.3 GB more for all of GPT-2
+small, and recomputing them means one forward pass per distinct example row.
 """ % (uname, ncpu, cpu, chrome, float(secs), " / ".join(str(r) for r in ready), " / ".join(str(w) for w in wall),
        size, files, idx, page, cons))
 PY
