@@ -71,6 +71,7 @@ function checkIndex(next) {
   frame("index.html", function (d) { return d.body.dataset.ready === "1"; }, function (w, d) {
     noErrors(d, "index");
     ok(d.querySelectorAll("#manifest tr").length > 3, "index: manifest table shown");
+    (CFG.indexVisible || []).forEach(function (t) { ok(d.getElementById("manifest").textContent.indexOf(t) >= 0, "index: manifest shows " + JSON.stringify(t) + " visibly"); });
     ok(d.querySelectorAll("#layers tbody tr").length === CFG.layers, "index: one per-layer row per layer (" + d.querySelectorAll("#layers tbody tr").length + ")");
     var rows = d.querySelectorAll("#neurons tbody tr");
     ok(rows.length === Math.min(100, CFG.neurons), "index: neuron table page shows " + rows.length + " rows");

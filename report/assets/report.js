@@ -58,7 +58,7 @@ var N2G = (function () {
     s.onerror = function () { showError("error: cannot load " + src); };
     document.head.appendChild(s);
   }
-  function pad3(n) { return ("00" + n).slice(-3); }
+  function pad(n, w) { var s = String(n); while (s.length < w) s = "0" + s; return s; }
   function section(parent, title, id) {
     var s = add(parent, el("section"));
     if (id) s.id = id;
@@ -69,12 +69,18 @@ var N2G = (function () {
   function isPairs(v) { return Array.isArray(v) && v.every(function (p) { return Array.isArray(p) && p.length === 2 && typeof p[0] === "string"; }); }
   function flatten(v, prefix, out) {
     if (isPairs(v) && v.length) v.forEach(function (p) { flatten(p[1], prefix ? prefix + "." + p[0] : p[0], out); });
+    else if (Array.isArray(v) && v.some(function (x) { return Array.isArray(x); }))
+      v.forEach(function (x, i) { flatten(x, prefix + "[" + i + "]", out); });
     else out.push([prefix, v]);
     return out;
   }
   function putValue(td, v) {
     if (typeof v === "string") putText(td, v);
-    else if (Array.isArray(v)) putText(td, JSON.stringify(v.map(function (x) { return isPairs(x) ? "{…}" : x; })));
+    else if (Array.isArray(v)) {
+      td.appendChild(document.createTextNode("["));
+      v.forEach(function (x, i) { if (i) td.appendChild(document.createTextNode(", ")); putValue(td, x); });
+      td.appendChild(document.createTextNode("]"));
+    }
     else td.textContent = v === null ? "null" : String(v);
   }
 
@@ -137,7 +143,7 @@ var N2G = (function () {
     var inp = add(S, el("input"));
     inp.id = "search";
     inp.type = "search";
-    inp.placeholder = "a token, e.g.  the   or  Paris";
+    inp.placeholder = "a token (e.g.  the  or  Paris) or a neuron (3:17)";
     inp.autocomplete = "off";
     add(S, el("p", "muted", "Neurons whose graphs hold the token as an activating token or as important context (case and surrounding spaces ignored)."));
     var res = add(S, el("div"));
@@ -153,7 +159,7 @@ var N2G = (function () {
     var pg = add(N, el("div", "pager"));
     pg.id = "pager";
     if (!d.chunks) finishRows();
-    for (var c = 0; c < d.chunks; c++) loadScript("data/neurons-" + pad3(c) + ".js");
+    for (var c = 0; c < d.chunks; c++) loadScript("data/neurons-" + pad(c, 3) + ".js");
   }
 
   function neuronChunk(c, rows) {
@@ -230,12 +236,19 @@ var N2G = (function () {
     res.textContent = "";
     res.dataset.state = "";
     if (!q) return;
+    var m = /^\s*(\d+)\s*[:_]\s*(\d+)\s*$/.exec(q);
+    if (m && ix.byId && ix.byId[(+m[1]) + "_" + (+m[2])]) {
+      var hd = add(res, el("div", "hit"));
+      hd.appendChild(document.createTextNode("neuron "));
+      var na = add(hd, link(neuronHref("", m[1], m[2]), (+m[1]) + ":" + (+m[2])));
+      na.className = "neuron";
+    }
     if (!ix.d.buckets) { add(res, el("p", "muted", "this run has no neuron store")); res.dataset.state = "done"; return; }
     var key = searchKey(q), b = fnv1a(key) % ix.d.buckets;
     res.dataset.state = "loading";
     if (!ix.buckets[b]) {
       ix.pending = { b: b, q: q };
-      if (!ix.buckets["loading" + b]) { ix.buckets["loading" + b] = true; loadScript("data/store-" + pad3(b) + ".js"); }
+      if (!ix.buckets["loading" + b]) { ix.buckets["loading" + b] = true; loadScript("data/store-" + pad(b, 3) + ".js"); }
       return;
     }
     var hits = ix.buckets[b].filter(function (e) { return e[0] === key; });
@@ -274,7 +287,7 @@ var N2G = (function () {
   }
   function withRowFile(c, cb) {
     if (rowFiles[c]) return cb();
-    if (!rowWaiters[c]) { rowWaiters[c] = []; loadScript("../data/rows/" + ("0000" + c).slice(-5) + ".js"); }
+    if (!rowWaiters[c]) { rowWaiters[c] = []; loadScript("../data/rows/" + pad(c, 5) + ".js"); }
     rowWaiters[c].push(cb);
   }
   function decodeTokens(t, tw, into, at) {
