@@ -40,7 +40,8 @@ int main(void) {
     CHECK(!parses("\"abc"), "unterminated");
     CHECK(!parses(""), "empty");
     CHECK(!parses("1."), "bad fraction");
-    char deep[2000];
+    char deep[2001];
+    deep[2000] = 0;
     memset(deep, '[', 1000);
     memset(deep + 1000, ']', 1000);
     CHECK(!parses(deep) && 1, "too deep");
