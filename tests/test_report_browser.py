@@ -72,6 +72,7 @@ function checkIndex(next) {
     noErrors(d, "index");
     ok(d.querySelectorAll("#manifest tr").length > 3, "index: manifest table shown");
     (CFG.indexVisible || []).forEach(function (t) { ok(d.getElementById("manifest").textContent.indexOf(t) >= 0, "index: manifest shows " + JSON.stringify(t) + " visibly"); });
+    if (CFG.layerCols) ok(d.querySelectorAll("#layers thead th").length === CFG.layerCols, "index: per-layer table has " + CFG.layerCols + " columns (baselines included)");
     ok(d.querySelectorAll("#layers tbody tr").length === CFG.layers, "index: one per-layer row per layer (" + d.querySelectorAll("#layers tbody tr").length + ")");
     var rows = d.querySelectorAll("#neurons tbody tr");
     ok(rows.length === Math.min(100, CFG.neurons), "index: neuron table page shows " + rows.length + " rows");

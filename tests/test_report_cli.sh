@@ -43,6 +43,15 @@ grep -q "per-token activations skipped: no model at" "$T/err" && ok || bad "auto
 expect 1 "no manifest.json" -- "$N2G" report --run "$T/nowhere"
 expect 1 "novocab: no such directory" -- "$N2G" report --run "$T/run" --vocab "$T/novocab"
 
+# a token-lookup baseline file (stats.json's shape): its per-layer mean F1 joins the layer table
+python3 - "$T/run" <<'EOF2'
+import json, sys
+st = json.load(open(sys.argv[1] + "/stats.json"))
+for L in st.values():
+    for r in L.values():
+        if "1" in r: r["1"]["f1-score"] = round(r["1"]["f1-score"] * 0.5, 4)
+json.dump(st, open(sys.argv[1] + "/stats_token.json", "w"))
+EOF2
 # a subset, default output directory RUN/report, custom context
 expect 0 "" -- "$N2G" report --quiet --run "$T/run" --neurons 3:1,2:0-1 --context 5,2 --vocab "$VOCAB"
 grep -q "wrote $T/run/report/index.html and 3 neuron pages" "$T/out" && ok || bad "summary line: $(cat "$T/out")"
@@ -70,6 +79,10 @@ for l in ix["layers"]:
     f1 = sum(r["1"]["f1-score"] for r in reps) / len(reps)
     assert abs(l["f1"] - f1) < 1e-3, (l, f1)
     assert l["eligible"] == len(reps)
+    tok = json.load(open(os.path.join(d, "../stats_token.json")))
+    treps = [r for r in tok[str(l["layer"])].values() if "1" in r]
+    assert abs(l["tokF1"] - sum(r["1"]["f1-score"] for r in treps) / len(treps)) < 1e-3, l
+    assert "ngramF1" not in l
 EOF
 
 # bad files inside the run: messages name the file

@@ -57,6 +57,7 @@ typedef struct report_source {
     const json_value *manifest; /* any JSON object, shown as a table; may be NULL */
     const json_value *stats;    /* stats.json root {layer: {neuron: report}} or NULL */
     const json_value *store;    /* neuron_store.json root or NULL */
+    const json_value *baselines[2]; /* stats_token.json, stats_ngram.json (same shape as stats) or NULL */
     const report_summary *neurons;
     size_t n_neurons;
     const char *title;          /* page title (e.g. the run directory's name) */

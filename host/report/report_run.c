@@ -16,7 +16,7 @@
 struct report_run {
     char dir[4096];
     char title[256];
-    json_doc *manifest, *stats, *store;
+    json_doc *manifest, *stats, *store, *base[2];
     scrape_map map;
     int mapped;
     bpe_tokenizer *tok;
@@ -258,6 +258,8 @@ void report_run_close(report_run *r) {
     json_free(r->manifest);
     json_free(r->stats);
     json_free(r->store);
+    json_free(r->base[0]);
+    json_free(r->base[1]);
     if (r->mapped) scrape_store_unmap(&r->map);
     bpe_free(r->tok);
     free(r->neurons);
@@ -297,6 +299,10 @@ int report_run_open_ex(const report_run_opts *o, report_acts_opts *ao, report_ru
     r->stats = load_optional(r->dir, "stats.json", err, &failed);
     if (failed) goto fail;
     r->store = load_optional(r->dir, "neuron_store.json", err, &failed);
+    if (failed) goto fail;
+    r->base[0] = load_optional(r->dir, "stats_token.json", err, &failed);
+    if (failed) goto fail;
+    r->base[1] = load_optional(r->dir, "stats_ngram.json", err, &failed);
     if (failed) goto fail;
 
     /* vocabulary */
@@ -386,6 +392,7 @@ int report_run_open_ex(const report_run_opts *o, report_acts_opts *ao, report_ru
     src->manifest = json_root(r->manifest);
     src->stats = r->stats ? json_root(r->stats) : NULL;
     src->store = r->store ? json_root(r->store) : NULL;
+    for (int b = 0; b < 2; b++) src->baselines[b] = r->base[b] ? json_root(r->base[b]) : NULL;
     src->neurons = r->neurons;
     src->n_neurons = r->n_neurons;
     src->title = r->title;

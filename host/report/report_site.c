@@ -529,8 +529,22 @@ static int write_store(const json_value *store, const char *dir, size_t *n_bucke
     return rc;
 }
 
-/* Per-layer means over the neurons of stats.json that have a firing class. */
-static void put_layers(FILE *f, const stat_ref *st, size_t n_st) {
+/* Mean firing-class F1 of one layer over the neurons of a baseline stats file (NAN: none). */
+static double layer_mean_f1(const stat_ref *st, size_t n_st, int layer) {
+    double sf = 0;
+    size_t elig = 0;
+    for (size_t i = 0; i < n_st; i++) {
+        double p, r, f1;
+        if (st[i].layer != layer || firing_scores(st[i].rep, &p, &r, &f1)) continue;
+        elig++;
+        sf += isfinite(f1) ? f1 : 0;
+    }
+    return elig ? sf / (double)elig : NAN;
+}
+
+/* Per-layer means over the neurons of stats.json that have a firing class, with the token-lookup
+ * and n-gram baselines' mean F1 when those files are given. */
+static void put_layers(FILE *f, const stat_ref *st, size_t n_st, const stat_ref *const base[2], const size_t n_base[2]) {
     fputc('[', f);
     int first = 1;
     for (size_t i = 0; i < n_st;) {
@@ -550,6 +564,12 @@ static void put_layers(FILE *f, const stat_ref *st, size_t n_st) {
         put_num(f, elig ? sr / (double)elig : NAN);
         fputs(",\"f1\":", f);
         put_num(f, elig ? sf / (double)elig : NAN);
+        static const char *names[2] = {"tokF1", "ngramF1"};
+        for (int b = 0; b < 2; b++)
+            if (base[b]) {
+                fprintf(f, ",\"%s\":", names[b]);
+                put_num(f, layer_mean_f1(base[b], n_base[b], layer));
+            }
         fputc('}', f);
         first = 0;
     }
@@ -612,7 +632,13 @@ int report_write_site(const report_source *src, const report_options *opt_in, co
     fputs(",\"manifest\":", o.f);
     report_js_value(o.f, src->manifest);
     fputs(",\"layers\":", o.f);
-    put_layers(o.f, st, n_st);
+    {
+        const stat_ref *base[2] = {NULL, NULL};
+        size_t n_base[2] = {0, 0};
+        for (int b = 0; b < 2; b++) base[b] = stats_index(src->baselines[b], &n_base[b]);
+        put_layers(o.f, st, n_st, base, n_base);
+        free((void *)base[0]), free((void *)base[1]);
+    }
     fprintf(o.f, ",\"neurons\":%zu,\"chunks\":%zu,\"buckets\":%zu,\"storeEntries\":%zu}", src->n_neurons, n_chunks,
             n_buckets, n_entries);
     fputs(PAGE_TAIL, o.f);

@@ -131,11 +131,18 @@ var N2G = (function () {
     else {
       var lt = add(L, el("table", "num"));
       var hr = add(add(lt, el("thead")), el("tr"));
-      ["layer", "neurons", "with firing tokens", "precision", "recall", "F1"].forEach(function (c) { add(hr, el("th", null, c)); });
+      var hasTok = d.layers.some(function (r) { return "tokF1" in r; }), hasNg = d.layers.some(function (r) { return "ngramF1" in r; });
+      var cols = ["layer", "neurons", "with firing tokens", "precision", "recall", "F1"];
+      if (hasTok) cols.push("token-lookup F1");
+      if (hasNg) cols.push("n-gram F1");
+      cols.forEach(function (c) { add(hr, el("th", null, c)); });
       var tb = add(lt, el("tbody"));
       d.layers.forEach(function (r) {
         var tr = add(tb, el("tr"));
-        [r.layer, r.neurons, r.eligible, fmt(r.p, 3), fmt(r.r, 3), fmt(r.f1, 3)].forEach(function (c) { add(tr, el("td", null, c)); });
+        var v = [r.layer, r.neurons, r.eligible, fmt(r.p, 3), fmt(r.r, 3), fmt(r.f1, 3)];
+        if (hasTok) v.push(fmt(r.tokF1, 3));
+        if (hasNg) v.push(fmt(r.ngramF1, 3));
+        v.forEach(function (c) { add(tr, el("td", null, c)); });
       });
     }
 
