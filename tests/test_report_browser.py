@@ -188,7 +188,7 @@ if (CFG.forceFail) steps.push(function (next) { ok(false, "forced failure (self-
 </script></body></html>
 """
 
-CHROME_FLAGS = ["--headless", "--disable-gpu", "--no-sandbox", "--enable-logging=stderr", "--v=0",
+CHROME_FLAGS = ["--headless", "--disable-gpu", "--no-sandbox", "--disable-dev-shm-usage", "--enable-logging=stderr", "--v=0",
                 "--no-first-run", "--disable-extensions", "--hide-scrollbars", "--mute-audio"]
 
 
