@@ -506,6 +506,7 @@ const char report_asset_js[] =
     "      });\n"
     "    });\n"
     "    document.body.dataset.ready = \"1\";\n"
+    "    document.body.dataset.readyMs = String(Math.round(performance.now()));\n"
     "  }\n"
     "\n"
     "  return { indexPage: indexPage, neuronChunk: neuronChunk, storeChunk: storeChunk, neuronPage: neuronPage, vocab: vocab,\n"

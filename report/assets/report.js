@@ -461,6 +461,7 @@ var N2G = (function () {
       });
     });
     document.body.dataset.ready = "1";
+    document.body.dataset.readyMs = String(Math.round(performance.now()));
   }
 
   return { indexPage: indexPage, neuronChunk: neuronChunk, storeChunk: storeChunk, neuronPage: neuronPage, vocab: vocab,
