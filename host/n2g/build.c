@@ -35,6 +35,8 @@ void n2g_build_defaults(n2g_build_opts *o) {
     o->dev.device = -1;
 }
 
+#define MAX_EX 256 /* examples per neuron (n2g scrape --top-k allows up to 256) */
+
 /* one prompt: a pruned training example or an augmentation of one */
 typedef struct prompt {
     int32_t *tok;
@@ -61,10 +63,10 @@ typedef struct job {
     int layer, neuron;
     float base_max;
     int n_ex;
-    scrape_example ex[64];
-    const int32_t *rows[64];
-    int train[64], test[64], n_train, n_test;
-    float *acts[64]; /* [ctx] per test example (training rows are not rerun) */
+    scrape_example ex[MAX_EX];
+    const int32_t *rows[MAX_EX];
+    int train[MAX_EX], test[MAX_EX], n_train, n_test;
+    float *acts[MAX_EX]; /* [ctx] per test example (training rows are not rerun) */
     cand_set *cands;
     int n_cands;
     prompt *prompts;
@@ -435,10 +437,12 @@ static int finish_job(builder *b, job *j, n2g_err *err) {
 static int load_job(builder *b, job *j, int layer, int neuron, n2g_err *err) {
     memset(j, 0, sizeof *j);
     j->layer = layer, j->neuron = neuron;
-    scrape_example ex[64];
+    if (scrape_run_k(b->run) > MAX_EX)
+        return n2g_fail(err, "the run keeps %d examples per neuron; n2g build handles at most %d", scrape_run_k(b->run),
+                        MAX_EX);
+    scrape_example ex[MAX_EX];
     int n = scrape_run_topk(b->run, layer, neuron, ex);
     if (n < 0) return n2g_fail(err, "neuron %d:%d was not scraped in this run", layer, neuron);
-    if (n > 64) n = 64;
     scrape_neuron_stats st;
     if (scrape_run_stats(b->run, layer, neuron, &st) != 0) return n2g_fail(err, "neuron %d:%d: no stats", layer, neuron);
     j->base_max = st.max;
