@@ -170,7 +170,20 @@ static int submit_rows(builder *b, job *jobs, int nj, n2g_err *err) {
 }
 
 /* B: prune candidates of every training example. The pivot is the scrape's argmax of the row
- * and its activation the scrape's value (the reference reruns the row to find them). */
+ * and its activation the scrape's value (the reference reruns the row to find them). As the
+ * reference (batch_size 4, shortest first, stop at the first accepted), candidates run in two
+ * waves: the 4 shortest, then the rest only for examples where none of those was accepted. */
+#define PRUNE_WAVE 4
+
+static int submit_candidates(builder *b, job *j, cand_set *cs, int k0, int k1, n2g_err *err) {
+    for (int k = k0; k < k1; k++) {
+        if (!(cs->acts[k] = malloc(sizeof(float) * (size_t)cs->len[k]))) return n2g_fail(err, "out of memory");
+        int s = n2g_probe_seq(b->eng, cs->tok[k], cs->len[k], err);
+        if (s < 0 || n2g_probe_want(b->eng, s, j->layer, j->neuron, 0, cs->len[k], cs->acts[k], err)) return -1;
+    }
+    return 0;
+}
+
 static int submit_prune(builder *b, job *jobs, int nj, n2g_err *err) {
     for (int i = 0; i < nj; i++) {
         job *j = &jobs[i];
@@ -189,10 +202,21 @@ static int submit_prune(builder *b, job *jobs, int nj, n2g_err *err) {
                 if (!(cs->tok[k] = malloc(sizeof(int32_t) * (size_t)(b->pc.cutoff + 2))))
                     return n2g_fail(err, "out of memory");
                 cs->len[k] = n2g_prune_candidate(j->rows[e], &cs->plan, k, &b->pc, cs->tok[k]);
-                if (!(cs->acts[k] = malloc(sizeof(float) * (size_t)cs->len[k]))) return n2g_fail(err, "out of memory");
-                int s = n2g_probe_seq(b->eng, cs->tok[k], cs->len[k], err);
-                if (s < 0 || n2g_probe_want(b->eng, s, j->layer, j->neuron, 0, cs->len[k], cs->acts[k], err)) return -1;
             }
+            int w = cs->plan.n_cands < PRUNE_WAVE ? cs->plan.n_cands : PRUNE_WAVE;
+            if (submit_candidates(b, j, cs, 0, w, err) != 0) return -1;
+        }
+    }
+    if (n2g_probe_flush(b->eng, err) != 0) return -1;
+    for (int i = 0; i < nj; i++) {
+        job *j = &jobs[i];
+        for (int c = 0; c < j->n_cands; c++) {
+            cand_set *cs = &j->cands[c];
+            int w = cs->plan.n_cands < PRUNE_WAVE ? cs->plan.n_cands : PRUNE_WAVE, acc = 0;
+            float tm;
+            for (int k = 0; k < w && !acc; k++)
+                acc = n2g_prune_accepts(&cs->plan, k, cs->acts[k], cs->len[k], cs->pivot_act, &b->pc, &tm);
+            if (!acc && submit_candidates(b, j, cs, w, cs->plan.n_cands, err) != 0) return -1;
         }
     }
     return n2g_probe_flush(b->eng, err);

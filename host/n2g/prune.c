@@ -77,19 +77,22 @@ int n2g_prune_prompt(const int32_t *row, const n2g_prune_plan *pl, int chosen, c
     return seq_from(row, pl->cand_start[chosen], pl->post_end, c, out);
 }
 
+int n2g_prune_accepts(const n2g_prune_plan *pl, int k, const float *a, int len, float pivot_act,
+                      const n2g_prune_cfg *c, float *t_max) {
+    int am = c->skip_pos0 && len > 1 ? 1 : 0;
+    for (int j = am + 1; j < len; j++)
+        if (a[j] > a[am]) am = j;
+    int i = pl->cand_start[k];
+    int t_arg = i > 0 ? am - 1 + i : am; /* candidate index -> row index */
+    *t_max = a[am];
+    return t_arg == pl->pivot && (a[am] - pivot_act) / pivot_act > c->proportion_threshold;
+}
+
 int n2g_prune_choose(const n2g_prune_plan *pl, const float *const *cand_acts, const int *cand_len, float pivot_act,
                      const n2g_prune_cfg *c, float *t_max) {
-    for (int k = 0; k < pl->n_cands; k++) {
-        const float *a = cand_acts[k];
-        int am = c->skip_pos0 && cand_len[k] > 1 ? 1 : 0;
-        for (int j = am + 1; j < cand_len[k]; j++)
-            if (a[j] > a[am]) am = j;
-        int i = pl->cand_start[k];
-        int t_arg = i > 0 ? am - 1 + i : am; /* candidate index -> row index */
-        *t_max = a[am];
-        if ((t_arg == pl->pivot && (a[am] - pivot_act) / pivot_act > c->proportion_threshold) || k == pl->n_cands - 1)
+    for (int k = 0; k < pl->n_cands; k++)
+        if (n2g_prune_accepts(pl, k, cand_acts[k], cand_len[k], pivot_act, c, t_max) || k == pl->n_cands - 1)
             return k;
-    }
     *t_max = 0;
     return -1;
 }

@@ -61,6 +61,11 @@ int n2g_prune_candidate(const int32_t *row, const n2g_prune_plan *pl, int k, con
 int n2g_prune_choose(const n2g_prune_plan *pl, const float *const *cand_acts, const int *cand_len, float pivot_act,
                      const n2g_prune_cfg *c, float *t_max);
 
+/* 1 when candidate k (activations a[0..len)) keeps its max at the pivot and more than half the
+ * pivot's activation; sets *t_max to its max. */
+int n2g_prune_accepts(const n2g_prune_plan *pl, int k, const float *a, int len, float pivot_act,
+                      const n2g_prune_cfg *c, float *t_max);
+
 /* The pruned prompt for the chosen candidate: out capacity >= cutoff + 1 + post; returns length. */
 int n2g_prune_prompt(const int32_t *row, const n2g_prune_plan *pl, int chosen, const n2g_prune_cfg *c, int32_t *out);
 
