@@ -16,4 +16,4 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/n2g-graphref-XXXXXX")
 trap 'rm -rf "$work"' EXIT
 seed_args=()
 if [ -n "${N2G_REF_SEED:-}" ]; then seed_args=(--seed "$N2G_REF_SEED"); fi
-python3 "$src/tests/ref/n2g_reference.py" check --bin "$bin" --work "$work" --rounds "${N2G_REF_ROUNDS:-150}" "${seed_args[@]}"
+python3 "$src/tests/ref/n2g_reference.py" check --bin "$bin" --work "$work" --rounds "${N2G_REF_ROUNDS:-100}" "${seed_args[@]}"

@@ -8,18 +8,18 @@
 #include "n2g/store.h"
 
 static const char *search_help =
-    "usage: n2g search --graphs DIR --token S [--token S2 ...] [--type activating|important] [--json]\n"
+    "usage: n2g search --graphs DIR --token S [--token S2 ...] [--type activating|important] [--exact] [--json]\n"
     "\n"
     "Lists the neurons (L_N) filed under every given token in DIR/neuron_store.json (written by\n"
     "'n2g fit' / 'n2g build'), one per line. --type limits the match to tokens that activate the\n"
     "neuron or to context tokens; by default either counts. A token also matches its normalised\n"
-    "form (\" The\" finds \"the\").\n";
+    "form (\" The\" finds \"the\"); --exact matches the stored string only, as the reference.\n";
 
 int cli_search(int argc, char **argv) {
     const char *dir = NULL;
     const char **toks = calloc((size_t)argc + 1, sizeof *toks);
     size_t nt = 0;
-    int type = N2G_ANY, json = 0;
+    int type = N2G_ANY, json = 0, exact = 0;
     if (!toks) return 1;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -29,6 +29,8 @@ int cli_search(int argc, char **argv) {
             return 0;
         } else if (!strcmp(a, "--json")) {
             json = 1;
+        } else if (!strcmp(a, "--exact")) {
+            exact = 1;
         } else if (i + 1 >= argc) {
             free(toks);
             return cli_usage("search", "unknown argument '%s' or missing value", a);
@@ -60,7 +62,7 @@ int cli_search(int argc, char **argv) {
     const char **names = NULL;
     size_t n = 0;
     int rc = 0;
-    if (!s || n2g_store_search(s, toks, nt, type, &names, &n, &err)) {
+    if (!s || n2g_store_search(s, toks, nt, type, exact, &names, &n, &err)) {
         rc = cli_error(&err);
     } else if (json) {
         fputs("{\"neurons\": [", stdout);

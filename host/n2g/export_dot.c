@@ -181,26 +181,58 @@ static long trunc_long(double x) {
     return (long)x;
 }
 
+/* A u64 -> int map (open addressing, fixed capacity >= 2 * entries). */
 typedef struct {
-    int depth;
-    const char *tok;
-    uint32_t n;
-    int gid;
-} dedup_ent;
+    uint64_t *key;
+    int *val;
+    size_t mask;
+} u64map;
+
+static int u64map_init(u64map *m, size_t entries) {
+    size_t cap = 16;
+    while (cap < entries * 2 + 2) cap <<= 1;
+    m->key = malloc(cap * sizeof *m->key);
+    m->val = malloc(cap * sizeof *m->val);
+    m->mask = cap - 1;
+    if (!m->key || !m->val) return -1;
+    memset(m->key, 0xFF, cap * sizeof *m->key); /* UINT64_MAX = empty */
+    return 0;
+}
+
+/* Returns the value for k, inserting v when absent (*added = 1). */
+static int u64map_get_or_put(u64map *m, uint64_t k, int v, int *added) {
+    size_t h = (size_t)((k * 0x9E3779B97F4A7C15ULL) >> 17) & m->mask;
+    while (m->key[h] != UINT64_MAX) {
+        if (m->key[h] == k) {
+            *added = 0;
+            return m->val[h];
+        }
+        h = (h + 1) & m->mask;
+    }
+    m->key[h] = k;
+    m->val[h] = v;
+    *added = 1;
+    return v;
+}
+
+static void u64map_free(u64map *m) {
+    free(m->key);
+    free(m->val);
+}
 
 int n2g_graph_write_dot_file(const n2g_graph *g, const n2g_vocab *vocab, FILE *f, n2g_err *err) {
     const n2g_trie *t = &g->viz;
     int32_t n = t->n;
     int32_t *order = malloc((size_t)n * sizeof *order), *gid = malloc((size_t)n * sizeof *gid);
-    dedup_ent *ents = malloc((size_t)n * sizeof *ents);
+    u64map ents = {0}, edge_seen = {0};
     int *depths = malloc(((size_t)n + 1) * sizeof *depths);
     sbuf *sub = calloc((size_t)n + 1, sizeof *sub);
     uint8_t *added = calloc((size_t)n + 1, 1);
     sbuf edges = {0};
-    long long *edge_seen = malloc(((size_t)n + 1) * sizeof *edge_seen);
-    size_t nedges = 0;
     int rc = -1;
-    if (!order || !gid || !ents || !depths || !sub || !added || !edge_seen) goto done;
+    if (!order || !gid || !depths || !sub || !added || u64map_init(&ents, (size_t)n) ||
+        u64map_init(&edge_seen, (size_t)n))
+        goto done;
     /* BFS order over the graph */
     size_t qh = 0, qt = 0;
     order[qt++] = 0;
@@ -208,7 +240,7 @@ int n2g_graph_write_dot_file(const n2g_graph *g, const n2g_vocab *vocab, FILE *f
         int32_t x = order[qh++];
         for (int32_t c = t->nodes[x].first; c >= 0; c = t->nodes[c].next) order[qt++] = c;
     }
-    size_t nents = 0, ndepth = 0;
+    size_t ndepth = 0;
     int next_gid = 0;
     char buf[256];
     for (size_t q = 0; q < qt; q++) {
@@ -227,16 +259,11 @@ int n2g_graph_write_dot_file(const n2g_graph *g, const n2g_vocab *vocab, FILE *f
         size_t di = 0;
         while (di < ndepth && depths[di] != nd->depth) di++;
         if (di == ndepth) depths[ndepth++] = nd->depth;
-        size_t e = 0;
-        while (e < nents && !(ents[e].depth == nd->depth && ents[e].n == tn && !memcmp(ents[e].tok, tok, tn))) e++;
-        if (e == nents) {
-            ents[nents].depth = nd->depth;
-            ents[nents].tok = tok;
-            ents[nents].n = tn;
-            ents[nents].gid = next_gid++;
-            nents++;
-        }
-        int id = ents[e].gid;
+        /* nodes are merged by (depth, normalised token): the class identifies the string */
+        uint32_t cls = nd->v.key == N2G_KEY_ROOT ? 0xFFFFFFFEu : vocab->cls[nd->v.token]; /* never the empty key */
+        int fresh;
+        int id = u64map_get_or_put(&ents, ((uint64_t)(uint32_t)nd->depth << 32) | cls, next_gid, &fresh);
+        if (fresh) next_gid++;
         gid[x] = id;
         /* the reference: adjust(x, y) = (x - y) / (1 - y); s = int(adjust(..) * 255) */
         long sc;
@@ -267,11 +294,9 @@ int n2g_graph_write_dot_file(const n2g_graph *g, const n2g_vocab *vocab, FILE *f
         }
         int32_t p = nd->parent;
         if (p >= 0 && !t->nodes[p].v.ignore) {
-            long long key = ((long long)gid[p] << 32) | (unsigned)id;
-            size_t k = 0;
-            while (k < nedges && edge_seen[k] != key) k++;
-            if (k == nedges) {
-                edge_seen[nedges++] = key;
+            int fresh_edge;
+            u64map_get_or_put(&edge_seen, ((uint64_t)(uint32_t)gid[p] << 32) | (uint32_t)id, 0, &fresh_edge);
+            if (fresh_edge) {
                 snprintf(buf, sizeof buf, "\t%d -> %d [dir=back penwidth=3]\n", gid[p], id);
                 if (sb_puts(&edges, buf)) goto done;
             }
@@ -294,11 +319,11 @@ done:
     free(sub);
     free(order);
     free(gid);
-    free(ents);
+    u64map_free(&ents);
     free(depths);
     free(added);
     free(edges.s);
-    free(edge_seen);
+    u64map_free(&edge_seen);
     return rc;
 }
 

@@ -165,10 +165,21 @@ static int read_trie(const json_value *a, const char *what, const char *arr, n2g
     return 0;
 }
 
+static n2g_graph *from_doc(json_doc *doc, const char *what, const n2g_vocab *vocab, n2g_err *err);
+
 n2g_graph *n2g_graph_parse_json(const char *text, size_t len, const char *what, const n2g_vocab *vocab,
                                 n2g_err *err) {
     json_doc *doc = json_parse(text, len, what, err);
-    if (!doc) return NULL;
+    return doc ? from_doc(doc, what, vocab, err) : NULL;
+}
+
+n2g_graph *n2g_graph_load_json(const char *path, const n2g_vocab *vocab, n2g_err *err) {
+    json_doc *doc = json_parse_file(path, err);
+    return doc ? from_doc(doc, path, vocab, err) : NULL;
+}
+
+/* Builds a graph from a parsed graph file; frees doc. */
+static n2g_graph *from_doc(json_doc *doc, const char *what, const n2g_vocab *vocab, n2g_err *err) {
     const json_value *r = json_root(doc);
     n2g_graph *g = NULL;
     const json_value *fv = json_get(r, "format");
@@ -232,32 +243,5 @@ fail:
     g = NULL;
 done:
     json_free(doc);
-    return g;
-}
-
-n2g_graph *n2g_graph_load_json(const char *path, const n2g_vocab *vocab, n2g_err *err) {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        n2g_fail(err, "%s: cannot open graph file", path);
-        return NULL;
-    }
-    fseek(f, 0, SEEK_END);
-    long sz = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    if (sz < 0) {
-        fclose(f);
-        n2g_fail(err, "%s: cannot read", path);
-        return NULL;
-    }
-    char *buf = malloc((size_t)sz + 1);
-    if (!buf || fread(buf, 1, (size_t)sz, f) != (size_t)sz) {
-        free(buf);
-        fclose(f);
-        n2g_fail(err, "%s: cannot read", path);
-        return NULL;
-    }
-    fclose(f);
-    n2g_graph *g = n2g_graph_parse_json(buf, (size_t)sz, path, vocab, err);
-    free(buf);
     return g;
 }

@@ -12,6 +12,7 @@ void n2g_params_default(n2g_params *p) {
 }
 
 int n2g_trie_init(n2g_trie *t) {
+    memset(t, 0, sizeof *t);
     t->cap = 64;
     t->nodes = malloc((size_t)t->cap * sizeof *t->nodes);
     if (!t->nodes) return -1;
@@ -29,13 +30,61 @@ int n2g_trie_init(n2g_trie *t) {
 
 void n2g_trie_free(n2g_trie *t) {
     free(t->nodes);
-    t->nodes = NULL;
-    t->n = t->cap = 0;
+    free(t->hkey);
+    free(t->hval);
+    memset(t, 0, sizeof *t);
+}
+
+/* Nodes with at least this many children are looked up through the hash. */
+enum { WIDE = 8 };
+
+static size_t hslot(uint64_t k, size_t mask) { return (size_t)((k * 0x9E3779B97F4A7C15ULL) >> 20) & mask; }
+
+static int hash_put(n2g_trie *t, int32_t parent, uint32_t key, int32_t child) {
+    if ((t->hn + 1) * 2 > t->hcap) {
+        size_t cap = t->hcap ? t->hcap * 2 : 1024;
+        uint64_t *nk = malloc(cap * sizeof *nk);
+        int32_t *nv = malloc(cap * sizeof *nv);
+        if (!nk || !nv) {
+            free(nk);
+            free(nv);
+            return -1;
+        }
+        memset(nk, 0xFF, cap * sizeof *nk);
+        size_t n = 0;
+        for (size_t i = 0; i < t->hcap; i++) {
+            if (t->hkey[i] == UINT64_MAX || t->nodes[t->hval[i]].removed) continue;
+            size_t h = hslot(t->hkey[i], cap - 1);
+            while (nk[h] != UINT64_MAX) h = (h + 1) & (cap - 1);
+            nk[h] = t->hkey[i];
+            nv[h] = t->hval[i];
+            n++;
+        }
+        free(t->hkey);
+        free(t->hval);
+        t->hkey = nk;
+        t->hval = nv;
+        t->hcap = cap;
+        t->hn = n;
+    }
+    uint64_t k = ((uint64_t)(uint32_t)parent << 32) | key;
+    size_t h = hslot(k, t->hcap - 1);
+    while (t->hkey[h] != UINT64_MAX && t->hkey[h] != k) h = (h + 1) & (t->hcap - 1);
+    if (t->hkey[h] == UINT64_MAX) t->hn++;
+    t->hkey[h] = k; /* a new child replaces a removed one with the same key */
+    t->hval[h] = child;
+    return 0;
 }
 
 int32_t n2g_trie_child(const n2g_trie *t, int32_t node, uint32_t key) {
-    for (int32_t c = t->nodes[node].first; c >= 0; c = t->nodes[c].next)
-        if (t->nodes[c].v.key == key) return c;
+    if (t->nodes[node].nchild < WIDE || !t->hcap) {
+        for (int32_t c = t->nodes[node].first; c >= 0; c = t->nodes[c].next)
+            if (t->nodes[c].v.key == key) return c;
+        return -1;
+    }
+    uint64_t k = ((uint64_t)(uint32_t)node << 32) | key;
+    for (size_t h = hslot(k, t->hcap - 1); t->hkey[h] != UINT64_MAX; h = (h + 1) & (t->hcap - 1))
+        if (t->hkey[h] == k) return t->nodes[t->hval[h]].removed ? -1 : t->hval[h];
     return -1;
 }
 
@@ -53,10 +102,20 @@ int32_t n2g_trie_append(n2g_trie *t, int32_t node, const n2g_elem *e, int32_t de
     x->depth = depth;
     x->first = x->last = x->next = -1;
     x->parent = node;
+    x->nchild = 0;
+    x->removed = 0;
     n2g_node *p = &t->nodes[node];
     if (p->last >= 0) t->nodes[p->last].next = c;
     else p->first = c;
     p->last = c;
+    p->nchild++;
+    /* a node turning wide files all its children in the hash; a wide one files the new one */
+    if (p->nchild == WIDE) {
+        for (int32_t k = p->first; k >= 0; k = t->nodes[k].next)
+            if (hash_put(t, node, t->nodes[k].v.key, k)) return -1;
+    } else if (p->nchild > WIDE) {
+        if (hash_put(t, node, e->key, c)) return -1;
+    }
     return c;
 }
 
@@ -176,6 +235,8 @@ static void unlink_child(n2g_trie *t, int32_t node, int32_t child) {
         else p->first = t->nodes[c].next;
         if (p->last == c) p->last = prev;
         t->nodes[c].next = -1;
+        t->nodes[c].removed = 1;
+        p->nchild--;
         return;
     }
 }
@@ -308,6 +369,10 @@ static void frozen_free(n2g_frozen *f) {
     free(f->ignore_child);
     free(f->end_act);
     free(f->activator);
+    free(f->hash_mask);
+    free(f->hash_start);
+    free(f->hash_key);
+    free(f->hash_node);
     memset(f, 0, sizeof *f);
 }
 
@@ -379,9 +444,10 @@ fail:
 
 /* ---- prediction form ---- */
 
-static const uint32_t *sort_keys;
-static int cmp_by_key(const void *a, const void *b) {
-    uint32_t x = sort_keys[*(const int32_t *)a], y = sort_keys[*(const int32_t *)b];
+/* qsort_r comparator: children ordered by key (keys indexed by node). Thread-safe. */
+static int cmp_by_key(const void *a, const void *b, void *keys) {
+    const uint32_t *k = keys;
+    uint32_t x = k[*(const int32_t *)a], y = k[*(const int32_t *)b];
     return x < y ? -1 : x > y;
 }
 
@@ -422,13 +488,45 @@ int n2g_graph_freeze(n2g_graph *g) {
             }
         }
         int32_t m = k - f->child_start[x];
-        if (m > 1) {
-            sort_keys = keys;
-            qsort(f->child_node + f->child_start[x], (size_t)m, sizeof(int32_t), cmp_by_key);
-        }
+        if (m > 1) qsort_r(f->child_node + f->child_start[x], (size_t)m, sizeof(int32_t), cmp_by_key, keys);
         for (int32_t q = f->child_start[x]; q < k; q++) f->child_key[q] = keys[f->child_node[q]];
     }
     f->child_start[n] = k;
     free(keys);
+    /* hash tables for nodes with at least N2G_HASH_MIN exact children */
+    enum { N2G_HASH_MIN = 16 };
+    f->hash_mask = calloc((size_t)n, sizeof *f->hash_mask);
+    f->hash_start = calloc((size_t)n, sizeof *f->hash_start);
+    if (!f->hash_mask || !f->hash_start) goto oom;
+    size_t total = 0;
+    for (int32_t x = 0; x < n; x++) {
+        int32_t m = f->child_start[x + 1] - f->child_start[x];
+        if (m < N2G_HASH_MIN) continue;
+        uint32_t size = 1;
+        while (size < (uint32_t)m * 2) size <<= 1;
+        f->hash_mask[x] = size - 1;
+        f->hash_start[x] = (int32_t)total;
+        total += size;
+    }
+    if (total) {
+        f->hash_key = malloc(total * sizeof *f->hash_key);
+        f->hash_node = malloc(total * sizeof *f->hash_node);
+        if (!f->hash_key || !f->hash_node) goto oom;
+        for (size_t i = 0; i < total; i++) f->hash_key[i] = N2G_KEY_ROOT;
+        for (int32_t x = 0; x < n; x++) {
+            if (!f->hash_mask[x]) continue;
+            uint32_t *hk = f->hash_key + f->hash_start[x];
+            int32_t *hn = f->hash_node + f->hash_start[x];
+            for (int32_t q = f->child_start[x]; q < f->child_start[x + 1]; q++) {
+                uint32_t h = n2g_key_hash(f->child_key[q]) & f->hash_mask[x];
+                while (hk[h] != N2G_KEY_ROOT) h = (h + 1) & f->hash_mask[x];
+                hk[h] = f->child_key[q];
+                hn[h] = f->child_node[q];
+            }
+        }
+    }
     return 0;
+oom:
+    frozen_free(f);
+    return -1;
 }

@@ -31,12 +31,18 @@ typedef struct n2g_node {
     int32_t depth;                /* reference depth: -1 root, 0 activating tokens */
     int32_t first, last, next;    /* children, in insertion order (-1 = none) */
     int32_t parent;               /* -1 for the root */
+    int32_t nchild;               /* linked children */
+    int32_t removed;              /* unlinked by merge_ignores */
 } n2g_node;
 
-/* A trie of nodes in one pool; node 0 is the root. Removed nodes stay in the pool, unlinked. */
+/* A trie of nodes in one pool; node 0 is the root. Removed nodes stay in the pool, unlinked.
+ * Child lookup scans the sibling list, or for wide nodes a (parent, key) -> child hash. */
 typedef struct n2g_trie {
     n2g_node *nodes;
     int32_t n, cap;
+    uint64_t *hkey; /* (parent << 32 | key); UINT64_MAX = empty */
+    int32_t *hval;
+    size_t hcap, hn;
 } n2g_trie;
 
 /* Frozen prediction form of a trie: children sorted by key, wildcard and END resolved. */
@@ -48,6 +54,12 @@ typedef struct n2g_frozen {
     int32_t *ignore_child; /* [n] -1 when none */
     float *end_act;        /* [n] activation of the END child; NaN when none */
     uint8_t *activator;    /* [n] */
+    /* nodes with many children also get an open-addressing table (key -> child):
+     * hash_mask[x] = size - 1 (0: none), hash_start[x] = offset into hash_key / hash_node */
+    uint32_t *hash_mask;
+    int32_t *hash_start;
+    uint32_t *hash_key;    /* N2G_KEY_ROOT marks an empty slot */
+    int32_t *hash_node;
 } n2g_frozen;
 
 typedef struct n2g_params {
@@ -101,6 +113,8 @@ int32_t n2g_trie_append(n2g_trie *t, int32_t node, const n2g_elem *e, int32_t de
 int n2g_trie_add(n2g_trie *t, int32_t start, const n2g_elem *line, int len, int graph, int *max_depth);
 /* The reference's merge_ignores() on a prediction trie. */
 int n2g_merge_ignores(n2g_trie *t);
+/* The hash of a key in the frozen tables. */
+static inline uint32_t n2g_key_hash(uint32_t k) { return (k * 2654435761u) ^ (k >> 15); }
 /* Builds g->fz from g->trie. */
 int n2g_graph_freeze(n2g_graph *g);
 /* A new empty graph (root nodes only). */

@@ -12,19 +12,24 @@
 #include "text/unicode.h"
 
 #include <locale.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <string.h>
 #include <wctype.h>
 
+static locale_t loc;
+static pthread_once_t loc_once = PTHREAD_ONCE_INIT;
+
+static void loc_init(void) {
+    loc = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
+    if (!loc) loc = newlocale(LC_CTYPE_MASK, "C.utf8", (locale_t)0);
+    if (!loc) loc = newlocale(LC_CTYPE_MASK, "en_US.UTF-8", (locale_t)0);
+}
+
+/* Case tables of the C.UTF-8 locale (built into glibc >= 2.35); NULL when unavailable, in
+ * which case only ASCII letters have case. */
 static locale_t utf8_locale(void) {
-    static locale_t loc;
-    static int tried;
-    if (!tried) {
-        tried = 1;
-        loc = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
-        if (!loc) loc = newlocale(LC_CTYPE_MASK, "C.utf8", (locale_t)0);
-        if (!loc) loc = newlocale(LC_CTYPE_MASK, "en_US.UTF-8", (locale_t)0);
-    }
+    pthread_once(&loc_once, loc_init);
     return loc;
 }
 

@@ -4,6 +4,14 @@
 #include <math.h>
 
 static int32_t exact_child(const n2g_frozen *f, int32_t node, uint32_t key) {
+    uint32_t mask = f->hash_mask[node];
+    if (mask) {
+        const uint32_t *hk = f->hash_key + f->hash_start[node];
+        uint32_t h = n2g_key_hash(key) & mask;
+        for (; hk[h] != N2G_KEY_ROOT; h = (h + 1) & mask)
+            if (hk[h] == key) return f->hash_node[f->hash_start[node] + (int32_t)h];
+        return -1;
+    }
     int32_t lo = f->child_start[node], hi = f->child_start[node + 1];
     while (lo < hi) {
         int32_t mid = lo + (hi - lo) / 2;

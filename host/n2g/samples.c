@@ -68,11 +68,24 @@ static int read_rows(const json_value *a, const char *what, const char *field, n
     return 0;
 }
 
+static int from_doc(json_doc *doc, const char *what, n2g_samples *out, n2g_err *err);
+
 int n2g_samples_parse(const char *text, size_t len, const char *what, n2g_samples *out, n2g_err *err) {
     memset(out, 0, sizeof *out);
     out->layer = out->neuron = -1;
     json_doc *doc = json_parse(text, len, what, err);
-    if (!doc) return -1;
+    return doc ? from_doc(doc, what, out, err) : -1;
+}
+
+int n2g_samples_load(const char *path, n2g_samples *out, n2g_err *err) {
+    memset(out, 0, sizeof *out);
+    out->layer = out->neuron = -1;
+    json_doc *doc = json_parse_file(path, err);
+    return doc ? from_doc(doc, path, out, err) : -1;
+}
+
+/* Fills out from a parsed samples file; frees doc. */
+static int from_doc(json_doc *doc, const char *what, n2g_samples *out, n2g_err *err) {
     const json_value *root = json_root(doc);
     int rc = -1;
     if (root->type != JSON_OBJECT) {
@@ -153,37 +166,6 @@ int n2g_samples_parse(const char *text, size_t len, const char *what, n2g_sample
 done:
     json_free(doc);
     if (rc) n2g_samples_free(out);
-    return rc;
-}
-
-int n2g_samples_load(const char *path, n2g_samples *out, n2g_err *err) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return n2g_fail(err, "%s: cannot open samples file", path);
-    char *buf = NULL;
-    size_t len = 0, cap = 0;
-    for (;;) {
-        if (len == cap) {
-            cap = cap ? cap * 2 : 1 << 16;
-            char *nb = realloc(buf, cap);
-            if (!nb) {
-                free(buf);
-                fclose(f);
-                return n2g_fail(err, "%s: out of memory", path);
-            }
-            buf = nb;
-        }
-        size_t r = fread(buf + len, 1, cap - len, f);
-        len += r;
-        if (r == 0) break;
-    }
-    int bad = ferror(f);
-    fclose(f);
-    if (bad) {
-        free(buf);
-        return n2g_fail(err, "%s: read error", path);
-    }
-    int rc = n2g_samples_parse(buf, len, path, out, err);
-    free(buf);
     return rc;
 }
 

@@ -185,14 +185,13 @@ static int name_cmp(const char *a, const char *b) {
     return strcmp(a, b);
 }
 
-static const n2g_store *sort_store;
-static int cmp_nid(const void *x, const void *y) {
-    return name_cmp(sort_store->neurons.str[*(const int32_t *)x], sort_store->neurons.str[*(const int32_t *)y]);
+static int cmp_nid(const void *x, const void *y, void *store) {
+    const n2g_store *s = store;
+    return name_cmp(s->neurons.str[*(const int32_t *)x], s->neurons.str[*(const int32_t *)y]);
 }
 
 static void sort_ids(const n2g_store *s, int32_t *v, size_t n) {
-    sort_store = s;
-    qsort(v, n, sizeof *v, cmp_nid);
+    if (n > 1) qsort_r(v, n, sizeof *v, cmp_nid, (void *)s);
 }
 
 int n2g_store_save(const n2g_store *s, const char *path, n2g_err *err) {
@@ -279,8 +278,8 @@ static int add_matches(const n2g_store *s, int t, const char *tok, size_t n, uin
     return 0;
 }
 
-int n2g_store_search(const n2g_store *s, const char *const *toks, size_t ntok, int type, const char ***out,
-                     size_t *nout, n2g_err *err) {
+int n2g_store_search(const n2g_store *s, const char *const *toks, size_t ntok, int type, int exact,
+                     const char ***out, size_t *nout, n2g_err *err) {
     size_t nn = s->neurons.n;
     uint8_t *all = malloc(nn + 1), *cur = malloc(nn + 1);
     int32_t *ids = malloc((nn + 1) * sizeof *ids);
@@ -301,7 +300,7 @@ int n2g_store_search(const n2g_store *s, const char *const *toks, size_t ntok, i
         for (int t = 0; t < 2; t++) {
             if (type != N2G_ANY && type != t) continue;
             add_matches(s, t, toks[q], tl, cur);
-            if (norm && (nl != tl || memcmp(norm, toks[q], tl))) add_matches(s, t, norm, nl, cur);
+            if (!exact && norm && (nl != tl || memcmp(norm, toks[q], tl))) add_matches(s, t, norm, nl, cur);
         }
         free(norm);
         for (size_t i = 0; i < nn; i++) all[i] &= cur[i];
@@ -379,7 +378,7 @@ int n2g_store_similar(const n2g_store *s, double thr, n2g_pair **similar, size_t
     for (size_t i = 0; i < nn; i++) {
         order[i] = (int32_t)i;
         for (int t = 0; t < 2; t++) {
-            qsort(nt[i].tok[t].v, nt[i].tok[t].n, sizeof(int32_t), cmp_i32);
+            if (nt[i].tok[t].n) qsort(nt[i].tok[t].v, nt[i].tok[t].n, sizeof(int32_t), cmp_i32);
             iv_unique(&nt[i].tok[t]);
         }
     }

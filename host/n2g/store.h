@@ -31,10 +31,10 @@ int n2g_store_add(n2g_store *s, int type, const char *tok, size_t n, const char 
 int n2g_store_save(const n2g_store *s, const char *path, n2g_err *err);
 
 /* Neurons filed under every one of toks[k] (type N2G_ANY = either type), sorted by layer and
- * index. *out is an array of *n neuron names owned by the store (free the array only). A
- * query token also matches its normalised form. */
-int n2g_store_search(const n2g_store *s, const char *const *toks, size_t ntok, int type, const char ***out,
-                     size_t *n, n2g_err *err);
+ * index. *out is an array of *n neuron names owned by the store (free the array only). Unless
+ * exact is set, a query token also matches its normalised form (the reference: exact only). */
+int n2g_store_search(const n2g_store *s, const char *const *toks, size_t ntok, int type, int exact,
+                     const char ***out, size_t *n, n2g_err *err);
 
 typedef struct n2g_pair {
     const char *a, *b; /* similar: the two neurons; subset: a = superset, b = subset */

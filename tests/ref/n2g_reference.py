@@ -428,7 +428,8 @@ def rand_value(rng, thr):
 
 
 def gen_case(rng, normalise):
-    vocab = rng.sample(POOL, rng.randint(6, 14)) + [b"<|endoftext|>"]
+    big = rng.random() < 0.25  # wide fan-out: the hashed child tables of the prediction form
+    vocab = (list(POOL) if big else rng.sample(POOL, rng.randint(6, 14))) + [b"<|endoftext|>"]
     rng.shuffle(vocab)
     eos = vocab.index(b"<|endoftext|>")
     V = len(vocab)
@@ -443,7 +444,7 @@ def gen_case(rng, normalise):
         return out
 
     samples = []
-    for _ in range(rng.randint(1, 6)):
+    for _ in range(rng.randint(12, 30) if big else rng.randint(1, 6)):
         L = rng.randint(1, 9)
         toks = rand_tokens(L)
         if rng.random() < 0.5:
@@ -466,6 +467,8 @@ def gen_case(rng, normalise):
     # plant exact lines from the samples in some texts so that deep matches happen
     for s in samples:
         texts.append(list(s["tokens"]))
+    if big:
+        texts += [rand_tokens(rng.randint(1, 16)) for _ in range(100)]
     return vocab, case, texts
 
 

@@ -5,25 +5,13 @@ UTF-8 with errors="replace", as TransformerLens' to_str_tokens gives them.
 
 usage: normalise_vocab.py ENCODER_JSON OUT_JSON [--plain]"""
 import json
+import os
 import sys
 
-
-def bytes_to_unicode():
-    bs = list(range(ord("!"), ord("~") + 1)) + list(range(ord("¡"), ord("¬") + 1)) + list(range(ord("®"), ord("ÿ") + 1))
-    cs = bs[:]
-    n = 0
-    for b in range(256):
-        if b not in bs:
-            bs.append(b)
-            cs.append(256 + n)
-            n += 1
-    return dict(zip(bs, map(chr, cs)))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 
-def normalise(token):
-    t = token.lower() if token.istitle() and len(token) > 1 else token
-    t = t.strip() if len(t) > 1 and any(c.isalpha() for c in t) else t
-    return t
+from n2g_reference import bytes_to_unicode, normalise_token as normalise  # noqa: E402
 
 
 def main():
