@@ -9,6 +9,8 @@
 #include "ops/ops_topk.h"
 
 #define TAG_STATS 72
+/* Batches per rank and round: the ring and the agreement on stopping run once per round. */
+#define BATCHES_PER_ROUND 8
 
 /* Reads up to n rows into buf (advancing through buf when keep, else reusing its first cap
  * rows); *got = rows read (fewer only at the end of the corpus). */
@@ -113,10 +115,11 @@ int dist_scrape_scan(dist_scrape_ctx *c, scrape_result *res, n2g_err *err) {
     int R = dist_size(), me = dist_rank(), B = c->B, ctx = st->ctx, C = st->d_mlp, L = st->n_layers;
     size_t per = (size_t)3 * C * st->k, nstats = (size_t)L * C * 2;
     uint32_t *recs = malloc((size_t)L * per * 4);
-    float *devstats = calloc(nstats, 4), *sums = malloc((size_t)L * B * C * 4);
+    uint64_t S = (uint64_t)B * BATCHES_PER_ROUND; /* rows per rank and round */
+    float *devstats = calloc(nstats, 4), *sums = malloc((size_t)L * S * C * 4), *bsums = malloc((size_t)L * B * C * 4);
     int32_t *scratch = malloc((size_t)B * ctx * 4);
     int rc = -1;
-    if (!recs || !devstats || !sums || !scratch) {
+    if (!recs || !devstats || !sums || !bsums || !scratch) {
         n2g_fail(err, "out of memory");
         goto out;
     }
@@ -125,34 +128,37 @@ int dist_scrape_scan(dist_scrape_ctx *c, scrape_result *res, n2g_err *err) {
     size_t flush_at = c->flush_min;
     for (;;) {
         uint64_t g = st->rows_scanned, n = c->max_rows - g, lo, own = 0, got = 0, total = 0;
-        if (n > (uint64_t)R * B) n = (uint64_t)R * B;
-        lo = (uint64_t)me * B < n ? (uint64_t)me * B : n;
-        uint64_t mine = n - lo < (uint64_t)B ? n - lo : (uint64_t)B;
-        /* the rows before ours, ours, the rows after ours */
+        if (n > (uint64_t)R * S) n = (uint64_t)R * S;
+        lo = (uint64_t)me * S < n ? (uint64_t)me * S : n;
+        uint64_t mine = n - lo < S ? n - lo : S;
+        /* the rows before ours, ours (batch by batch through the device), the rows after ours */
         if (read_rows(c->src, scratch, B, ctx, lo, 0, &got, err)) goto out;
         total = got;
-        if (got == lo) {
-            if (read_rows(c->src, c->tok, B, ctx, mine, 1, &own, err)) goto out;
-            total += own;
-            if (own == mine) {
-                if (read_rows(c->src, scratch, B, ctx, n - lo - mine, 0, &got, err)) goto out;
-                total += got;
-            }
-        }
-        if (!total) break; /* every rank sees the same stream: all leave here together */
-        if (own) {
-            uint32_t row0 = (uint32_t)(g + lo);
-            for (uint64_t b = 0; b < own; b++)
+        int ended = got < lo;
+        while (!ended && own < mine) {
+            uint64_t want = mine - own < (uint64_t)B ? mine - own : (uint64_t)B, b;
+            if (read_rows(c->src, c->tok, B, ctx, want, 1, &got, err)) goto out;
+            ended = got < want;
+            if (!got) break;
+            uint32_t row0 = (uint32_t)(g + lo + own);
+            for (b = 0; b < got; b++)
                 if (scrape_rows_append(c->rows, row0 + (uint32_t)b, c->tok + b * (size_t)ctx, err)) goto out;
-            if (scrape_engine_step(c->eng, c->tok, (int)own, row0, 1, err) ||
-                scrape_engine_get_rowsums(c->eng, (int)own, sums, err))
+            if (scrape_engine_step(c->eng, c->tok, (int)got, row0, 1, err) ||
+                scrape_engine_get_rowsums(c->eng, (int)got, bsums, err))
                 goto out;
+            for (int l = 0; l < L; l++) /* sums [L][S][C] <- bsums [L][got][C] */
+                memcpy(sums + ((size_t)l * S + own) * C, bsums + (size_t)l * got * C, (size_t)got * C * 4);
+            own += got;
         }
+        total += own;
+        if (!ended && read_rows(c->src, scratch, B, ctx, n - lo - mine, 0, &got, err)) goto out;
+        if (!ended) total += got;
+        if (!total) break; /* every rank sees the same stream: all leave here together */
         /* the ring: (sum, comp) of every neuron, our rows added in row order */
         if (me > 0) dist_recv(st->stats, nstats * 4, me - 1, TAG_STATS);
         for (int l = 0; l < L; l++)
             for (uint64_t b = 0; b < own; b++) {
-                const float *row = sums + ((size_t)l * own + b) * C;
+                const float *row = sums + ((size_t)l * S + b) * C;
                 float *sc = st->stats + (size_t)l * C * 2;
                 for (int ch = 0; ch < C; ch++) ops_kahan_add(&sc[2 * ch], &sc[2 * ch + 1], row[ch]);
             }
@@ -200,6 +206,7 @@ out:
     free(recs);
     free(devstats);
     free(sums);
+    free(bsums);
     free(scratch);
     return rc;
 }

@@ -1,8 +1,9 @@
 /* dist_scrape.h — the multi-rank scrape loop (used by scrape.c when dist_size() > 1).
  *
- * Rows are dealt in rounds of R*B rows (R ranks, B rows per batch): in the round that starts
- * at global row g, rank r runs rows [g + r*B, g + (r+1)*B) on its own device, with their global
- * row ids, so each rank's device top-k is the top-k of its rows under the scrape's total order.
+ * Rows are dealt in rounds of R*S rows (R ranks, S = 8 batches of B rows): in the round that
+ * starts at global row g, rank r runs rows [g + r*S, g + (r+1)*S) on its own device, batch by
+ * batch, with their global row ids, so each rank's device top-k is the top-k of its rows under
+ * the scrape's total order.
  * Every rank reads (tokenizes) the whole stream and skips the other ranks' rows: the rows are
  * those of a single-process scan, whatever R.
  *
