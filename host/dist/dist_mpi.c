@@ -23,8 +23,18 @@ int dist_have_mpi(void) {
 
 #ifndef N2G_HAVE_MPI
 
+/* Started as one of several ranks by an MPI launcher: without MPI each would scan everything
+ * into the same run directory, so refuse. */
 int dist_init(n2g_err *err) {
-    (void)err;
+    static const char *vars[] = {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE"};
+    for (size_t i = 0; i < sizeof vars / sizeof *vars; i++) {
+        const char *v = getenv(vars[i]);
+        if (v && atol(v) > 1)
+            return n2g_failc(err, N2G_E_USAGE,
+                             "started as one of %ld MPI ranks (%s), but this n2g was built without MPI; rebuild "
+                             "with MPI (cmake -DN2G_MPI=ON, packages libopenmpi-dev openmpi-bin) or run one process",
+                             atol(v), vars[i]);
+    }
     return 0;
 }
 void dist_finalize(void) {}
