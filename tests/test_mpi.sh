@@ -70,9 +70,10 @@ else
     echo "no Vulkan device: Vulkan comparison skipped"
 fi
 
+echo "[${SECONDS}s] scrape"
 # ---- scrape: a rank killed mid-run, then rerun ----
 killed=0
-for delay in 0.9 1.2 1.5 1.8; do
+for delay in 0.9 1.3 1.7; do
     "${MPIRUN[@]}" -np 2 "$N2G" "${args[@]}" --batch 1 --checkpoint-secs 0 --out "$tmp/kill" >/dev/null 2>&1 &
     mp=$!
     sleep $delay
@@ -87,14 +88,15 @@ echo "kills that landed mid-run: $killed"
 same_run "$tmp/ref" "$tmp/kill" "killed rank, rerun"
 [ ! -e "$tmp/kill/examples.bin.tmp" ] && ok || bad "temporary file left behind"
 
+echo "[${SECONDS}s] SIGINT to mpirun"
 # SIGINT to mpirun: every rank stops at the same round, rank 0 writes the checkpoint; the
 # run then finishes in a single process (the rank count may change between runs)
-big=(scrape --model "$model" --corpus "$DATA/corpus/kjv.txt" --ctx 32 --top-k 5 --max-tokens 640000 --device cpu
+big=(scrape --model "$model" --corpus "$DATA/corpus/kjv.txt" --ctx 32 --top-k 5 --max-tokens 320000 --device cpu
      --batch 2 --quiet)
 "${MPIRUN[@]}" -np 2 "$N2G" "${big[@]}" --out "$tmp/int" >/dev/null 2>&1 &
 mp=$!
-for _ in $(seq 50); do [ -e "$tmp/int/manifest.json" ] && break; sleep 0.1; done
-sleep 1
+for _ in $(seq 300); do [ -e "$tmp/int" ] && break; sleep 0.1; done
+sleep 1.5
 kill -INT $mp 2>/dev/null
 wait $mp
 rc=$?
@@ -107,12 +109,14 @@ else
     bad "SIGINT to mpirun left no partial checkpoint (rc $rc)"
 fi
 
+echo "[${SECONDS}s] a rank's error ends"
 # a rank's error ends the job with its message and a failure status
 mkdir -p "$tmp/foreign" && touch "$tmp/foreign/x"
 "${MPIRUN[@]}" -np 2 "$N2G" "${args[@]}" --out "$tmp/foreign" >/dev/null 2>"$tmp/err"
 rc=$?
 if [ $rc -ne 0 ] && grep -q "holds no scrape run" "$tmp/err"; then ok; else bad "foreign --out under mpirun: rc $rc, $(cat "$tmp/err")"; fi
 
+echo "[${SECONDS}s] build"
 # ---- build: the same files as one process; a killed rank, then rerun ----
 neurons="0:37,0:150,1:200,0:1,0:2,0:3,0:4,0:5,1:5,1:6,1:7,1:8"
 cp -r "$tmp/pref" "$tmp/b1" && cp -r "$tmp/pref" "$tmp/b2" && cp -r "$tmp/pref" "$tmp/bk"
@@ -122,7 +126,7 @@ bargs=(build --neurons "$neurons" --device cpu --block 2 --no-svg --quiet)
 diff -r "$tmp/b1" "$tmp/b2" >"$tmp/diff" && ok || bad "np 2 build differs: $(head -5 "$tmp/diff")"
 "${MPIRUN[@]}" -np 2 "$N2G" "${bargs[@]}" --run "$tmp/bk" >/dev/null 2>&1 &
 mp=$!
-for _ in $(seq 500); do [ -n "$(ls "$tmp/bk/build" 2>/dev/null)" ] && break; sleep 0.02; done
+for _ in $(seq 3000); do ls "$tmp/bk/build" 2>/dev/null | grep -q 'json$' && break; sleep 0.02; done
 victim=$(ps -o pid= --ppid $mp | tail -1)
 [ -n "$victim" ] && kill -9 $victim 2>/dev/null
 wait $mp 2>/dev/null
@@ -132,5 +136,6 @@ echo "build killed with $n_done of 12 neurons done"
 # (a killed writer can leave its NAME.tmp.PID behind, as in a single process: not a result)
 diff -r -x '*.tmp.*' "$tmp/b1" "$tmp/bk" >"$tmp/diff" && ok || bad "build after kill and rerun differs: $(head -5 "$tmp/diff")"
 
+echo "[${SECONDS}s] done"
 echo "$pass passed, $fail failed"
 [ $fail -eq 0 ]

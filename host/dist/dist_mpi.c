@@ -178,8 +178,8 @@ int dist_gatherv(const void *buf, size_t bytes, int root, void **out, size_t *co
     if (total && !dst) return n2g_fail(err, "out of memory"); /* the job aborts; senders are freed */
     size_t at = 0;
     for (int r = 0; r < g_size; r++) {
-        if (r == root) memcpy(dst + at, buf, bytes);
-        else if (counts[r]) dist_recv(dst + at, counts[r], r, 71);
+        if (r == root && bytes) memcpy(dst + at, buf, bytes);
+        else if (r != root && counts[r]) dist_recv(dst + at, counts[r], r, 71);
         at += counts[r];
     }
     *out = dst;
