@@ -6,6 +6,8 @@
 #   bench/bench_mpi.sh BUILD_DIR [DEVICE=cpu] [LAYERS=2] [TOKENS=32768] [CTX=256] [ROUNDS=2] [RANKS=2]
 # DEVICE: cpu (each of R ranks on one machine gets cores/R threads) or a Vulkan index / "auto"
 # (ranks take the machine's GPUs in turn).
+# PIN=1 (environment): the single process on one core (taskset -c 0) and each rank on its own
+# core (mpirun --bind-to core): one core plays the part of one GPU, so the ideal ratio is R.
 set -eu
 BUILD=${1:?usage: bench_mpi.sh BUILD_DIR [DEVICE] [LAYERS] [TOKENS] [CTX] [ROUNDS] [RANKS]}
 DEVICE=${2:-cpu} LAYERS=${3:-2} TOKENS=${4:-32768} CTX=${5:-256} ROUNDS=${6:-2} RANKS=${7:-2}
@@ -18,7 +20,10 @@ mkdir -p "$XDG_RUNTIME_DIR"
 N2G=$BUILD/n2g
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
+PIN=${PIN:-0}
+ONE=()
 MPIRUN=(mpirun --oversubscribe --bind-to none)
+if [ "$PIN" = 1 ]; then ONE=(taskset -c 0); MPIRUN=(mpirun --bind-to core); fi
 [ "$(id -u)" -eq 0 ] && MPIRUN+=(--allow-run-as-root)
 
 python3 - "$tmp/model" "$LAYERS" <<'PY'
@@ -60,11 +65,11 @@ args=(scrape --model "$tmp/model" --corpus "$DATA/corpus/kjv.txt" --ctx "$CTX" -
 rate() { sed -n 's/.* \([0-9][0-9]*\) tokens\/s$/\1/p' "$1" | tail -1; }
 best1=0 bestR=0
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'); load $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "model: GPT-2-small width, $LAYERS layers, random weights; corpus kjv.txt; $TOKENS tokens in rows of $CTX; device $DEVICE"
+echo "model: GPT-2-small width, $LAYERS layers, random weights; corpus kjv.txt; $TOKENS tokens in rows of $CTX; device $DEVICE; PIN=$PIN"
 for r in $(seq "$ROUNDS"); do
     rm -rf "$tmp/one" "$tmp/many"
     t0=$(date +%s.%N)
-    "$N2G" "${args[@]}" --out "$tmp/one" 2>"$tmp/one.err"
+    "${ONE[@]}" "$N2G" "${args[@]}" --out "$tmp/one" 2>"$tmp/one.err"
     t1=$(date +%s.%N)
     "${MPIRUN[@]}" -np "$RANKS" "$N2G" "${args[@]}" --out "$tmp/many" 2>"$tmp/many.err"
     t2=$(date +%s.%N)
@@ -73,6 +78,7 @@ for r in $(seq "$ROUNDS"); do
     cmp -s "$tmp/one/examples.bin" "$tmp/many/examples.bin" && cmp -s "$tmp/one/manifest.json" "$tmp/many/manifest.json" &&
         same=identical || same=DIFFERENT
     echo "round $r: 1 process $a tok/s (scan loop; whole command ${wa}s), $RANKS ranks $b tok/s (whole mpirun ${wb}s), run directories $same"
+    sed -n 's/^n2g scrape: [0-9]* ranks; /         /p' "$tmp/many.err"
     [ "${a:-0}" -gt $best1 ] && best1=$a
     [ "${b:-0}" -gt $bestR ] && bestR=$b
 done

@@ -181,6 +181,10 @@ int cli_scrape(int argc, char **argv) {
         fprintf(stderr, "n2g scrape: %llu rows (%llu tokens) scanned%s, %llu rows stored in %s; %.0f tokens/s\n",
                 (unsigned long long)res.rows, (unsigned long long)res.tokens, res.resumed ? " (resumed)" : "",
                 (unsigned long long)res.rows_stored, p.out, res.tokens_per_s);
+        if (res.ranks > 1)
+            fprintf(stderr, "n2g scrape: %d ranks; rank 0 spent %.1f%% of the scan waiting for or exchanging with the "
+                            "others (the ring of sums, stop agreement, checkpoint merges)\n",
+                    res.ranks, res.seconds > 0 ? 100.0 * res.dist_seconds / res.seconds : 0.0);
     }
 out:
     free(corpus);

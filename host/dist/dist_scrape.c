@@ -155,6 +155,7 @@ int dist_scrape_scan(dist_scrape_ctx *c, scrape_result *res, n2g_err *err) {
         if (!ended) total += got;
         if (!total) break; /* every rank sees the same stream: all leave here together */
         /* the ring: (sum, comp) of every neuron, our rows added in row order */
+        double td = progress_now();
         if (me > 0) dist_recv(st->stats, nstats * 4, me - 1, TAG_STATS);
         for (int l = 0; l < L; l++)
             for (uint64_t b = 0; b < own; b++) {
@@ -176,9 +177,12 @@ int dist_scrape_scan(dist_scrape_ctx *c, scrape_result *res, n2g_err *err) {
         /* stop (any rank's signal) and time (any rank's clock) are agreed on; rows are known to all */
         uint64_t flags[2] = {p->stop && *p->stop, now - last_ck >= p->checkpoint_secs};
         dist_allreduce_max_u64(flags, 2);
+        res->dist_seconds += progress_now() - td;
         int ck = flags[0] || flags[1] || (p->checkpoint_rows && st->rows_scanned - rows_at_ck >= p->checkpoint_rows);
         if (ck) {
+            double tc = progress_now();
             if (checkpoint(c, recs, devstats, 1, err)) goto out;
+            res->dist_seconds += progress_now() - tc;
             if (flags[0]) {
                 res->interrupted = 1;
                 break;
@@ -199,7 +203,9 @@ int dist_scrape_scan(dist_scrape_ctx *c, scrape_result *res, n2g_err *err) {
             goto out;
         }
         st->flags |= SCRAPE_FLAG_COMPLETE;
+        double tc = progress_now();
         if (checkpoint(c, recs, devstats, 1, err)) goto out;
+        res->dist_seconds += progress_now() - tc;
     }
     rc = 0;
 out:

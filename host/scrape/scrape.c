@@ -368,6 +368,7 @@ finished:
     res->tokens = s->st.rows_scanned * (uint64_t)ctx;
     res->rows_stored = s->rows.n;
     res->tokens_per_s = res->seconds > 0 ? (double)(s->st.rows_scanned - start_rows) * ctx / res->seconds : 0;
+    res->ranks = R;
     rc = 0;
 done:
     progress_finish(bar);
