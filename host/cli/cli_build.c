@@ -10,7 +10,7 @@
 static const char *build_help =
     "usage: n2g build --run RUN [--neurons all | L:N,... | L:*] [--augment casings|none]\n"
     "                 [--casings FILE] [--mask-token ID] [--seed N] [--block N] [--batch-tokens N]\n"
-    "                 [--no-svg] [--device N|cpu] [--quiet]\n"
+    "                 [--no-svg] [--full-importance] [--device N|cpu] [--quiet]\n"
     "\n"
     "Builds the Neuron2Graph graph of each named neuron of a scrape run (n2g scrape): its top\n"
     "examples are split train / test, the training rows pruned, scored by masking and augmented,\n"
@@ -30,6 +30,8 @@ static const char *build_help =
     "  --block N          neurons per round, sharing forward passes (default 128)\n"
     "  --batch-tokens N   tokens per forward batch (default 16384)\n"
     "  --no-svg           do not render graphs/L_N.svg with Graphviz\n"
+    "  --full-importance  run every masked row in full (default: only as far as the graph reads\n"
+    "                     the importance matrix; same graphs, less work)\n"
     "  --device N|cpu     Vulkan device index (see 'n2g devices') or the CPU backend\n"
     "  --quiet            no progress bar, no table\n"
     "Under mpirun / srun (a build with MPI), ranks take blocks of neurons as they finish (each on\n"
@@ -51,6 +53,8 @@ int cli_build(int argc, char **argv) {
             o.table = NULL;
         } else if (!strcmp(a, "--no-svg")) {
             o.no_svg = 1;
+        } else if (!strcmp(a, "--full-importance")) {
+            o.full_importance = 1;
         } else if (!strcmp(a, "--run") || !strcmp(a, "--neurons") || !strcmp(a, "--augment") ||
                    !strcmp(a, "--casings") || !strcmp(a, "--mask-token") || !strcmp(a, "--seed") ||
                    !strcmp(a, "--block") || !strcmp(a, "--batch-tokens") || !strcmp(a, "--device")) {
@@ -102,10 +106,14 @@ int cli_build(int argc, char **argv) {
                 "n2g build: %ld neurons (%ld built now, %ld already done, %ld without a graph) in %.1fs",
                 res.requested, res.built, res.done_before, res.no_graph, res.seconds);
         if (p->seqs_submitted)
-            fprintf(stderr, "; probes: %llu sequences -> %llu unique -> %llu runs in %llu batches (fill %.0f%%)",
-                    (unsigned long long)p->seqs_submitted, (unsigned long long)p->seqs_unique,
-                    (unsigned long long)p->runs, (unsigned long long)p->batches,
-                    p->tokens_padded ? 100.0 * (double)p->tokens_run / (double)p->tokens_padded : 0.0);
+            fprintf(stderr,
+                    "; probes: %llu sequences (%llu tokens) -> %llu unique -> %llu runs (%llu tokens) in %llu batches "
+                    "(fill %.0f%%, %.3g token-layers, %.1fs in the engine)",
+                    (unsigned long long)p->seqs_submitted, (unsigned long long)p->tokens_submitted,
+                    (unsigned long long)p->seqs_unique, (unsigned long long)p->runs,
+                    (unsigned long long)p->tokens_run, (unsigned long long)p->batches,
+                    p->tokens_padded ? 100.0 * (double)p->tokens_run / (double)p->tokens_padded : 0.0,
+                    (double)p->token_layers, p->seconds);
         fputc('\n', stderr);
     }
     return 0;
