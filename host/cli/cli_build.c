@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "dist/dist.h"
 #include "n2g/build.h"
 
 static const char *build_help =
@@ -32,7 +33,9 @@ static const char *build_help =
     "  --full-importance  run every masked row in full (default: only as far as the graph reads\n"
     "                     the importance matrix; same graphs, less work)\n"
     "  --device N|cpu     Vulkan device index (see 'n2g devices') or the CPU backend\n"
-    "  --quiet            no progress bar, no table\n";
+    "  --quiet            no progress bar, no table\n"
+    "Under mpirun / srun (a build with MPI), ranks take blocks of neurons as they finish (each on\n"
+    "its own device unless --device is given); rank 0 writes stats.json and neuron_store.json.\n";
 
 int cli_build(int argc, char **argv) {
     const char *sub = "build", *run = NULL, *device = NULL;
@@ -87,9 +90,17 @@ int cli_build(int argc, char **argv) {
     n2g_err err = {0};
     if (cli_parse_device(device, &o.dev, &err)) return cli_usage(sub, "%s", err.msg);
     o.dev.quiet = o.quiet;
+    if (dist_init(&err)) return cli_error(&err);
+    dist_pick_device(&o.dev, device != NULL);
+    if (dist_rank() > 0) o.table = NULL;
     n2g_build_result res;
-    if (n2g_build_run(run, &o, &res, &err) != 0) return cli_error(&err);
-    if (!o.quiet) {
+    if (n2g_build_run(run, &o, &res, &err) != 0) {
+        int rc = cli_error(&err);
+        dist_abort(rc); /* several ranks: end them all (a rerun resumes) */
+        return rc;
+    }
+    dist_finalize();
+    if (!o.quiet && dist_rank() == 0) {
         const n2g_probe_stats *p = &res.probe;
         fprintf(stderr,
                 "n2g build: %ld neurons (%ld built now, %ld already done, %ld without a graph) in %.1fs",

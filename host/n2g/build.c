@@ -11,6 +11,7 @@
 #include "build_io.h"
 #include "casings.h"
 #include "common/progress.h"
+#include "dist/dist.h"
 #include "evaluate.h"
 #include "export_dot.h"
 #include "export_json.h"
@@ -576,6 +577,7 @@ int n2g_build_run(const char *run_dir, const n2g_build_opts *o, n2g_build_result
         list[2 * todo] = list[2 * i], list[2 * todo + 1] = list[2 * i + 1];
         todo++;
     }
+    dist_barrier(); /* several ranks: nobody writes a result before every rank has listed what is left */
     const char *model_dir = scrape_run_model_dir(b.run);
     if (!model_dir) {
         n2g_fail(err, "%s/manifest.json: no model.dir", run_dir);
@@ -587,7 +589,10 @@ int n2g_build_run(const char *run_dir, const n2g_build_opts *o, n2g_build_result
         b.skip0 = !scrape_run_include_bos(b.run);
         if (!(b.vocab = n2g_vocab_load(model_dir, 1, err))) goto done;
         if (!(b.tok = bpe_load_dir(model_dir, err)) || !(b.cache = bpe_cache_new())) goto done;
-        if (o->augment == N2G_AUGMENT_CASINGS && open_casings(&b, err) != 0) goto done;
+        /* rank 0 first: it may count the casings and save RUN/word_to_casings.json for the others */
+        if (o->augment == N2G_AUGMENT_CASINGS && dist_rank() == 0 && open_casings(&b, err) != 0) goto done;
+        dist_barrier();
+        if (o->augment == N2G_AUGMENT_CASINGS && dist_rank() > 0 && open_casings(&b, err) != 0) goto done;
         n2g_prune_defaults(&b.pc);
         b.pc.skip_pos0 = b.skip0;
         b.pc.bos = bpe_eot_id(b.tok) >= 0 ? bpe_eot_id(b.tok) : 50256;
@@ -612,10 +617,18 @@ int n2g_build_run(const char *run_dir, const n2g_build_opts *o, n2g_build_result
             n2g_fail(err, "out of memory");
             goto done;
         }
-        progress *pg = progress_start("build", (double)todo, "neurons", o->quiet);
-        for (long i = 0; i < todo;) {
+        /* blocks are handed out in list order to whichever rank asks next (dist.h; one rank: all) */
+        dist_counter *ctr = NULL;
+        if (dist_counter_create(&ctr, err) != 0) goto done;
+        long mine = dist_counter_next(ctr);
+        progress *pg = progress_start("build", (double)todo, "neurons", o->quiet || dist_rank() > 0);
+        for (long i = 0, blk = 0; i < todo; blk++) {
             int nj = 0;
             while (i + nj < todo && nj < block && list[2 * (i + nj)] == list[2 * i]) nj++;
+            if (blk != mine) { /* another rank's block */
+                i += nj;
+                continue;
+            }
             int r = 0;
             for (int k = 0; k < nj && r == 0; k++) r = load_job(&b, &jobs[k], list[2 * (i + k)], list[2 * (i + k) + 1], err);
             if (r == 0) r = submit_rows(&b, jobs, nj, err);
@@ -635,12 +648,17 @@ int n2g_build_run(const char *run_dir, const n2g_build_opts *o, n2g_build_result
                 goto done;
             }
             i += nj;
+            mine = dist_counter_next(ctr);
             progress_update(pg, (double)i, NULL); /* shows neurons/s and the ETA */
         }
         progress_finish(pg);
+        dist_counter_free(ctr); /* collective: every rank has run out of blocks */
         res->probe = *n2g_probe_get_stats(b.eng);
     }
-    if (aggregate(&b, err) != 0) goto done;
+    uint64_t counts[2] = {(uint64_t)res->built, (uint64_t)res->no_graph};
+    dist_allreduce_sum_u64(counts, 2); /* also waits for every rank's last results */
+    res->built = (long)counts[0], res->no_graph = (long)counts[1];
+    if (dist_rank() == 0 && aggregate(&b, err) != 0) goto done; /* one writer of stats / neuron_store */
     rc = 0;
 done:
     free(list);

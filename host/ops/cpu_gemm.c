@@ -269,14 +269,19 @@ void cpu_gemm_small(cpu_isa isa, int M, int N, int K, const float *a, size_t lda
     for (int p = 0; p < panels; p++) { /* Bp[p][k][NR] */
         int j0 = p * NR, nr = N - j0 < NR ? N - j0 : NR;
         float *d = bp + (size_t)p * K * NR;
-        for (int k = 0; k < K; k++, d += NR) {
-            const float *s = b + (size_t)k * bk + (size_t)j0 * bn;
-            if (bn == 1) {
-                memcpy(d, s, (size_t)nr * sizeof(float));
-            } else {
-                for (int j = 0; j < nr; j++) d[j] = s[(size_t)j * bn];
+        if (bn == 1) {
+            for (int k = 0; k < K; k++, d += NR) {
+                memcpy(d, b + (size_t)k * bk + j0, (size_t)nr * sizeof(float));
+                for (int j = nr; j < NR; j++) d[j] = 0;
             }
-            for (int j = nr; j < NR; j++) d[j] = 0;
+        } else { /* a transposed operand (K^T): read its rows (bk = 1) whole, write strided */
+            if (nr < NR)
+                for (int k = 0; k < K; k++)
+                    for (int j = nr; j < NR; j++) d[(size_t)k * NR + j] = 0;
+            for (int j = 0; j < nr; j++) {
+                const float *s = b + (size_t)(j0 + j) * bn;
+                for (int k = 0; k < K; k++) d[(size_t)k * NR + j] = s[(size_t)k * bk];
+            }
         }
     }
     for (int r0 = 0; r0 < M; r0 += MR) {
