@@ -5,28 +5,54 @@
 //   -DMERGE:  one invocation per neuron c: merges the B row candidates into the sorted top-k
 //             store (val | row | pos blocks of C*k words) and Kahan-adds the row
 //             sums to stats[c] = (sum, comp). Total order: value desc, row asc.
-layout(local_size_x_id = 0) in;
 // Push constants start with one base index per binding (host/ops/vk_backend.h).
 
 #ifdef ROWMAX
+// Workgroup (WG neurons) x (S slices of positions): slice s takes t = p0 + s, p0 + s + S, ...,
+// and the S partial results are combined in shared memory in slice order (max: larger value,
+// then smaller t; sum: slice 0 + slice 1 + ...). S = 1 on CPU drivers (no shared-memory cost),
+// larger on GPUs so that enough invocations stream the hook.
+layout(local_size_x_id = 0, local_size_y_id = 1) in;
+layout(constant_id = 1) const uint S = 1;
 layout(std430, binding = 0) readonly buffer X { float x[]; };
 layout(std430, binding = 1) writeonly buffer RMax { float rmax[]; };
 layout(std430, binding = 2) writeonly buffer RArg { int rarg[]; };
 layout(std430, binding = 3) writeonly buffer RSum { float rsum[]; };
 layout(push_constant) uniform P { uint bx, bmax, barg, bsum; uint B, T, C, p0; } p;
 
+shared float sh_m[S > 1 ? 256 : 1];
+shared int sh_a[S > 1 ? 256 : 1];
+shared float sh_s[S > 1 ? 256 : 1];
+
 void main() {
-    uint c = gl_GlobalInvocationID.x, b = gl_GlobalInvocationID.y;
-    if (c >= p.C || b >= p.B) return;
+    uint c = gl_GlobalInvocationID.x, b = gl_WorkGroupID.y, sl = gl_LocalInvocationID.y;
+    bool live = c < p.C;
     float m = uintBitsToFloat(0xff800000u); // -inf
-    int a = int(p.p0);
+    int a = int(p.p0 + sl);
     float s = 0.0;
-    uint base = p.bx + b * p.T * p.C + c;
-    for (uint t = p.p0; t < p.T; t++) {
-        float v = x[base + t * p.C];
-        if (v > m) { m = v; a = int(t); }
-        s += v;
+    if (live) {
+        uint base = p.bx + b * p.T * p.C + c;
+        for (uint t = p.p0 + sl; t < p.T; t += S) {
+            float v = x[base + t * p.C];
+            if (v > m) { m = v; a = int(t); }
+            s += v;
+        }
     }
+    if (S > 1) {
+        uint li = sl * gl_WorkGroupSize.x + gl_LocalInvocationID.x;
+        sh_m[li] = m;
+        sh_a[li] = a;
+        sh_s[li] = s;
+        barrier();
+        if (sl != 0u) return;
+        for (uint j = 1u; j < S; j++) {
+            uint o = j * gl_WorkGroupSize.x + gl_LocalInvocationID.x;
+            float v = sh_m[o];
+            if (v > m || (v == m && sh_a[o] < a)) { m = v; a = sh_a[o]; }
+            s += sh_s[o];
+        }
+    }
+    if (!live) return;
     uint o = b * p.C + c;
     rmax[p.bmax + o] = m;
     rarg[p.barg + o] = a;
@@ -35,6 +61,7 @@ void main() {
 #endif
 
 #ifdef MERGE
+layout(local_size_x_id = 0) in;
 layout(std430, binding = 0) buffer TopK { uint tk[]; };
 layout(std430, binding = 1) buffer Stats { float st[]; };
 layout(std430, binding = 2) readonly buffer RMax { float rmax[]; };

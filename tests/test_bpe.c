@@ -102,7 +102,10 @@ static int write_tokenizer_json(const char *dir, const char *path, int pairs) {
     char *v = corpus_read_file(vp, &vlen, &e), *m = corpus_read_file(mp, &mlen, &e);
     FILE *f = fopen(path, "wb");
     if (!v || !m || !f) return -1;
-    fprintf(f, "{\"version\":\"1.0\",\"added_tokens\":[{\"id\":50256,\"content\":\"<|endoftext|>\",\"special\":true}],");
+    fprintf(f, "{\"version\":\"1.0\",\"added_tokens\":[{\"id\":50256,\"content\":\"<|endoftext|>\",\"special\":true}");
+    if (pairs) /* two more special tokens beyond the vocabulary, one a prefix of the other */
+        fprintf(f, ",{\"id\":50257,\"content\":\"<|x|>\",\"special\":true},{\"id\":50258,\"content\":\"<|x|>y\",\"special\":true}");
+    fprintf(f, "],");
     fprintf(f, "\"model\":{\"type\":\"BPE\",\"vocab\":");
     fwrite(v, 1, vlen, f);
     fprintf(f, ",\"merges\":[");
@@ -255,6 +258,15 @@ int main(void) {
         CHECK(write_tokenizer_json(check_src_path("data/gpt2"), path, pairs) == 0, "writing %s", path);
         t = bpe_load_tokenizer_json(path, &e);
         CHECK(t != NULL, "%s", e.msg);
+        if (t && pairs) {
+            bpe_ids ids = {0};
+            CHECK(bpe_vocab_size(t) == 50259, "added tokens extend the vocabulary (%d)", bpe_vocab_size(t));
+            bpe_encode(t, "a<|x|>yb<|x|><|endoftext|>", 26, BPE_SPECIAL, &ids, NULL, &e);
+            CHECK(ids.n == 5 && ids.ids[0] == 64 && ids.ids[1] == 50258 && ids.ids[2] == 65 && ids.ids[3] == 50257 &&
+                      ids.ids[4] == 50256,
+                  "special tokens: the longest match at the earliest position");
+            free(ids.ids);
+        }
         if (t) {
             check_cases(t, cases, pairs ? "tokenizer.json (pairs)" : "tokenizer.json");
             bpe_free(t);

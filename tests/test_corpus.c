@@ -93,6 +93,7 @@ static corpus_options opts(int n_ctx, int threads) {
     o.n_ctx = n_ctx;
     o.threads = threads;
     o.quiet = 1;
+    o.no_warnings = 1;
     return o;
 }
 
@@ -251,6 +252,38 @@ static void test_small_inputs(void) {
         CHECK(st.docs == 3 && st.files == 3, "%s: 3 docs in 3 files (sorted, recursive, no hidden/other files)", what);
         free(rows);
     }
+    /* an empty document still counts: EOS on both sides of it, as joining with EOS gives */
+    mkdir(path_in(tmp, "e"), 0755);
+    write_file(path_in(tmp, "e/1.txt"), a, strlen(a));
+    write_file(path_in(tmp, "e/2.txt"), "", 0);
+    write_file(path_in(tmp, "e/3.txt"), c, strlen(c));
+    {
+        const char *edocs[3] = {a, "", c};
+        size_t elens[3] = {strlen(a), 0, strlen(c)};
+        bpe_ids ewant = {0};
+        expect_stream(edocs, elens, 3, BPE_SPECIAL, &ewant);
+        const char *edir = path_in(tmp, "e");
+        long en = read_all(&edir, 1, opts(3, 2), &rows, &st, &e);
+        check_rows(rows, en, &ewant, 3, &st, "empty document in the middle");
+        CHECK(st.docs == 3, "empty document counted");
+        free(rows);
+        free(ewant.ids);
+    }
+    /* the file list for manifests: same order as read */
+    char **list;
+    int nl;
+    CHECK(corpus_list_inputs(&dir, 1, &list, &nl, &e) == 0 && nl == 3 && strstr(list[0], "/d/a.txt") &&
+              strstr(list[1], "/d/b.txt") && strstr(list[2], "/d/sub/c.txt"),
+          "corpus_list_inputs: a.txt, b.txt, sub/c.txt");
+    corpus_free_list(list, nl);
+    CHECK(symlink(".", path_in(tmp, "d/sub/loop")) == 0, "symlink");
+    corpus_reader *lr;
+    corpus_options lo = opts(8, 1);
+    CHECK(corpus_open(&dir, 1, tok, &lo, &lr, &e) == 0, "symlink loop: %s", e.msg);
+    corpus_close(lr);
+    CHECK(corpus_list_inputs(&dir, 1, &list, &nl, &e) == 0 && nl == 3, "symbolic links to directories are not followed");
+    corpus_free_list(list, nl);
+    unlink(path_in(tmp, "d/sub/loop"));
     /* --ordinary: "<|endoftext|>" text stays text */
     bpe_ids want_ord = {0};
     expect_stream(docs, lens, 3, BPE_ORDINARY, &want_ord);
@@ -370,6 +403,50 @@ static void test_small_inputs(void) {
     free(want_f.ids);
 }
 
+/* Documents without ASCII words: CJK lines (cuts after a non-ASCII character), and a text with
+ * no space at all longer than the forced-cut limit (must still be read whole, never hang). */
+static void test_unusual_documents(void) {
+    n2g_err e = {0};
+    const char *tmp = check_tmpdir("corpus-cjk");
+    const char *han = "的一是不了人我在有他这中大来上国个到说们为子和你地出道也时年";
+    size_t cap = 700000, n = 0;
+    char *text = malloc(cap + 64);
+    unsigned seed = 7;
+    while (n < cap) {
+        seed = seed * 1103515245u + 12345u;
+        int k = (int)((seed >> 16) % 30);
+        memcpy(text + n, han + 3 * k, 3);
+        n += 3;
+        if ((seed >> 8) % 17 == 0) {
+            memcpy(text + n, "\xe3\x80\x82\n", 4); /* 。 newline */
+            n += 4;
+        }
+    }
+    const char *path = path_in(tmp, "cjk.txt");
+    write_file(path, text, n);
+    bpe_ids want = {0};
+    const char *docs[1] = {text};
+    expect_stream(docs, &n, 1, BPE_SPECIAL, &want);
+    int32_t *rows;
+    corpus_counts st;
+    long got = read_all(&path, 1, opts(512, 3), &rows, &st, &e);
+    check_rows(rows, got, &want, 512, &st, "CJK document cut after non-ASCII characters");
+    free(rows);
+    free(want.ids);
+    /* 2.5 MB without a single space: cut at the forced limit, read whole */
+    size_t big = 2500000;
+    char *blob = malloc(big);
+    for (size_t i = 0; i < big; i++) blob[i] = "abcdefghij0123456789+/"[(i * 7 + i / 3) % 22];
+    const char *bp = path_in(tmp, "blob.txt");
+    write_file(bp, blob, big);
+    got = read_all(&bp, 1, opts(1024, 2), &rows, &st, &e);
+    CHECK(got > 0 && st.bytes == big && st.docs == 1, "space-free 2.5 MB document read whole (%ld rows, %llu bytes)", got,
+          (unsigned long long)st.bytes);
+    free(rows);
+    free(blob);
+    free(text);
+}
+
 int main(void) {
     n2g_err e = {0};
     tok = bpe_load_dir(check_src_path("data/gpt2"), &e);
@@ -377,6 +454,7 @@ int main(void) {
     if (!tok) return check_finish();
     test_small_inputs();
     test_big_document();
+    test_unusual_documents();
     bpe_free(tok);
     return check_finish();
 }

@@ -61,10 +61,60 @@ static void test_matmul(ops_ctx *c, int N, int IC, int OC, int with_bias, int w_
     free(x), free(w), free(bias), free(got);
 }
 
+/* max |out - x @ w| for out [N, OC] */
+static double mm_err(const float *out, const float *x, const float *w, int N, int IC, int OC) {
+    double maxd = 0;
+    for (int n = 0; n < N; n++)
+        for (int o = 0; o < OC; o++) {
+            double s = 0;
+            for (int k = 0; k < IC; k++) s += (double)x[(size_t)n * IC + k] * w[(size_t)k * OC + o];
+            double d = fabs(s - out[(size_t)n * OC + o]);
+            if (!(d <= maxd)) maxd = d;
+        }
+    return maxd;
+}
+
+/* the packed-weight cache: reuse gives identical results; uploads and op writes to the weight
+ * buffer are seen by the next matmul; two weights at different offsets of one buffer */
+static void test_pack_cache(ops_ctx *c) {
+    int N = 50, IC = 70, OC = 90;
+    size_t WN = (size_t)IC * OC;
+    float *x = rand_vec((size_t)N * IC, 1), *w1 = rand_vec(2 * WN, 1), *w2 = rand_vec(WN, 1), *d = rand_vec(WN, 1);
+    float *o1 = malloc((size_t)N * OC * 4), *o2 = malloc((size_t)N * OC * 4);
+    n2g_err e = {0};
+    ops_buf *bx = up(c, x, (size_t)N * IC * 4), *bw = up(c, w1, 2 * WN * 4), *bd = up(c, d, WN * 4);
+    ops_buf *bo = ops_alloc(c, (size_t)N * OC * 4, &e);
+    ops_matmul(c, bo, bx, bw, 0, NULL, 0, N, IC, OC);
+    down(c, bo, o1, (size_t)N * OC);
+    ops_matmul(c, bo, bx, bw, 0, NULL, 0, N, IC, OC);
+    down(c, bo, o2, (size_t)N * OC);
+    CHECK(mm_err(o1, x, w1, N, IC, OC) < 1e-3, "first matmul");
+    CHECK(!memcmp(o1, o2, (size_t)N * OC * 4), "second matmul (kept packed weight) differs");
+    ops_matmul(c, bo, bx, bw, WN, NULL, 0, N, IC, OC); /* the second weight in the same buffer */
+    down(c, bo, o2, (size_t)N * OC);
+    CHECK(mm_err(o2, x, w1 + WN, N, IC, OC) < 1e-3, "weight at an offset");
+    ops_upload(c, bw, 0, w2, WN * 4, &e); /* new weights: the kept copy must go */
+    ops_matmul(c, bo, bx, bw, 0, NULL, 0, N, IC, OC);
+    down(c, bo, o1, (size_t)N * OC);
+    CHECK(mm_err(o1, x, w2, N, IC, OC) < 1e-3, "matmul after an upload uses the new weights");
+    ops_free(c, bw);
+    bw = up(c, w2, WN * 4);
+    ops_matmul(c, bo, bx, bw, 0, NULL, 0, N, IC, OC); /* kept again */
+    ops_add(c, bw, bd, WN);                           /* an op writes the weight buffer */
+    ops_matmul(c, bo, bx, bw, 0, NULL, 0, N, IC, OC);
+    down(c, bo, o1, (size_t)N * OC);
+    for (size_t i = 0; i < WN; i++) w2[i] += d[i];
+    CHECK(mm_err(o1, x, w2, N, IC, OC) < 1e-3, "matmul after an op wrote the weights uses them");
+    ops_free(c, bx), ops_free(c, bw), ops_free(c, bd), ops_free(c, bo);
+    free(x), free(w1), free(w2), free(d), free(o1), free(o2);
+}
+
 static void test_all(ops_ctx *c) {
+    test_pack_cache(c);
     n2g_err e = {0};
     /* matmul: partial row tiles, partial column panels, K not a multiple of any block */
-    int shapes[][3] = {{1, 1, 1}, {3, 5, 7}, {13, 17, 33}, {29, 64, 100}, {12, 300, 32}, {70, 257, 129}, {128, 64, 256}};
+    int shapes[][3] = {{1, 1, 1},   {3, 5, 7},     {13, 17, 33},  {29, 64, 100}, {12, 300, 32},
+                       {5, 600, 77}, {48, 40, 50}, {49, 40, 50}, {70, 257, 129}, {128, 64, 256}};
     for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
         test_matmul(c, shapes[i][0], shapes[i][1], shapes[i][2], 1, 5);
         test_matmul(c, shapes[i][0], shapes[i][1], shapes[i][2], 0, 0);
@@ -74,7 +124,7 @@ static void test_all(ops_ctx *c) {
     int N = 37, C = 100;
     float *x = rand_vec((size_t)N * C, 2), *g = rand_vec(C + 2, 1), *bb = rand_vec(C + 4, 1);
     for (size_t i = 0; i < (size_t)N * C; i++) x[i] += 300.0f;
-    float *got = malloc((size_t)N * C * 4 * 4);
+    float *got = malloc((size_t)N * C * sizeof(float));
     ops_buf *bx = up(c, x, (size_t)N * C * 4), *bg = up(c, g, (C + 2) * 4), *bbb = up(c, bb, (C + 4) * 4);
     ops_buf *bo = ops_alloc(c, (size_t)N * C * 4, &e);
     ops_layernorm(c, bo, bx, bg, 2, bbb, 4, N, C, 1e-5f);
@@ -94,7 +144,7 @@ static void test_all(ops_ctx *c) {
     }
     CHECK(maxd < 1e-4, "layernorm max diff %g", maxd);
     ops_free(c, bx), ops_free(c, bg), ops_free(c, bbb), ops_free(c, bo);
-    free(x), free(g), free(bb);
+    free(x), free(g), free(bb), free(got);
 
     /* gelu over a wide range, including values whose tanh argument overflows exp */
     size_t G = 10007;

@@ -143,18 +143,21 @@ static void parity(ops_ctx *vk, ops_ctx *cpu, const char *tag) {
             free(tok), free(wte), free(wpe), free(a), free(b);
         }
     }
-    /* layernorm: odd C, N = 1, gamma/beta at offsets; big-mean rows (two-pass variance) */
+    /* layernorm: odd C (scalar path), C % 4 == 0 with aligned gamma/beta offsets (vec4 path) and
+     * unaligned ones, N = 1; a large-mean row (two-pass variance) */
     {
-        static const int shapes[][2] = {{1, 1}, {3, 7}, {65, 768}, {9, 33}};
+        static const int shapes[][3] = {/* N, C, gamma offset (beta follows it at +C+1 or +C) */
+                                        {1, 1, 2}, {3, 7, 2}, {65, 768, 2}, {9, 33, 3}, {65, 768, 4}, {1, 8, 0}};
         for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
-            int N = shapes[s][0], C = shapes[s][1];
+            int N = shapes[s][0], C = shapes[s][1], go = shapes[s][2];
+            size_t bo = (size_t)go + C + (go % 4 ? 1 : 0), gbn = bo + C + 1;
             float *x = rnd((size_t)N * C, 2);
             for (int i = 0; i < C; i++) x[i] += 100.0f; /* row 0: large mean */
-            float *gb = rnd(2 * (size_t)C + 5, 1);
+            float *gb = rnd(gbn, 1);
             float *a = malloc((size_t)N * C * 4), *b = malloc((size_t)N * C * 4);
-            run_layernorm(vk, x, gb, 2, 3 + C, 2 * (size_t)C + 5, N, C, a);
-            run_layernorm(cpu, x, gb, 2, 3 + C, 2 * (size_t)C + 5, N, C, b);
-            snprintf(what, sizeof what, "%s N=%d C=%d", tag, N, C);
+            run_layernorm(vk, x, gb, go, bo, gbn, N, C, a);
+            run_layernorm(cpu, x, gb, go, bo, gbn, N, C, b);
+            snprintf(what, sizeof what, "%s N=%d C=%d g_off=%d b_off=%zu", tag, N, C, go, bo);
             compare("layernorm", what, a, b, (size_t)N * C);
             free(x), free(gb), free(a), free(b);
         }
@@ -178,27 +181,28 @@ static void parity(ops_ctx *vk, ops_ctx *cpu, const char *tag) {
             free(x), free(w), free(bias), free(a), free(b);
         }
     }
-    /* gelu: odd count, large magnitudes (exp overflow must not give NaN) */
-    {
-        size_t n = 1003;
+    /* gelu: odd count (scalar path) and a multiple of 4 (vec4 path), large magnitudes (exp
+     * overflow must not give NaN) */
+    for (size_t n = 1003; n <= 1004; n++) {
         float *x = rnd(n, 6);
         x[0] = 80.0f, x[1] = -80.0f, x[2] = 1e20f, x[3] = -1e20f, x[4] = 0.0f, x[5] = 1e-7f;
         float *a = malloc(n * 4), *b = malloc(n * 4);
         run_gelu(vk, x, n, a);
         run_gelu(cpu, x, n, b);
-        compare("gelu", tag, a, b, n);
+        snprintf(what, sizeof what, "%s n=%zu", tag, n);
+        compare("gelu", what, a, b, n);
         int nan = 0;
         for (size_t i = 0; i < n; i++) nan |= isnan(a[i]);
         CHECK(!nan, "%s gelu: NaN", tag);
         free(x), free(a), free(b);
     }
-    /* add */
-    {
-        size_t n = 4097;
+    /* add: scalar and vec4 paths */
+    for (size_t n = 4096; n <= 4097; n++) {
         float *x = rnd(n, 1), *y = rnd(n, 1), *a = malloc(n * 4), *b = malloc(n * 4);
         run_add(vk, x, y, n, a);
         run_add(cpu, x, y, n, b);
-        compare("add", tag, a, b, n);
+        snprintf(what, sizeof what, "%s n=%zu", tag, n);
+        compare("add", what, a, b, n);
         free(x), free(y), free(a), free(b);
     }
     /* attention: T = 1, odd T, odd head size, GPT-2 head size, T beyond one workgroup/chunk */

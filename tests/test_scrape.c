@@ -11,26 +11,19 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "check.h"
+#include "topk_oracle.h"
 #include "model/gpt2.h"
 #include "scrape/scrape.h"
 #include "scrape/scrape_run.h"
+#include "scrape/scrape_store.h"
 #include "text/bpe.h"
 #include "text/corpus.h"
 
 enum { CTX = 24, ROWS = 90, K = 6 };
 
-typedef struct {
-    float v;
-    uint32_t row, pos;
-} ex;
-
-static int ex_cmp(const void *a, const void *b) {
-    const ex *x = a, *y = b;
-    if (x->v != y->v) return x->v > y->v ? -1 : 1;
-    return (x->row > y->row) - (x->row < y->row);
-}
 
 static const char *model_dir, *corpus_path;
 static gpt2_config cfg;
@@ -90,17 +83,17 @@ static int compare(const char *run_dir, const int *layers, int n_layers, int k, 
     for (int li = 0; li < n_layers; li++) {
         int l = layers[li];
         for (int c = 0; c < cfg.d_mlp; c++) {
-            ex all[ROWS];
+            oracle_ex all[ROWS];
             double sum = 0;
             for (int r = 0; r < rows; r++) {
-                all[r] = (ex){-INFINITY, (uint32_t)r, 0};
+                all[r] = (oracle_ex){-INFINITY, (uint32_t)r, 0};
                 for (int t = p0; t < CTX; t++) {
                     float v = act(r, l, t, c);
                     if (v > all[r].v) all[r].v = v, all[r].pos = (uint32_t)t;
                     sum += v;
                 }
             }
-            qsort(all, (size_t)rows, sizeof *all, ex_cmp);
+            qsort(all, (size_t)rows, sizeof *all, oracle_ex_cmp);
             scrape_example got[256];
             int n = scrape_run_topk(run, l, c, got);
             int want = k < rows ? k : rows;
@@ -183,6 +176,7 @@ int main(void) {
         snprintf(out, sizeof out, "%s/cpu_b%d", tmp, batches[i]);
         scrape_params p = base_params(out);
         p.batch = batches[i];
+        p.rowstore_bytes = batches[i] == 7 ? 1 : 0; /* prune the host row store after every batch */
         if (!scan_ok(&p, out)) compare(out, all_layers, 2, K, 1, ROWS, out);
     }
     /* --include-bos, one layer, k larger than a checkpoint-heavy run */
@@ -234,6 +228,60 @@ int main(void) {
         p = base_params(out);
         p.max_tokens = (uint64_t)ROWS * CTX / 2;
         expect_error(p, "max_tokens", "different --max-tokens on an existing run");
+    }
+    /* a damaged examples.bin is refused with a message, never read out of bounds */
+    {
+        char src[4200], dst[4200], cmd[16384];
+        snprintf(src, sizeof src, "%s/cpu_b4", tmp);
+        snprintf(dst, sizeof dst, "%s/damaged", tmp);
+        snprintf(cmd, sizeof cmd, "rm -rf '%s' && cp -r '%s' '%s'", dst, src, dst);
+        CHECK(system(cmd) == 0, "copy run");
+        char ex[4300];
+        snprintf(ex, sizeof ex, "%s/examples.bin", dst);
+        struct {
+            long off;
+            unsigned char byte;
+            const char *needle;
+        } cases[] = {{0, 'X', "bad magic"},           {12, 7, "unsupported version"},
+                     {16, 0, "out of range"},          {56, 0xff, "inconsistent header"},
+                     {-4, 0, NULL} /* truncated */};
+        for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+            snprintf(cmd, sizeof cmd, "cp '%s/examples.bin' '%s'", src, ex);
+            CHECK(system(cmd) == 0, "copy");
+            FILE *f = fopen(ex, "r+b");
+            if (cases[i].off >= 0) {
+                fseek(f, cases[i].off, SEEK_SET);
+                fputc(cases[i].byte, f);
+                fclose(f);
+            } else {
+                fseek(f, 0, SEEK_END);
+                long len = ftell(f);
+                fclose(f);
+                CHECK(truncate(ex, len + cases[i].off) == 0, "truncate");
+            }
+            scrape_run *r = NULL;
+            n2g_err e = {0};
+            int rc = scrape_run_open(dst, 0, &r, &e);
+            CHECK(rc == -1 && (!cases[i].needle || strstr(e.msg, cases[i].needle)),
+                  "damaged case %zu: rc %d msg '%s'", i, rc, e.msg);
+            scrape_run_close(r);
+        }
+        /* a row index pointing at no stored row */
+        snprintf(cmd, sizeof cmd, "cp '%s/examples.bin' '%s'", src, ex);
+        CHECK(system(cmd) == 0, "copy");
+        scrape_map mm;
+        n2g_err e = {0};
+        CHECK(!scrape_store_map(ex, &mm, &e), "map: %s", e.msg);
+        long row_off = (long)mm.h->off_row;
+        scrape_store_unmap(&mm);
+        FILE *f = fopen(ex, "r+b");
+        fseek(f, row_off, SEEK_SET);
+        uint32_t bogus = ROWS + 5;
+        fwrite(&bogus, 4, 1, f);
+        fclose(f);
+        scrape_run *r = NULL;
+        CHECK(scrape_run_open(dst, 0, &r, &e) == -1 && strstr(e.msg, "inconsistent"), "bogus row: %s", e.msg);
+        scrape_run_close(r);
     }
     /* bad input */
     snprintf(out, sizeof out, "%s/bad", tmp);

@@ -54,6 +54,20 @@ cmp "$tmp/ref/manifest.json" "$tmp/run/manifest.json" && ok || bad "manifest.jso
 "$N2G" "${args[@]}" --batch 7 --out "$tmp/b7" || bad "batch 7 run failed"
 cmp "$tmp/ref/examples.bin" "$tmp/b7/examples.bin" && ok || bad "examples.bin depends on the batch size"
 
+# Vulkan: the result does not depend on the batch size either, and a killed run resumes to the
+# same bytes
+if "$N2G" devices >/dev/null 2>&1; then
+    vargs=(scrape --model "$model" --corpus "$corpus" --ctx 32 --top-k 5 --max-tokens 16000 --device 0 --quiet)
+    "$N2G" "${vargs[@]}" --batch 2 --out "$tmp/vk2" || bad "vk batch 2 failed"
+    "$N2G" "${vargs[@]}" --batch 7 --out "$tmp/vk7" --checkpoint-secs 0 &
+    pid=$!
+    sleep 0.5
+    kill -9 $pid 2>/dev/null
+    wait $pid 2>/dev/null
+    "$N2G" "${vargs[@]}" --batch 5 --out "$tmp/vk7" || bad "vk resume failed"
+    cmp "$tmp/vk2/examples.bin" "$tmp/vk7/examples.bin" && ok || bad "vk: examples.bin depends on batch size / resume"
+fi
+
 # bad input: message and exit code
 expect() { # expect CODE NEEDLE ARGS...
     local code=$1 needle=$2
@@ -75,6 +89,8 @@ expect 1 "no complete row" scrape --model "$model" --corpus "$tmp/empty.txt" --c
 expect 1 "cannot create directory" "${base[@]}" --out /proc/n2g-nope
 expect 2 "params.top_k" "${args[@]}" --out "$tmp/ref" --top-k 6
 expect 2 "params.layers" "${args[@]}" --out "$tmp/ref" --layers 1
+mkdir -p "$tmp/foreign" && : >"$tmp/foreign/notes.txt"
+expect 2 "holds no scrape run" "${base[@]}" --out "$tmp/foreign"
 expect 2 "required" scrape --model "$model" --out "$tmp/x5"
 
 "$N2G" scrape --help | grep -q "usage: n2g scrape" && ok || bad "--help"

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "topk_oracle.h"
 #include "ops/ops.h"
 #include "ops/ops_topk.h"
 
@@ -17,16 +18,6 @@ enum { R = 37, T = 19, C = 70, K = 7 };
 
 static float act[R][T][C];
 
-typedef struct {
-    float v;
-    uint32_t row, pos;
-} ex;
-
-static int ex_cmp(const void *a, const void *b) {
-    const ex *x = a, *y = b;
-    if (x->v != y->v) return x->v > y->v ? -1 : 1;
-    return (x->row > y->row) - (x->row < y->row);
-}
 
 static uint64_t rng = 88172645463325252ULL;
 static uint32_t rnd(void) {
@@ -58,7 +49,7 @@ static void run_case(ops_ctx *ops, const char *name, int batch, int p0, int k) {
     CHECK(!ops_download(ops, stats, 4 * soff, st, sizeof st, &e), "download");
     int bad = 0;
     for (int c = 0; c < C; c++) {
-        ex all[R];
+        oracle_ex all[R];
         double sum = 0;
         for (int r = 0; r < R; r++) {
             all[r].v = -INFINITY;
@@ -69,7 +60,7 @@ static void run_case(ops_ctx *ops, const char *name, int batch, int p0, int k) {
                 sum += act[r][t][c];
             }
         }
-        qsort(all, R, sizeof *all, ex_cmp);
+        qsort(all, R, sizeof *all, oracle_ex_cmp);
         size_t n = (size_t)C * k;
         for (int j = 0; j < k; j++) {
             float gv;
@@ -114,14 +105,16 @@ int main(void) {
     for (int r = 0; r < R; r++)
         for (int t = 0; t < T; t++) act[r][t][0] = act[0][t][0], act[r][t][1] = 0.5f;
 
-    const char *names[2] = {"cpu", "vk"};
-    for (int kind = 0; kind < 2; kind++) {
-        ops_options o = {.kind = kind ? OPS_VK : OPS_CPU, .device = -1, .quiet = 1};
+    /* vk kernels in both variant families (cpu-driver: one slice; gpu: positions in slices) */
+    const char *names[3] = {"cpu", "vk", "vk-gpu-variant"};
+    for (int kind = 0; kind < 3; kind++) {
+        ops_options o = {.kind = kind ? OPS_VK : OPS_CPU, .device = -1, .quiet = 1,
+                         .variant = kind == 2 ? "gpu" : NULL};
         ops_ctx *ops = NULL;
         n2g_err e = {0};
         if (ops_create(&o, &ops, &e)) {
             fprintf(stderr, "note: backend %s unavailable (%s)\n", names[kind], e.msg);
-            CHECK(kind == 1 && getenv("N2G_REQUIRE_VK") == NULL, "backend %s required", names[kind]);
+            CHECK(kind >= 1 && getenv("N2G_REQUIRE_VK") == NULL, "backend %s required", names[kind]);
             continue;
         }
         int batches[] = {1, 2, 5, 8, 37, 64};
@@ -129,6 +122,7 @@ int main(void) {
         run_case(ops, names[kind], 4, 0, K);      /* --include-bos */
         run_case(ops, names[kind], 3, 1, 1);      /* k = 1 */
         run_case(ops, names[kind], 7, 2, R + 5);  /* k > rows: empty slots remain */
+        run_case(ops, names[kind], 6, T - 2, K);  /* fewer positions than slices */
         ops_destroy(ops);
     }
     return check_finish();

@@ -48,9 +48,11 @@ int cli_export(int argc, char **argv) {
     scrape_run *run = NULL;
     if (scrape_run_open(run_dir, partial, &run, &err)) return cli_error(&err);
     int rc = 0;
+    char note[1200] = "";
     if (scrape_parse_neuron(neuron_s, run, &layer, &neuron, &err) ||
-        scrape_export_neuron(run, model, layer, neuron, &oo, json, stdout, &err))
+        scrape_export_neuron_ex(run, model, layer, neuron, &oo, device == NULL, note, sizeof note, json, stdout, &err))
         rc = cli_error(&err);
+    if (note[0]) fprintf(stderr, "n2g export: %s\n", note);
     else if (fflush(stdout))
         rc = 1;
     scrape_run_close(run);

@@ -29,7 +29,8 @@ static const char *scrape_help =
     "  --checkpoint-secs S  checkpoint every S seconds (default 300; 0 = after every batch)\n"
     "  --checkpoint-rows R  also checkpoint every R rows\n"
     "  --quiet              no progress bar\n"
-    "SIGINT / SIGTERM write a checkpoint and stop; rerun the same command to continue.\n";
+    "SIGINT / SIGTERM write a checkpoint and stop (a second one stops at once); rerun the same\n"
+    "command to continue.\n";
 
 static volatile sig_atomic_t stop_flag;
 static void on_signal(int sig) {
@@ -135,15 +136,19 @@ int cli_scrape(int argc, char **argv) {
     p.ops.quiet = p.quiet;
     p.corpus = corpus;
     p.stop = &stop_flag;
+    p.cpu_fallback = device == NULL;
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal;
+    sa.sa_flags = SA_RESETHAND; /* a second Ctrl-C stops at once (the last checkpoint stays valid) */
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
 
     scrape_result res;
-    if (scrape_scan(&p, &res, &err)) {
+    int failed = scrape_scan(&p, &res, &err);
+    if (res.note[0]) fprintf(stderr, "n2g scrape: %s\n", res.note);
+    if (failed) {
         rc = cli_error(&err);
         goto out;
     }

@@ -9,6 +9,7 @@
  *     if (ops_kind_of(ctx) == OPS_CPU) {
  *         float *x = cpu_buf_ptr(buf);
  *         cpu_parallel_for(ctx, n_rows, 1, my_rows, &args);
+ *         cpu_buf_written(buf);     (for every buffer the op writes)
  *     }
  */
 #ifndef N2G_CPU_BACKEND_H
@@ -20,6 +21,10 @@
 
 /* Host address of a CPU-backend buffer (element 0). The buffer must come from an OPS_CPU ctx. */
 void *cpu_buf_ptr(const ops_buf *b);
+
+/* An op that writes a buffer through cpu_buf_ptr calls this once per output buffer: the backend
+ * keeps derived copies (packed matmul weights) of buffers that only uploads have written. */
+void cpu_buf_written(ops_buf *b);
 
 /* Work item function: processes items [begin, end); `thread` is in [0, cpu_threads(ctx)),
  * unique among the calls running at the same time (index per-thread scratch with it). */

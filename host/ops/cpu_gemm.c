@@ -2,7 +2,8 @@
  *
  * GotoBLAS-style blocking with one hand-written micro-kernel per ISA:
  *   1. x is packed into slivers of MR rows (Ap[sliver][k][MR]) and w into panels of NR
- *      columns (Bp[panel][k][NR]), both zero-padded, in parallel;
+ *      columns (Bp[panel][k][NR]), both zero-padded, in parallel; a packed weight is kept
+ *      with its buffer (cpu_pack_cache) and reused while nothing but uploads writes it;
  *   2. work items are (block of 96 rows) x (chunk of NCB panels); for each K block of KC, an
  *      item runs the micro-kernel over every (panel, sliver) pair: an MR x NR tile of out held
  *      in registers, updated with one broadcast of x and NR/16 loads of w per k.
@@ -20,7 +21,10 @@
 #include "cpu_isa.h"
 #include "cpu_kernels.h"
 
-enum { KC = 256, NCB = 8 };
+#ifndef GEMM_KC
+#define GEMM_KC 256
+#endif
+enum { KC = GEMM_KC, NCB = 8 };
 
 typedef void (*ukernel_fn)(int kc, const float *ap, const float *bp, float *c, size_t ldc, const float *bias,
                            int first, int mr, int nr);
@@ -33,12 +37,17 @@ typedef struct {
 /* ---- generic micro-kernel: MR 4, NR 16 ---- */
 static void kern_generic(int kc, const float *ap, const float *bp, float *c, size_t ldc, const float *bias, int first,
                          int mr, int nr) {
-    float acc[4][16];
+    float acc[4][16], init[4][16];
     for (int i = 0; i < 4; i++)
-        for (int j = 0; j < 16; j++) acc[i][j] = first ? (bias && j < nr ? bias[j] : 0.0f) : (i < mr && j < nr ? c[i * ldc + j] : 0.0f);
+        for (int j = 0; j < 16; j++)
+            init[i][j] = first ? (bias && j < nr ? bias[j] : 0.0f) : (i < mr && j < nr ? c[i * ldc + j] : 0.0f);
+    memcpy(acc, init, sizeof acc);
+    /* fully unrolled so that acc lives in vector registers */
     for (int k = 0; k < kc; k++) {
         const float *b = bp + (size_t)k * 16, *a = ap + (size_t)k * 4;
+#pragma GCC unroll 4
         for (int i = 0; i < 4; i++)
+#pragma GCC unroll 16
             for (int j = 0; j < 16; j++) acc[i][j] += a[i] * b[j];
     }
     for (int i = 0; i < mr; i++)
@@ -207,18 +216,23 @@ static void compute(void *a_, size_t b, size_t e, int th) {
     }
 }
 
-int cpu_matmul(ops_ctx *ctx, float *out, const float *x, const float *w, const float *bias, int N, int IC, int OC) {
+int cpu_matmul(ops_ctx *ctx, float *out, const float *x, const float *w, const float *bias, int N, int IC, int OC,
+               const ops_buf *w_buf, size_t w_off) {
     gemm_args a = {.g = isa_table(cpu_isa_of(ctx)), .out = out, .x = x, .w = w, .bias = bias, .N = N, .K = IC,
                    .OC = OC};
     a.MC = a.g.MR * (96 / a.g.MR); /* 96 rows */
     a.n_slivers = (N + a.g.MR - 1) / a.g.MR;
     a.n_panels = (OC + a.g.NR - 1) / a.g.NR;
     a.n_chunks = (a.n_panels + NCB - 1) / NCB;
-    size_t ap_floats = ((size_t)a.n_slivers * IC * a.g.MR + 15) & ~(size_t)15, bp_floats = (size_t)a.n_panels * IC * a.g.NR;
-    a.ap = cpu_shared_scratch(ctx, (ap_floats + bp_floats) * sizeof(float));
+    size_t ap_floats = ((size_t)a.n_slivers * IC * a.g.MR + 15) & ~(size_t)15;
+    size_t bp_floats = (size_t)a.n_panels * IC * a.g.NR;
+    /* a weight that only uploads have written is packed once and kept with its buffer */
+    int packed = 0;
+    float *kept = w_buf ? cpu_pack_cache(ctx, w_buf, w_off, IC, OC, a.g.NR, bp_floats, &packed) : NULL;
+    a.ap = cpu_shared_scratch(ctx, (ap_floats + (kept ? 0 : bp_floats)) * sizeof(float));
     if (!a.ap) return -1;
-    a.bp = a.ap + ap_floats;
-    cpu_parallel_for(ctx, (size_t)(a.n_slivers + a.n_panels), 1, pack, &a);
+    a.bp = kept ? kept : a.ap + ap_floats;
+    cpu_parallel_for(ctx, (size_t)a.n_slivers + (packed ? 0 : (size_t)a.n_panels), 1, pack, &a);
     size_t row_blocks = ((size_t)N + a.MC - 1) / a.MC;
     cpu_parallel_for(ctx, row_blocks * a.n_chunks, 1, compute, &a);
     return 0;

@@ -29,8 +29,17 @@ void cpu_gelu(ops_ctx *ctx, float *x, size_t count);
 void cpu_add(ops_ctx *ctx, float *x, const float *y, size_t count);
 /* out[B*T, C] = causal attention over qkv[B*T, 3C]; -1 when scratch memory is short */
 int cpu_attention(ops_ctx *ctx, float *out, const float *qkv, int B, int T, int C, int NH);
-/* out[N, OC] = x[N, IC] @ w[IC, OC] + bias[OC] (bias may be NULL); -1 when scratch is short */
-int cpu_matmul(ops_ctx *ctx, float *out, const float *x, const float *w, const float *bias, int N, int IC, int OC);
+/* out[N, OC] = x[N, IC] @ w[IC, OC] + bias[OC] (bias may be NULL); w is element w_off of w_buf
+ * (w_buf may be NULL: no packed-weight cache); -1 when scratch is short */
+int cpu_matmul(ops_ctx *ctx, float *out, const float *x, const float *w, const float *bias, int N, int IC, int OC,
+               const ops_buf *w_buf, size_t w_off);
+/* Storage for the packed form (`floats` floats, 64-byte aligned) of the [IC, OC] weight at element
+ * w_off of buffer w, in panels of NR columns, kept with the buffer: *valid = 1 when it already
+ * holds the packed weight, 0 when the caller must fill it now. NULL when the weight may not be
+ * kept: the buffer has been written by an op (cpu_buf_written), or the cache is full
+ * (N2G_CPU_PACK_CACHE_MB, default 4096; 0 turns it off). Uploads and frees drop the entries. */
+float *cpu_pack_cache(ops_ctx *ctx, const ops_buf *w, size_t w_off, int IC, int OC, int NR, size_t floats,
+                      int *valid);
 
 /* Serial C[M, N] = A[M, K] @ B[K, N] on the calling thread, for ops that split work themselves.
  * A(i, k) = a[i*lda + k]; B(k, j) = b[k*bk + j*bn] (strides, so a transposed operand needs no

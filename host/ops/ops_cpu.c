@@ -10,9 +10,20 @@
 #include "cpu_pool.h"
 #include "ops_impl.h"
 
+/* a packed matmul weight kept with its buffer (cpu_pack_cache) */
+typedef struct pack_entry {
+    size_t w_off, bytes;
+    int IC, OC, NR;
+    float *data;
+    struct pack_entry *next;
+} pack_entry;
+
 typedef struct cpu_buf {
     size_t bytes; /* first: ops_buf_bytes reads it */
     void *data;
+    struct cpu_ctx *ctx;
+    int op_written; /* an op has written it: its packed copies could go stale, so none are kept */
+    pack_entry *packs;
 } cpu_buf;
 
 enum { P_EMBED, P_LN, P_MATMUL, P_GELU, P_ATTN, P_ADD, P_COUNT };
@@ -27,6 +38,7 @@ typedef struct cpu_ctx {
     size_t shared_bytes;
     cpu_isa isa;
     int failed;     /* an op could not get scratch memory: ops_run reports it */
+    size_t pack_bytes, pack_limit; /* packed weights kept, and the most that may be */
     int profile;
     struct {
         long calls;
@@ -37,6 +49,48 @@ typedef struct cpu_ctx {
 static cpu_ctx *C_(ops_ctx *c) { return (cpu_ctx *)c; }
 
 void *cpu_buf_ptr(const ops_buf *b) { return ((const cpu_buf *)b)->data; }
+
+static void drop_packs(cpu_buf *b) {
+    while (b->packs) {
+        pack_entry *e = b->packs;
+        b->packs = e->next;
+        b->ctx->pack_bytes -= e->bytes;
+        free(e->data);
+        free(e);
+    }
+}
+
+void cpu_buf_written(ops_buf *b_) {
+    cpu_buf *b = (cpu_buf *)b_;
+    b->op_written = 1;
+    drop_packs(b);
+}
+
+float *cpu_pack_cache(ops_ctx *ctx, const ops_buf *w_, size_t w_off, int IC, int OC, int NR, size_t floats,
+                      int *valid) {
+    cpu_ctx *c = C_(ctx);
+    cpu_buf *w = (cpu_buf *)w_;
+    *valid = 0;
+    if (w->op_written) return NULL;
+    for (pack_entry *e = w->packs; e; e = e->next)
+        if (e->w_off == w_off && e->IC == IC && e->OC == OC && e->NR == NR) {
+            *valid = 1;
+            return e->data;
+        }
+    size_t bytes = (floats * sizeof(float) + 63) & ~(size_t)63;
+    if (bytes > c->pack_limit || c->pack_bytes > c->pack_limit - bytes) return NULL;
+    pack_entry *e = calloc(1, sizeof *e);
+    float *d = aligned_alloc(64, bytes);
+    if (!e || !d) {
+        free(e);
+        free(d);
+        return NULL;
+    }
+    *e = (pack_entry){w_off, bytes, IC, OC, NR, d, w->packs};
+    w->packs = e;
+    c->pack_bytes += bytes;
+    return d;
+}
 int cpu_threads(const ops_ctx *ctx) { return cpu_pool_threads(((const cpu_ctx *)ctx)->pool); }
 void cpu_parallel_for(ops_ctx *ctx, size_t n, size_t grain, cpu_task_fn fn, void *arg) {
     cpu_pool_run(C_(ctx)->pool, n, grain, fn, arg);
@@ -109,7 +163,6 @@ static void cpu_destroy(ops_ctx *ctx) {
 }
 
 static ops_buf *cpu_alloc(ops_ctx *ctx, size_t bytes, n2g_err *err) {
-    (void)ctx;
     cpu_buf *b = calloc(1, sizeof *b);
     size_t rounded = (bytes + 63) & ~(size_t)63;
     if (rounded < bytes) rounded = 0;
@@ -123,12 +176,14 @@ static ops_buf *cpu_alloc(ops_ctx *ctx, size_t bytes, n2g_err *err) {
     memset(d, 0, rounded ? rounded : 64);
     b->bytes = bytes;
     b->data = d;
+    b->ctx = C_(ctx);
     return (ops_buf *)b;
 }
 
 static void cpu_free(ops_ctx *ctx, ops_buf *b_) {
     (void)ctx;
     cpu_buf *b = (cpu_buf *)b_;
+    drop_packs(b);
     free(b->data);
     free(b);
 }
@@ -138,6 +193,7 @@ static size_t cpu_buf_bytes(const ops_buf *b) { return ((const cpu_buf *)b)->byt
 static int cpu_upload(ops_ctx *ctx, ops_buf *dst, size_t off, const void *src, size_t bytes, n2g_err *err) {
     (void)ctx;
     (void)err;
+    drop_packs((cpu_buf *)dst);
     memcpy((char *)cpu_buf_ptr(dst) + off, src, bytes);
     return 0;
 }
@@ -166,6 +222,7 @@ static void cpu_op_embed(ops_ctx *ctx, ops_buf *out, const ops_buf *tok, size_t 
     PROF_BEGIN(c);
     size_t V = cpu_buf_bytes(wte) / sizeof(float) / (size_t)C;
     cpu_embed(ctx, F(out, 0), (const int32_t *)cpu_buf_ptr(tok) + tok_off, F(wte, 0), V, F(wpe, 0), B, T, C);
+    cpu_buf_written(out);
     PROF_END(c, P_EMBED, 0);
 }
 
@@ -174,6 +231,7 @@ static void cpu_op_layernorm(ops_ctx *ctx, ops_buf *out, const ops_buf *x, const
     cpu_ctx *c = C_(ctx);
     PROF_BEGIN(c);
     cpu_layernorm(ctx, F(out, 0), F(x, 0), F(g, g_off), F(b, b_off), N, C, eps);
+    cpu_buf_written(out);
     PROF_END(c, P_LN, 0);
 }
 
@@ -181,7 +239,9 @@ static void cpu_op_matmul(ops_ctx *ctx, ops_buf *out, const ops_buf *x, const op
                           const ops_buf *bias, size_t bias_off, int N, int IC, int OC) {
     cpu_ctx *c = C_(ctx);
     PROF_BEGIN(c);
-    if (cpu_matmul(ctx, F(out, 0), F(x, 0), F(w, w_off), bias ? F(bias, bias_off) : NULL, N, IC, OC)) c->failed = 1;
+    if (cpu_matmul(ctx, F(out, 0), F(x, 0), F(w, w_off), bias ? F(bias, bias_off) : NULL, N, IC, OC, w, w_off))
+        c->failed = 1;
+    cpu_buf_written(out);
     PROF_END(c, P_MATMUL, 2.0 * N * IC * OC);
 }
 
@@ -189,6 +249,7 @@ static void cpu_op_gelu(ops_ctx *ctx, ops_buf *x, size_t n) {
     cpu_ctx *c = C_(ctx);
     PROF_BEGIN(c);
     cpu_gelu(ctx, F(x, 0), n);
+    cpu_buf_written(x);
     PROF_END(c, P_GELU, 0);
 }
 
@@ -196,6 +257,7 @@ static void cpu_op_attention(ops_ctx *ctx, ops_buf *out, const ops_buf *qkv, int
     cpu_ctx *c = C_(ctx);
     PROF_BEGIN(c);
     if (cpu_attention(ctx, F(out, 0), F(qkv, 0), B, T, C, NH)) c->failed = 1;
+    cpu_buf_written(out);
     /* q.k and p.v over the causal triangle */
     PROF_END(c, P_ATTN, 2.0 * 2.0 * B * C * ((double)T * (T + 1) / 2));
 }
@@ -204,6 +266,7 @@ static void cpu_op_add(ops_ctx *ctx, ops_buf *x, const ops_buf *y, size_t n) {
     cpu_ctx *c = C_(ctx);
     PROF_BEGIN(c);
     cpu_add(ctx, F(x, 0), F(y, 0), n);
+    cpu_buf_written(x);
     PROF_END(c, P_ADD, 0);
 }
 
@@ -261,6 +324,8 @@ int ops_cpu_create(const ops_options *opt, ops_ctx **out, n2g_err *err) {
     c->base.vt = &cpu_vt;
     c->profile = opt->profile;
     c->isa = isa;
+    const char *lim = getenv("N2G_CPU_PACK_CACHE_MB");
+    c->pack_limit = (size_t)(lim && *lim ? strtoull(lim, NULL, 10) : 4096) << 20;
     c->pool = cpu_pool_create(threads);
     c->scratch = calloc((size_t)threads, sizeof *c->scratch);
     if (!c->pool || !c->scratch) {

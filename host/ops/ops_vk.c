@@ -90,13 +90,13 @@ static void vk_matmul(ops_ctx *c, ops_buf *out, const ops_buf *x, const ops_buf 
     vkb_pipe *p;
     size_t rmax, rows_per_group;
     if (cpu) {
-        vkb_kind kinds[] = {VKB_STORAGE, vec4 ? VKB_TEXEL_RGBA32F : VKB_TEXEL_R32F,
+        vkb_kind kinds[] = {vec4 ? VKB_IMAGE_RGBA32F : VKB_STORAGE, vec4 ? VKB_TEXEL_RGBA32F : VKB_TEXEL_R32F,
                             vec4 ? VKB_TEXEL_RGBA32F : VKB_TEXEL_R32F, VKB_TEXEL_R32F};
         uint32_t spec[] = {(uint32_t)t->mm_lx, (uint32_t)t->mm_rows, (uint32_t)t->mm_cols4};
         p = vkb_pipeline(vk, vec4 ? "matmul_cpu_vec4" : "matmul_cpu", 4, kinds, 3, spec);
         rows_per_group = (size_t)t->mm_rows;
         size_t xt = vec4 ? vk->lim.max_texel_elems * 4 : vk->lim.max_texel_elems;
-        rmax = zmin(vk->lim.max_storage_elems / (size_t)OC, xt / (size_t)IC);
+        rmax = zmin((vec4 ? xt : vk->lim.max_storage_elems) / (size_t)OC, xt / (size_t)IC);
     } else {
         static const vkb_kind kinds[] = {VKB_STORAGE, VKB_STORAGE, VKB_STORAGE, VKB_STORAGE};
         p = vkb_pipeline(vk, "matmul_gpu", 4, kinds, 0, NULL);
@@ -117,18 +117,31 @@ static void vk_matmul(ops_ctx *c, ops_buf *out, const ops_buf *x, const ops_buf 
     }
 }
 
+/* x[n] (op)= y[n]: RGBA32F image path when n and the offsets allow, storage path otherwise;
+ * split into dispatches that each fit one binding. */
 static void elementwise(vkb *vk, const char *shader, const char *prof, double flops_per, ops_buf *x, const ops_buf *y,
                         size_t n) {
-    static const vkb_kind kinds[] = {VKB_STORAGE, VKB_STORAGE};
-    uint32_t spec[] = {256};
     int nb = y ? 2 : 1;
-    vkb_pipe *p = vkb_pipeline(vk, shader, nb, kinds, 1, spec);
-    size_t cmax = vk->lim.max_storage_elems;
+    uint32_t spec[] = {256};
+    int vec4 = n % 4 == 0;
+    vkb_pipe *p;
+    char name[32];
+    size_t cmax;
+    if (vec4) {
+        static const vkb_kind kinds[] = {VKB_IMAGE_RGBA32F, VKB_TEXEL_RGBA32F};
+        snprintf(name, sizeof name, "%s_vec4", shader);
+        p = vkb_pipeline(vk, name, nb, kinds, 1, spec);
+        cmax = vk->lim.max_texel_elems * 4;
+    } else {
+        static const vkb_kind kinds[] = {VKB_STORAGE, VKB_STORAGE};
+        p = vkb_pipeline(vk, shader, nb, kinds, 1, spec);
+        cmax = vk->lim.max_storage_elems;
+    }
     for (size_t i0 = 0; i0 < n; i0 += cmax) {
         size_t cnt = zmin(cmax, n - i0);
         vkb_binding b[] = {{x, i0, cnt, 1}, {y, i0, cnt, 0}};
-        uint32_t pc = (uint32_t)cnt;
-        vkb_dispatch(vk, p, b, &pc, sizeof pc, (uint32_t)zmin(cdiv(cnt, 256), 4096), 1, 1, prof, flops_per * cnt);
+        uint32_t pc = (uint32_t)(vec4 ? cnt / 4 : cnt);
+        vkb_dispatch(vk, p, b, &pc, sizeof pc, (uint32_t)zmin(cdiv(pc, 256), 4096), 1, 1, prof, flops_per * cnt);
     }
 }
 
@@ -139,19 +152,25 @@ static void vk_attention(ops_ctx *c, ops_buf *out, const ops_buf *qkv, int B, in
     vkb *vk = V(c);
     int HS = C / NH;
     int gpu = vk->variant == VKB_VARIANT_GPU && HS <= 128;
+    int vec4 = !gpu && HS % 4 == 0 && C % 4 == 0;
     vkb_pipe *p;
     uint32_t lx = (uint32_t)G(c)->tune.attn_lx;
     if (gpu) {
         static const vkb_kind kinds[] = {VKB_STORAGE, VKB_STORAGE};
         p = vkb_pipeline(vk, vk->lim.subgroup_arith ? "attention_gpu_sg" : "attention_gpu", 2, kinds, 0, NULL);
+    } else if (vec4) {
+        static const vkb_kind kinds[] = {VKB_IMAGE_RGBA32F, VKB_TEXEL_RGBA32F};
+        uint32_t spec[] = {lx, (uint32_t)HS};
+        p = vkb_pipeline(vk, "attention_cpu4", 2, kinds, 2, spec);
     } else {
         static const vkb_kind kinds[] = {VKB_STORAGE, VKB_TEXEL_R32F};
         uint32_t spec[] = {lx, (uint32_t)HS};
         p = vkb_pipeline(vk, "attention_cpu", 2, kinds, 2, spec);
     }
     size_t seq = (size_t)T * C;
-    size_t in_max = gpu ? vk->lim.max_storage_elems : vk->lim.max_texel_elems;
-    size_t bmax = zmin(zmin(vk->lim.max_storage_elems / seq, in_max / (3 * seq)), vk->lim.max_groups[2]);
+    size_t in_max = gpu ? vk->lim.max_storage_elems : vk->lim.max_texel_elems * (vec4 ? 4 : 1);
+    size_t out_max = vec4 ? vk->lim.max_texel_elems * 4 : vk->lim.max_storage_elems;
+    size_t bmax = zmin(zmin(out_max / seq, in_max / (3 * seq)), vk->lim.max_groups[2]);
     if (bmax == 0) {
         vkb_fail(vk, "attention: one sequence (T=%d, C=%d) exceeds the device's binding range", T, C);
         return;

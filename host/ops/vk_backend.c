@@ -68,8 +68,11 @@ int vkb_open(vkb *vk, const ops_options *opt, n2g_err *err) {
     if (vk_rt_open(&vk->rt, opt->device, validation, err)) return -1;
     const VkPhysicalDeviceLimits *L = &vk->rt.props.limits;
     VkDeviceSize sa = L->minStorageBufferOffsetAlignment;
+    /* shaders index with 32-bit ints: keep every binding below 2^30 elements */
     vk->lim.max_storage_elems = (size_t)((L->maxStorageBufferRange - (sa > 4 ? sa : 4)) / 16 * 4);
+    if (vk->lim.max_storage_elems > (1u << 30)) vk->lim.max_storage_elems = 1u << 30;
     vk->lim.max_texel_elems = L->maxTexelBufferElements - 64;
+    if (vk->lim.max_texel_elems > (1u << 28)) vk->lim.max_texel_elems = 1u << 28;
     for (int i = 0; i < 3; i++) vk->lim.max_groups[i] = L->maxComputeWorkGroupCount[i];
     vk->lim.subgroup_size = vk->rt.info.subgroup_size;
     vk->lim.max_shared = L->maxComputeSharedMemorySize;
@@ -158,6 +161,7 @@ ops_buf *vkb_alloc(vkb *vk, size_t bytes, n2g_err *err) {
     if (sz == 0) sz = 16;
     if (vk_buf_create(&vk->rt, sz,
                       VK_BUFFER_USAGE_STORAGE_BUFFER_BIT | VK_BUFFER_USAGE_UNIFORM_TEXEL_BUFFER_BIT |
+                          VK_BUFFER_USAGE_STORAGE_TEXEL_BUFFER_BIT |
                           VK_BUFFER_USAGE_TRANSFER_SRC_BIT | VK_BUFFER_USAGE_TRANSFER_DST_BIT,
                       VK_MEM_DEVICE, &b->m, err)) {
         free(b);
@@ -213,6 +217,15 @@ int vkb_download(vkb *vk, const ops_buf *src, size_t off, void *dst, size_t byte
 
 /* ---- pipelines ---- */
 
+static VkDescriptorType desc_type(vkb_kind k) {
+    switch (k) {
+    case VKB_STORAGE: return VK_DESCRIPTOR_TYPE_STORAGE_BUFFER;
+    case VKB_TEXEL_R32F:
+    case VKB_TEXEL_RGBA32F: return VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER;
+    default: return VK_DESCRIPTOR_TYPE_STORAGE_TEXEL_BUFFER;
+    }
+}
+
 vkb_pipe *vkb_pipeline(vkb *vk, const char *shader, int nbind, const vkb_kind *kinds, int nspec, const uint32_t *spec) {
     if (nbind > MAX_BIND || nspec > MAX_SPEC || strlen(shader) >= sizeof vk->pipes[0]->shader) {
         vkb_fail(vk, "vkb_pipeline(%s): too many bindings/spec constants", shader);
@@ -221,7 +234,8 @@ vkb_pipe *vkb_pipeline(vkb *vk, const char *shader, int nbind, const vkb_kind *k
     for (int i = 0; i < vk->npipes; i++) {
         vkb_pipe *p = vk->pipes[i];
         if (p->nbind == nbind && p->nspec == nspec && !strcmp(p->shader, shader) &&
-            !memcmp(p->kinds, kinds, nbind * sizeof *kinds) && !memcmp(p->spec, spec, nspec * sizeof *spec))
+            (!nbind || !memcmp(p->kinds, kinds, nbind * sizeof *kinds)) &&
+            (!nspec || !memcmp(p->spec, spec, nspec * sizeof *spec)))
             return p;
     }
     const n2g_shader_blob *blob = vk_shader_find(shader);
@@ -237,15 +251,13 @@ vkb_pipe *vkb_pipeline(vkb *vk, const char *shader, int nbind, const vkb_kind *k
     snprintf(p->shader, sizeof p->shader, "%s", shader);
     p->nbind = nbind;
     p->nspec = nspec;
-    memcpy(p->kinds, kinds, nbind * sizeof *kinds);
+    if (nbind) memcpy(p->kinds, kinds, nbind * sizeof *kinds);
     if (nspec) memcpy(p->spec, spec, nspec * sizeof *spec);
     VkDevice dev = vk->rt.dev;
     VkDescriptorSetLayoutBinding lb[MAX_BIND];
     for (int i = 0; i < nbind; i++)
         lb[i] = (VkDescriptorSetLayoutBinding){.binding = (uint32_t)i,
-                                               .descriptorType = kinds[i] == VKB_STORAGE
-                                                                     ? VK_DESCRIPTOR_TYPE_STORAGE_BUFFER
-                                                                     : VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER,
+                                               .descriptorType = desc_type(kinds[i]),
                                                .descriptorCount = 1,
                                                .stageFlags = VK_SHADER_STAGE_COMPUTE_BIT};
     VkDescriptorSetLayoutCreateInfo dli = {.sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_LAYOUT_CREATE_INFO,
@@ -495,17 +507,17 @@ void vkb_dispatch(vkb *vk, vkb_pipe *p, const vkb_binding *b, const void *push, 
             w[i].pBufferInfo = &bi[i];
             pc[i] = (uint32_t)((off - base) / 4);
         } else {
-            int rgba = p->kinds[i] == VKB_TEXEL_RGBA32F;
+            int rgba = p->kinds[i] == VKB_TEXEL_RGBA32F || p->kinds[i] == VKB_IMAGE_RGBA32F;
             VkDeviceSize ts = rgba ? 16 : 4;
             if (rgba && (b[i].off % 4 || b[i].count % 4)) {
-                vkb_fail(vk, "%s: binding %d: RGBA32F texel binding needs offset and count multiples of 4 (got %zu, %zu)",
+                vkb_fail(vk, "%s: binding %d: RGBA32F binding needs offset and count multiples of 4 (got %zu, %zu)",
                          p->shader, i, b[i].off, b[i].count);
                 return;
             }
             views[i] = get_view(vk, buf, rgba ? VK_FORMAT_R32G32B32A32_SFLOAT : VK_FORMAT_R32_SFLOAT, ts, off,
                                 cnt ? cnt : ts, &pc[i]);
             if (!views[i]) return;
-            w[i].descriptorType = VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER;
+            w[i].descriptorType = desc_type(p->kinds[i]);
             w[i].pTexelBufferView = &views[i];
         }
     }

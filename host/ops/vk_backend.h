@@ -14,6 +14,9 @@
  *       VKB_TEXEL_R32F    `layout(set=0, binding=i) uniform samplerBuffer t;`  texelFetch(t, j).r
  *       VKB_TEXEL_RGBA32F same, one texel = 4 consecutive floats (element offset and count must
  *                         be multiples of 4).
+ *       VKB_IMAGE_R32F / VKB_IMAGE_RGBA32F  `layout(set=0, binding=i, r32f / rgba32f) uniform
+ *                         imageBuffer im;`  imageLoad / imageStore (on lavapipe these are
+ *                         branch-free, unlike per-invocation storage-buffer accesses).
  *   - Push constants: the runtime fills the first nbind uints with each binding's *base*: the
  *     index (in floats for STORAGE / R32F, in texels for RGBA32F) at which the caller's element
  *     `off` lies inside the bound range (bindings are aligned down to the device's offset
@@ -58,7 +61,13 @@
 typedef struct vkb vkb;           /* the Vulkan backend context (an ops_ctx of kind OPS_VK) */
 typedef struct vkb_pipe vkb_pipe; /* a cached compute pipeline */
 
-typedef enum { VKB_STORAGE = 0, VKB_TEXEL_R32F = 1, VKB_TEXEL_RGBA32F = 2 } vkb_kind;
+typedef enum {
+    VKB_STORAGE = 0,       /* storage buffer, read and/or write */
+    VKB_TEXEL_R32F = 1,    /* uniform texel buffer (samplerBuffer), read only */
+    VKB_TEXEL_RGBA32F = 2,
+    VKB_IMAGE_R32F = 3,    /* storage texel buffer (imageBuffer, imageLoad/imageStore) */
+    VKB_IMAGE_RGBA32F = 4,
+} vkb_kind;
 
 /* Kernel variant families. */
 typedef enum { VKB_VARIANT_CPU = 0, VKB_VARIANT_GPU = 1, VKB_NVARIANTS = 2 } vkb_variant;

@@ -11,8 +11,9 @@ void vk_rowmax(ops_ctx *ctx, ops_buf *rmax, ops_buf *rarg, ops_buf *rsum, size_t
     vkb *vk = vkb_from_ops(ctx);
     assert(vk);
     static const vkb_kind kinds[4] = {VKB_STORAGE, VKB_STORAGE, VKB_STORAGE, VKB_STORAGE};
-    uint32_t spec[1] = {WG};
-    vkb_pipe *pl = vkb_pipeline(vk, "topk_rowmax", 4, kinds, 1, spec);
+    /* slices of positions per neuron: 1 on CPU drivers, 4 on GPUs (more invocations in flight) */
+    uint32_t spec[2] = {WG, vkb_get_variant(vk) == VKB_VARIANT_GPU ? 4u : 1u};
+    vkb_pipe *pl = vkb_pipeline(vk, "topk_rowmax", 4, kinds, 2, spec);
     if (!pl) return;
     /* a hook bigger than one storage binding is reduced in chunks of rows */
     size_t row_elems = (size_t)T * C, max_rows = vkb_get_limits(vk)->max_storage_elems / row_elems;

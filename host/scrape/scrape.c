@@ -1,6 +1,7 @@
 /* scrape.c — the scrape loop: corpus rows -> device top-k -> checkpoints -> RUN/ (scrape.h). */
 #include "scrape.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,8 +17,19 @@
 #include "scrape_source.h"
 #include "scrape_store.h"
 
-/* The row store is pruned to the kept rows whenever it grows past this. */
+/* The row store is pruned to the kept rows whenever it grows past this, or past twice its size
+ * after the last pruning (so a store of many kept rows is not pruned after every batch). */
 #define SCRAPE_ROWSTORE_FLUSH_BYTES ((size_t)256 << 20)
+
+int scrape_ops_create(const ops_options *o, int fallback, ops_ctx **out, char *note, size_t n, n2g_err *err) {
+    note[0] = 0;
+    if (ops_create(o, out, err) == 0) return 0;
+    if (!fallback || o->kind == OPS_CPU) return -1;
+    snprintf(note, n, "no Vulkan device (%s); using the CPU backend", err->msg);
+    ops_options c = *o;
+    c.kind = OPS_CPU;
+    return ops_create(&c, out, err);
+}
 
 int scrape_parse_layers(const char *s, int n_layer, int *out, int cap, n2g_err *err) {
     if (!s || !*s) return n2g_failc(err, N2G_E_USAGE, "--layers: empty list");
@@ -91,6 +103,19 @@ static int scan_checkpoint(scan *s, n2g_err *err) {
     scan_info(s, &info);
     if (scrape_manifest_write(s->manifest_path, &s->id, &info, err)) return -1;
     return scrape_store_write(s->examples_path, &s->st, &s->rows, err);
+}
+
+/* 1 when DIR holds anything but our own temporaries (a directory that is not a run). */
+static int dir_has_foreign_files(const char *dir) {
+    DIR *d = opendir(dir);
+    if (!d) return 0;
+    struct dirent *de;
+    int foreign = 0;
+    while (!foreign && (de = readdir(d)))
+        foreign = strcmp(de->d_name, ".") && strcmp(de->d_name, "..") && strcmp(de->d_name, "manifest.json.tmp") &&
+                  strcmp(de->d_name, "examples.bin.tmp");
+    closedir(d);
+    return foreign;
 }
 
 static int file_exists(const char *path) {
@@ -184,6 +209,7 @@ int scrape_scan(const scrape_params *p, scrape_result *res, n2g_err *err) {
         if (p->max_tokens / ctx < max_rows) max_rows = p->max_tokens / ctx;
     }
     int p0 = p->include_bos ? 0 : 1;
+    if (scrape_mkdir(p->out, err)) goto done; /* before hashing a big corpus */
 
     /* identity: model file, corpus files, parameters */
     char st_path[4200];
@@ -231,7 +257,6 @@ int scrape_scan(const scrape_params *p, scrape_result *res, n2g_err *err) {
     scrape_rows_init(&s->rows, ctx);
 
     /* run directory: new, or resume after checking the identity */
-    if (scrape_mkdir(p->out, err)) goto done;
     snprintf(s->manifest_path, sizeof s->manifest_path, "%s/manifest.json", p->out);
     snprintf(s->examples_path, sizeof s->examples_path, "%s/examples.bin", p->out);
     if (file_exists(s->manifest_path)) {
@@ -240,9 +265,9 @@ int scrape_scan(const scrape_params *p, scrape_result *res, n2g_err *err) {
             if (scan_load(s, err)) goto done;
             res->resumed = 1;
         }
-    } else if (file_exists(s->examples_path)) {
-        n2g_fail(err, "%s: examples.bin without manifest.json (not a run directory written by n2g scrape); choose "
-                      "a new --out", p->out);
+    } else if (dir_has_foreign_files(p->out)) {
+        n2g_failc(err, N2G_E_USAGE, "--out %s: the directory is not empty and holds no scrape run (no manifest.json); "
+                  "choose a new or empty directory", p->out);
         goto done;
     }
     if (s->st.flags & SCRAPE_FLAG_COMPLETE) { /* finished earlier: make sure the manifest says so */
@@ -260,7 +285,7 @@ int scrape_scan(const scrape_params *p, scrape_result *res, n2g_err *err) {
     int B = p->batch;
     if (!B) B = p->ops.kind == OPS_CPU ? 2 : (ctx >= 512 ? 8 : 8192 / ctx);
     if (B < 1) B = 1;
-    if (ops_create(&p->ops, &ops, err)) goto done;
+    if (scrape_ops_create(&p->ops, p->cpu_fallback, &ops, res->note, sizeof res->note, err)) goto done;
     if (scrape_engine_create(m, ops, s->layers, n_layers, p->top_k, ctx, B, p0, &s->eng, err) ||
         scrape_engine_set_state(s->eng, s->st.topk, s->st.stats, err))
         goto done;
@@ -279,6 +304,7 @@ int scrape_scan(const scrape_params *p, scrape_result *res, n2g_err *err) {
     bar = progress_start("scrape", total, "rows", p->quiet);
     double t0 = progress_now(), last_ck = t0;
     uint64_t start_rows = s->st.rows_scanned, rows_at_ck = s->st.rows_scanned;
+    size_t flush_min = p->rowstore_bytes ? p->rowstore_bytes : SCRAPE_ROWSTORE_FLUSH_BYTES, flush_at = flush_min;
     for (;;) {
         if (p->stop && *p->stop) {
             if (scan_checkpoint(s, err)) goto done;
@@ -309,9 +335,12 @@ int scrape_scan(const scrape_params *p, scrape_result *res, n2g_err *err) {
             if (scan_checkpoint(s, err)) goto done;
             last_ck = progress_now();
             rows_at_ck = s->st.rows_scanned;
-        } else if (scrape_rows_bytes(&s->rows) > SCRAPE_ROWSTORE_FLUSH_BYTES) {
+            flush_at = 2 * scrape_rows_bytes(&s->rows);
+        } else if (scrape_rows_bytes(&s->rows) > flush_at) {
             if (scan_sync(s, err)) goto done;
+            flush_at = 2 * scrape_rows_bytes(&s->rows);
         }
+        if (flush_at < flush_min) flush_at = flush_min;
     }
     if (!res->interrupted) {
         if (s->st.rows_scanned == 0) {

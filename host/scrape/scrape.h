@@ -28,7 +28,9 @@ typedef struct scrape_params {
     int quiet;
     double checkpoint_secs;    /* default 300; 0 = after every batch */
     uint64_t checkpoint_rows;  /* also checkpoint every this many rows (0 = off) */
+    size_t rowstore_bytes;     /* host row store pruned past this (0 = 256 MiB; tests use tiny values) */
     ops_options ops;
+    int cpu_fallback;          /* no Vulkan device: use the CPU backend (res->note says so) */
     volatile sig_atomic_t *stop; /* set by a signal handler: checkpoint and return */
 } scrape_params;
 
@@ -38,7 +40,12 @@ typedef struct scrape_result {
     int resumed;
     uint64_t rows, tokens, rows_stored;
     double seconds, tokens_per_s; /* this invocation only */
+    char note[1200];              /* set when the CPU backend replaced a missing Vulkan device */
 } scrape_result;
+
+/* ops_create, and with fallback the CPU backend when Vulkan fails; then note (size n) gets
+ * a one-line explanation, else note[0] = 0. */
+int scrape_ops_create(const ops_options *o, int fallback, ops_ctx **out, char *note, size_t n, n2g_err *err);
 
 int scrape_scan(const scrape_params *p, scrape_result *res, n2g_err *err);
 

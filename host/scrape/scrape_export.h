@@ -13,5 +13,9 @@
  * listing. model_dir NULL = the run's manifest model.dir. */
 int scrape_export_neuron(const scrape_run *run, const char *model_dir, int layer, int neuron, const ops_options *ops,
                          int json, FILE *f, n2g_err *err);
+/* Same; cpu_fallback: use the CPU backend when no Vulkan device works (note says so). */
+int scrape_export_neuron_ex(const scrape_run *run, const char *model_dir, int layer, int neuron,
+                            const ops_options *ops, int cpu_fallback, char *note, size_t note_n, int json, FILE *f,
+                            n2g_err *err);
 
 #endif

@@ -226,9 +226,10 @@ int scrape_store_map(const char *path, scrape_map *m, n2g_err *err) {
         scrape_store_unmap(m);
         return n2g_fail(err, "%s: not an n2g examples file (bad magic)", path);
     }
-    if (h->version != SCRAPE_VERSION || h->header_bytes != sizeof *h || h->token_bytes != 4) {
+    if (want.version != SCRAPE_VERSION || want.header_bytes != sizeof want || want.token_bytes != 4) {
         scrape_store_unmap(m);
-        return n2g_fail(err, "%s: unsupported version %u (expected %u)", path, h->version, SCRAPE_VERSION);
+        return n2g_fail(err, "%s: unsupported version %u / header size %u (expected version %u, %zu bytes)", path,
+                        want.version, want.header_bytes, SCRAPE_VERSION, sizeof want);
     }
     if (!h->n_layers || h->n_layers > 4096 || !h->d_mlp || h->d_mlp > (1u << 20) || !h->k ||
         h->k > OPS_TOPK_MAX_K || !h->ctx || h->ctx > (1u << 20) || h->n_rows > (1ull << 32)) {
@@ -260,6 +261,21 @@ int scrape_store_map(const char *path, scrape_map *m, n2g_err *err) {
             scrape_store_unmap(m);
             return n2g_fail(err, "%s: layers not ascending", path);
         }
+    /* every kept example: a stored row, a position inside it, slots filled from the front */
+    uint64_t n = (uint64_t)h->n_layers * h->d_mlp * h->k;
+    for (uint64_t i = 0; i < n; i++) {
+        uint32_t row = m->row[i];
+        int first = i % h->k == 0;
+        if (row == OPS_TOPK_EMPTY_ROW) continue;
+        uint32_t pos = m->pos[i];
+        if ((!first && m->row[i - 1] == OPS_TOPK_EMPTY_ROW) || pos >= want.ctx || !scrape_map_row(m, row) ||
+            row >= want.rows_scanned) {
+            scrape_store_unmap(m);
+            return n2g_fail(err, "%s: example %llu (slot %llu of neuron %llu) is inconsistent (row %u, position %u)",
+                            path, (unsigned long long)i, (unsigned long long)(i % want.k),
+                            (unsigned long long)(i / want.k), row, pos);
+        }
+    }
     return 0;
 }
 

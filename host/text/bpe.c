@@ -97,18 +97,25 @@ static inline void pair_lookup(const bpe_tokenizer *t, int32_t a, int32_t b, int
     }
 }
 
-static inline int32_t token_lookup(const bpe_tokenizer *t, const unsigned char *s, size_t n) {
-    uint32_t h = (uint32_t)bpe_hash_bytes(s, n) & t->tmap_mask;
+static inline int same_bytes(const unsigned char *a, const unsigned char *b, size_t n) {
+    for (size_t i = 0; i < n; i++)
+        if (a[i] != b[i]) return 0;
+    return 1;
+}
+
+static inline int32_t token_lookup(const bpe_tokenizer *t, const unsigned char *s, size_t n, uint32_t hash) {
+    uint32_t h = hash & t->tmap_mask;
     for (;; h = (h + 1) & t->tmap_mask) {
         int32_t id = t->tmap[h];
         if (id < 0) return -1;
-        if (t->tok_len[id] == n && !memcmp(t->pool + t->tok_off[id], s, n)) return id;
+        if (t->tok_len[id] == n && same_bytes((const unsigned char *)t->pool + t->tok_off[id], s, n)) return id;
     }
 }
 
-/* Merges the bytes of one piece (n >= 2) by rank, lowest first, leftmost on ties.
- * work: 3n int32 scratch. Returns the number of ids left in work[0..m). */
-static size_t merge_piece(const bpe_tokenizer *t, const unsigned char *s, size_t n, int32_t *work) {
+/* Merges the bytes of one piece (n >= 2) by rank, lowest first, leftmost on ties: tiktoken's
+ * byte_pair_merge. work: 3n int32 scratch. Returns the number of ids left in work[0..m).
+ * O(n^2): for short pieces. */
+static size_t merge_short(const bpe_tokenizer *t, const unsigned char *s, size_t n, int32_t *work) {
     int32_t *part = work, *rank = work + n, *merged = work + 2 * n;
     for (size_t i = 0; i < n; i++) part[i] = t->byte_id[s[i]];
     size_t m = n;
@@ -128,6 +135,86 @@ static size_t merge_piece(const bpe_tokenizer *t, const unsigned char *s, size_t
         if (bi > 0) pair_lookup(t, part[bi - 1], part[bi], &rank[bi - 1], &merged[bi - 1]);
         if (bi + 1 < m) pair_lookup(t, part[bi], part[bi + 1], &rank[bi], &merged[bi]);
     }
+    return m;
+}
+
+/* The same merge order in O(n log n) for long pieces: parts in a linked list, candidate pairs in
+ * a min-heap on (rank, start offset) — start offsets keep list order, so ties go leftmost — with
+ * stale entries recognised by a per-part revision. work: MERGE_LONG_WORK * n int32. */
+#define MERGE_SHORT_MAX 128
+#define MERGE_LONG_WORK 13
+
+typedef struct {
+    int32_t rank, pos, rev;
+} merge_cand;
+
+static int cand_less(const merge_cand *a, const merge_cand *b) {
+    return a->rank < b->rank || (a->rank == b->rank && a->pos < b->pos);
+}
+
+static void cand_push(merge_cand *h, size_t *hn, merge_cand c) {
+    size_t i = (*hn)++;
+    while (i > 0 && cand_less(&c, &h[(i - 1) / 2])) {
+        h[i] = h[(i - 1) / 2];
+        i = (i - 1) / 2;
+    }
+    h[i] = c;
+}
+
+static merge_cand cand_pop(merge_cand *h, size_t *hn) {
+    merge_cand top = h[0], last = h[--*hn];
+    size_t i = 0, n = *hn;
+    for (;;) {
+        size_t c = 2 * i + 1;
+        if (c >= n) break;
+        if (c + 1 < n && cand_less(&h[c + 1], &h[c])) c++;
+        if (!cand_less(&h[c], &last)) break;
+        h[i] = h[c];
+        i = c;
+    }
+    if (n) h[i] = last;
+    return top;
+}
+
+static size_t merge_long(const bpe_tokenizer *t, const unsigned char *s, size_t n, int32_t *work) {
+    int32_t *id = work, *nx = work + n, *pv = work + 2 * n, *rev = work + 3 * n;
+    merge_cand *h = (merge_cand *)(work + 4 * n);
+    size_t hn = 0;
+    int32_t rank, merged, end = (int32_t)n;
+    for (size_t i = 0; i < n; i++) {
+        id[i] = t->byte_id[s[i]];
+        nx[i] = (int32_t)i + 1;
+        pv[i] = (int32_t)i - 1;
+        rev[i] = 0;
+    }
+    for (size_t i = 0; i + 1 < n; i++) {
+        pair_lookup(t, id[i], id[i + 1], &rank, &merged);
+        if (rank != INT_MAX) cand_push(h, &hn, (merge_cand){rank, (int32_t)i, 0});
+    }
+    while (hn) {
+        merge_cand c = cand_pop(h, &hn);
+        int32_t l = c.pos;
+        if (id[l] < 0 || rev[l] != c.rev || nx[l] == end) continue; /* stale */
+        int32_t r = nx[l];
+        pair_lookup(t, id[l], id[r], &rank, &merged);
+        id[l] = merged;
+        id[r] = -1;
+        nx[l] = nx[r];
+        if (nx[l] != end) pv[nx[l]] = l;
+        rev[l]++;
+        if (pv[l] >= 0) {
+            int32_t p = pv[l];
+            rev[p]++;
+            pair_lookup(t, id[p], id[l], &rank, &merged);
+            if (rank != INT_MAX) cand_push(h, &hn, (merge_cand){rank, p, rev[p]});
+        }
+        if (nx[l] != end) {
+            pair_lookup(t, id[l], id[nx[l]], &rank, &merged);
+            if (rank != INT_MAX) cand_push(h, &hn, (merge_cand){rank, l, rev[l]});
+        }
+    }
+    size_t m = 0;
+    for (int32_t i = 0; i != end; i = nx[i]) work[m++] = id[i]; /* m <= i: never overwrites ahead */
     return m;
 }
 
@@ -204,9 +291,9 @@ static int ids_append(bpe_ids *v, const int32_t *ids, size_t n) {
 static int encode_piece(const bpe_tokenizer *t, const unsigned char *s, size_t n, bpe_ids *out, bpe_cache *c,
                         int32_t *stack_work, size_t stack_cap, int32_t **heap_work, size_t *heap_cap) {
     if (n == 1) return bpe_ids_push(out, t->byte_id[s[0]]);
-    int32_t id = token_lookup(t, s, n);
-    if (id >= 0) return bpe_ids_push(out, id);
     uint32_t h = (uint32_t)bpe_hash_bytes(s, n);
+    int32_t id = token_lookup(t, s, n, h);
+    if (id >= 0) return bpe_ids_push(out, id);
     cache_slot *slot = NULL;
     if (c && n <= CACHE_MAX_PIECE) {
         uint32_t i = h & (CACHE_SLOTS - 1);
@@ -216,21 +303,22 @@ static int encode_piece(const bpe_tokenizer *t, const unsigned char *s, size_t n
                 slot = e;
                 break;
             }
-            if (e->hash == h && e->len == n && !memcmp(c->bytes + e->off, s, n))
+            if (e->hash == h && e->len == n && same_bytes(c->bytes + e->off, s, n))
                 return ids_append(out, c->ids + e->ids_off, e->n_ids);
         }
     }
     int32_t *work = stack_work;
-    if (3 * n > stack_cap) {
-        if (3 * n > *heap_cap) {
-            int32_t *p = realloc(*heap_work, 3 * n * sizeof *p);
+    size_t need = n <= MERGE_SHORT_MAX ? 3 * n : MERGE_LONG_WORK * n;
+    if (need > stack_cap) {
+        if (need > *heap_cap) {
+            int32_t *p = realloc(*heap_work, need * sizeof *p);
             if (!p) return -1;
             *heap_work = p;
-            *heap_cap = 3 * n;
+            *heap_cap = need;
         }
         work = *heap_work;
     }
-    size_t m = merge_piece(t, s, n, work);
+    size_t m = n <= MERGE_SHORT_MAX ? merge_short(t, s, n, work) : merge_long(t, s, n, work);
     if (slot) {
         if (c->count * 2 >= CACHE_SLOTS || c->bytes_len + n > CACHE_BYTES || c->ids_len + m > CACHE_IDS) {
             memset(c->slots, 0, CACHE_SLOTS * sizeof *c->slots); /* full: start over (bounded memory) */
@@ -253,7 +341,7 @@ static int encode_piece(const bpe_tokenizer *t, const unsigned char *s, size_t n
 }
 
 static int encode_ordinary(const bpe_tokenizer *t, const unsigned char *s, size_t n, bpe_ids *out, bpe_cache *c) {
-    int32_t stack_work[3 * 128];
+    int32_t stack_work[3 * MERGE_SHORT_MAX];
     int32_t *heap_work = c ? c->work : NULL;
     size_t heap_cap = c ? c->work_cap : 0;
     int rc = 0;
@@ -293,7 +381,8 @@ int bpe_encode(const bpe_tokenizer *t, const char *text, size_t len, int flags, 
                 const char *p = len - i >= sl ? memmem(text + i, len - i, sb, sl) : NULL;
                 next[k] = p ? (size_t)(p - text) : len;
             }
-            if (next[k] < best) best = next[k], bk = k;
+            if (next[k] < best || (next[k] == best && next[k] < len && bk >= 0 && sl > t->tok_len[t->special_id[bk]]))
+                best = next[k], bk = k; /* earliest; the longest of those starting there */
         }
         first = 0;
         if (encode_ordinary(t, s + i, best - i, out, cache)) return n2g_fail(err, "out of memory while encoding");

@@ -22,7 +22,7 @@
 #include "text/unicode.h"
 
 #define CHUNK_TARGET (1u << 18)   /* bytes of text per chunk */
-#define CHUNK_MAX (1u << 24)      /* a text with no safe cut in this many bytes is cut anyway */
+#define CHUNK_MAX (1u << 20)      /* a text with no safe cut in this many bytes is cut anyway */
 #define JSONL_MAX_LINE (1u << 26) /* longer JSONL lines are skipped as bad input */
 #define WARN_PER_FILE 5
 
@@ -46,7 +46,7 @@ struct corpus_reader {
     const bpe_tokenizer *tok;
     corpus_options opt;
     char **paths;
-    int n_paths, paths_cap;
+    int n_paths;
     corpus_file_id *files;
     int n_files;
     /* current input */
@@ -103,7 +103,7 @@ static int bad_input(corpus_reader *r, const char *fmt, ...) {
         n2g_fail(&r->fail, "%s (stopping: strict mode)", msg);
         return -1;
     }
-    if (!r->opt.quiet) {
+    if (!r->opt.no_warnings) {
         if (r->warns < WARN_PER_FILE) fprintf(stderr, "n2g: warning: %s\n", msg);
         else if (r->warns == WARN_PER_FILE) fprintf(stderr, "n2g: warning: %s: further warnings for this file not shown\n",
                                                     r->files[r->cur].path);
@@ -272,12 +272,22 @@ static int append_text(corpus_reader *r, slot *s, const char *text, size_t n) {
 
 static int is_ascii_space(unsigned char c) { return c == ' ' || c == '\n' || c == '\t' || c == '\r' || c == '\v' || c == '\f'; }
 
-/* A cut position in p[0..n) (0 < pos < n) where a piece always ends: p[pos-1] is a non-space
- * ASCII byte and p[pos] ASCII whitespace. Searches backwards from n; 0 when none. */
+/* A cut position in p[0..n) (0 < pos < n) where a piece always ends: p[pos] is ASCII whitespace
+ * and the character before it is not whitespace (no GPT-2 piece holds a non-space followed by
+ * a space). Searches backwards from n; 0 when none. */
 static size_t safe_cut(const char *p, size_t n) {
     for (size_t i = n - 1; i > 0; i--) {
-        unsigned char c = (unsigned char)p[i], b = (unsigned char)p[i - 1];
-        if (is_ascii_space(c) && b < 0x80 && !is_ascii_space(b)) return i;
+        if (!is_ascii_space((unsigned char)p[i])) continue;
+        unsigned char b = (unsigned char)p[i - 1];
+        if (b < 0x80) {
+            if (!is_ascii_space(b)) return i;
+            continue;
+        }
+        size_t st = i - 1; /* start of the character that ends at i - 1 */
+        for (int k = 0; k < 3 && st > 0 && ((unsigned char)p[st] & 0xC0) == 0x80; k++) st--;
+        uint32_t cp;
+        size_t len = unicode_decode((const unsigned char *)p + st, i - st, &cp);
+        if (cp == UNICODE_INVALID || st + len != i || unicode_class(cp) != UNICODE_SPACE) return i; /* invalid = other */
     }
     return 0;
 }
@@ -426,7 +436,7 @@ static int encode_slot(const corpus_reader *r, slot *s, bpe_cache *cache) {
     for (size_t i = 0; i < s->nseg; i++) {
         const segment *g = &s->seg[i];
         if (g->eos_before && r->opt.eos_id >= 0 && bpe_ids_push(&s->out, r->opt.eos_id)) return -1;
-        if (bpe_encode(r->tok, s->text + g->off, g->len, flags, &s->out, cache, NULL)) return -1;
+        if (g->len && bpe_encode(r->tok, s->text + g->off, g->len, flags, &s->out, cache, NULL)) return -1;
     }
     return 0;
 }
@@ -604,8 +614,7 @@ void corpus_close(corpus_reader *r) {
         free(r->slots[i].seg);
         free(r->slots[i].out.ids);
     }
-    for (int i = 0; i < r->n_paths; i++) free(r->paths[i]);
-    free(r->paths);
+    corpus_free_list(r->paths, r->n_paths);
     free(r->files);
     free(r->slots);
     free(r->threads);
@@ -615,23 +624,63 @@ void corpus_close(corpus_reader *r) {
     free(r);
 }
 
-static int add_path(corpus_reader *r, const char *p, n2g_err *err) {
-    if (r->n_paths == r->paths_cap) {
-        r->paths_cap = r->paths_cap ? r->paths_cap * 2 : 16;
-        char **q = realloc(r->paths, (size_t)r->paths_cap * sizeof *q);
+static int add_path(char ***list, int *n, int *cap, const char *p, n2g_err *err) {
+    if (*n == *cap) {
+        *cap = *cap ? *cap * 2 : 16;
+        char **q = realloc(*list, (size_t)*cap * sizeof *q);
         if (!q) return n2g_fail(err, "out of memory");
-        r->paths = q;
+        *list = q;
     }
-    if (!(r->paths[r->n_paths] = strdup(p))) return n2g_fail(err, "out of memory");
-    r->n_paths++;
+    if (!((*list)[*n] = strdup(p))) return n2g_fail(err, "out of memory");
+    (*n)++;
     return 0;
+}
+
+void corpus_free_list(char **files, int n_files) {
+    for (int i = 0; i < n_files; i++) free(files[i]);
+    free(files);
+}
+
+int corpus_list_inputs(const char *const *paths, int n_paths, char ***files, int *n_files, n2g_err *err) {
+    char **list = NULL;
+    int n = 0, cap = 0, stdin_seen = 0;
+    *files = NULL;
+    *n_files = 0;
+    if (n_paths < 1) return n2g_failc(err, N2G_E_USAGE, "corpus: no input given");
+    for (int i = 0; i < n_paths; i++) {
+        struct stat st;
+        if (!strcmp(paths[i], "-")) {
+            if (stdin_seen++) {
+                n2g_failc(err, N2G_E_USAGE, "corpus: '-' (stdin) given twice");
+                goto fail;
+            }
+            if (add_path(&list, &n, &cap, "-", err)) goto fail;
+        } else if (stat(paths[i], &st) != 0) {
+            n2g_fail(err, "%s: no such file or directory", paths[i]);
+            goto fail;
+        } else if (S_ISDIR(st.st_mode)) {
+            int before = n;
+            if (corpus_list_dir(paths[i], &list, &n, &cap, 0, err)) goto fail;
+            if (n == before) {
+                n2g_fail(err, "%s: directory holds no corpus file (*.txt, *.jsonl, optionally .gz / .zst)", paths[i]);
+                goto fail;
+            }
+        } else if (add_path(&list, &n, &cap, paths[i], err)) {
+            goto fail;
+        }
+    }
+    *files = list;
+    *n_files = n;
+    return 0;
+fail:
+    corpus_free_list(list, n);
+    return -1;
 }
 
 int corpus_open(const char *const *paths, int n_paths, const bpe_tokenizer *tok, const corpus_options *opt,
                 corpus_reader **out, n2g_err *err) {
     *out = NULL;
     if (opt->n_ctx < 2) return n2g_failc(err, N2G_E_USAGE, "corpus: n_ctx must be at least 2 (got %d)", opt->n_ctx);
-    if (n_paths < 1) return n2g_failc(err, N2G_E_USAGE, "corpus: no input given");
     int nv = bpe_vocab_size(tok);
     if (opt->bos_id >= nv || opt->eos_id >= nv)
         return n2g_failc(err, N2G_E_USAGE, "corpus: BOS / EOS id out of the vocabulary (%d, %d)", opt->bos_id, opt->eos_id);
@@ -644,32 +693,12 @@ int corpus_open(const char *const *paths, int n_paths, const bpe_tokenizer *tok,
     r->opt = *opt;
     if (!r->opt.jsonl_field) r->opt.jsonl_field = "text";
     r->cur = -1;
+    if (corpus_list_inputs(paths, n_paths, &r->paths, &r->n_paths, err)) goto fail;
     int stdin_seen = 0;
-    for (int i = 0; i < n_paths; i++) {
-        struct stat st;
-        if (!strcmp(paths[i], "-")) {
-            if (stdin_seen++) {
-                corpus_close(r);
-                return n2g_failc(err, N2G_E_USAGE, "corpus: '-' (stdin) given twice");
-            }
-            if (add_path(r, "-", err)) goto fail;
-        } else if (stat(paths[i], &st) != 0) {
-            n2g_fail(err, "%s: no such file or directory", paths[i]);
-            goto fail;
-        } else if (S_ISDIR(st.st_mode)) {
-            int before = r->n_paths;
-            if (corpus_list_dir(paths[i], &r->paths, &r->n_paths, &r->paths_cap, err)) goto fail;
-            if (r->n_paths == before) {
-                n2g_fail(err, "%s: directory holds no corpus file (*.txt, *.jsonl, optionally .gz / .zst)", paths[i]);
-                goto fail;
-            }
-        } else {
-            if (add_path(r, paths[i], err)) goto fail;
-        }
-    }
     for (int i = 0; i < r->n_paths; i++) {
         struct stat st;
-        if (strcmp(r->paths[i], "-") && stat(r->paths[i], &st) == 0) r->total_stored += (uint64_t)st.st_size;
+        if (!strcmp(r->paths[i], "-")) stdin_seen = 1;
+        else if (stat(r->paths[i], &st) == 0) r->total_stored += (uint64_t)st.st_size;
     }
     r->files = calloc((size_t)r->n_paths, sizeof *r->files);
     int threads = opt->threads > 0 ? opt->threads : (int)sysconf(_SC_NPROCESSORS_ONLN);

@@ -19,7 +19,8 @@
  * thread count. Documents are cut into chunks at whitespace boundaries that the GPT-2
  * pre-tokeniser can never join across, tokenised by a pool of threads, and consumed in order.
  *
- * Bad input (never a crash), reported as "FILE:LINE: what" warnings on stderr (unless quiet):
+ * Bad input (never a crash), reported as "FILE:LINE: what" warnings on stderr (unless
+ * no_warnings; at most 5 per file):
  *   - .jsonl line that is not JSON, not an object, lacks "text", has a non-string "text", or is
  *     not valid UTF-8: the line is skipped (counted in skipped);
  *   - invalid UTF-8 in a text document: each maximal invalid sequence is replaced by U+FFFD
@@ -44,13 +45,14 @@ typedef struct corpus_reader corpus_reader;
 typedef struct corpus_options {
     int n_ctx;       /* row length including BOS (1024 for GPT-2); >= 2 */
     int threads;     /* tokeniser threads; 0 = all cores */
-    int quiet;       /* no progress bar and no warnings on stderr */
+    int quiet;       /* no progress bar */
     int strict;      /* stop at the first bad input instead of skipping it */
     int ordinary;    /* "<|endoftext|>" in text is plain text (default: it becomes EOS) */
     int stdin_jsonl; /* "-" is JSONL rather than one text document */
     int bos_id;      /* BOS at the start of each row; -1: none (rows are n_ctx plain tokens) */
     int eos_id;      /* separator between documents; -1: none */
     const char *jsonl_field; /* "text" */
+    int no_warnings; /* no bad-input warnings on stderr (they are still counted) */
 } corpus_options;
 
 /* Defaults: n_ctx 1024, all cores, BOS = EOS = the tokenizer's <|endoftext|>, field "text". */
@@ -95,6 +97,12 @@ int corpus_files(const corpus_reader *r, const corpus_file_id **files);
  * order. Meaningful once every file is complete. */
 uint64_t corpus_fingerprint(const corpus_reader *r);
 void corpus_close(corpus_reader *r);
+
+/* The files corpus_open reads for these inputs, in order: directories expanded (recursive,
+ * sorted by name, *.txt / *.jsonl optionally .gz / .zst, no hidden files), "-" kept. Fails like
+ * corpus_open on a missing input or a directory without corpus files. For run manifests. */
+int corpus_list_inputs(const char *const *paths, int n_paths, char ***files, int *n_files, n2g_err *err);
+void corpus_free_list(char **files, int n_files);
 
 /* Reads a whole file ("-": stdin), decompressing gzip / zstd when the magic bytes say so.
  * Returns a malloc'd NUL-terminated buffer and its length. */

@@ -193,7 +193,8 @@ static int is_corpus_name(const char *name) {
 
 static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
-int corpus_list_dir(const char *dir, char ***list, int *n, int *cap, n2g_err *err) {
+int corpus_list_dir(const char *dir, char ***list, int *n, int *cap, int depth, n2g_err *err) {
+    if (depth > 64) return n2g_fail(err, "%s: directories nested too deep (a symbolic link loop?)", dir);
     DIR *d = opendir(dir);
     if (!d) return n2g_fail(err, "%s: cannot open directory: %s", dir, strerror(errno));
     char **names = NULL;
@@ -226,9 +227,14 @@ int corpus_list_dir(const char *dir, char ***list, int *n, int *cap, n2g_err *er
             break;
         }
         snprintf(full, len, "%s/%s", dir, names[i]);
-        struct stat st;
+        struct stat st, lst;
+        int is_link = lstat(full, &lst) == 0 && S_ISLNK(lst.st_mode);
         if (stat(full, &st) == 0 && S_ISDIR(st.st_mode)) {
-            rc = corpus_list_dir(full, list, n, cap, err);
+            if (is_link) { /* symbolic links to directories are not followed (as find) */
+                free(full);
+                continue;
+            }
+            rc = corpus_list_dir(full, list, n, cap, depth + 1, err);
             free(full);
         } else if (stat(full, &st) == 0 && S_ISREG(st.st_mode) && is_corpus_name(names[i])) {
             if (*n == *cap) {

@@ -31,7 +31,8 @@ enum { CORPUS_TXT = 0, CORPUS_JSONL = 1 };
 /* Format from the file name, .gz / .zst removed: *.jsonl -> JSONL, anything else -> TXT. */
 int corpus_format_of(const char *path);
 /* Appends to *list (malloc'd strings) the corpus files under dir, recursively, sorted by name
- * (byte order): *.txt and *.jsonl, optionally .gz / .zst, no hidden files. */
-int corpus_list_dir(const char *dir, char ***list, int *n, int *cap, n2g_err *err);
+ * (byte order): *.txt and *.jsonl, optionally .gz / .zst, no hidden files; symbolic links to
+ * files are followed, to directories not. depth: 0 at the top (deeper than 64 fails). */
+int corpus_list_dir(const char *dir, char ***list, int *n, int *cap, int depth, n2g_err *err);
 
 #endif

@@ -1,6 +1,8 @@
 /* unicode.c — strict UTF-8 decoding for the pre-tokeniser and the corpus reader. */
 #include "text/unicode.h"
 
+#include <string.h>
+
 size_t unicode_decode(const unsigned char *s, size_t n, uint32_t *cp) {
     unsigned c = s[0];
     if (c < 0x80) {
@@ -41,6 +43,11 @@ size_t unicode_decode(const unsigned char *s, size_t n, uint32_t *cp) {
 size_t unicode_valid_prefix(const unsigned char *s, size_t n) {
     size_t i = 0;
     while (i < n) {
+        uint64_t w;
+        if (i + 8 <= n && (memcpy(&w, s + i, 8), !(w & 0x8080808080808080ull))) {
+            i += 8;
+            continue;
+        }
         if (s[i] < 0x80) {
             i++;
             continue;

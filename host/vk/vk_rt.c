@@ -276,6 +276,8 @@ int vk_rt_open(vk_rt *rt, int index, int validation, n2g_err *err) {
     memset(rt, 0, sizeof *rt);
     pthread_mutex_init(&rt->val_lock, NULL);
     rt->validation = validation;
+    const char *nm = getenv("N2G_VK_NO_MAP");
+    rt->no_map = nm && !strcmp(nm, "1");
     if (make_instance(rt, validation, &rt->instance, err)) goto fail;
     VkPhysicalDevice *pds;
     uint32_t cnt;
@@ -442,7 +444,7 @@ int vk_buf_create(vk_rt *rt, VkDeviceSize size, VkBufferUsageFlags usage, int wh
     }
     vkBindBufferMemory(rt->dev, out->buf, out->mem, 0);
     out->size = size;
-    if ((rt->mem.memoryTypes[t].propertyFlags & HV) == HV) {
+    if ((rt->mem.memoryTypes[t].propertyFlags & HV) == HV && !(rt->no_map && where == VK_MEM_DEVICE)) {
         r = vkMapMemory(rt->dev, out->mem, 0, VK_WHOLE_SIZE, 0, &out->map);
         if (r != VK_SUCCESS) out->map = NULL;
     }

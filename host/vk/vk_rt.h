@@ -56,6 +56,8 @@ typedef struct vk_rt {
     vk_device_info info;
     VkPhysicalDeviceProperties props;
     VkPhysicalDeviceMemoryProperties mem;
+    int no_map;                   /* env N2G_VK_NO_MAP=1: never map device buffers (tests the
+                                     staging path of discrete GPUs on any device) */
     int host_query_reset;         /* vkResetQueryPool usable */
     uint32_t timestamp_bits;      /* timestampValidBits of the queue family (0: no timestamps) */
     VkCommandPool pool;           /* for one-shot commands */

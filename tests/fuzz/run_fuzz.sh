@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # run_fuzz.sh — builds the libFuzzer targets with clang (build-fuzz/, the whole library
-# instrumented) and runs each for SECONDS (default 30) from a small seed corpus.
+# instrumented) and runs them for SECONDS in all (default 30; half each) from small seed corpora.
 # Usage: tests/fuzz/run_fuzz.sh [SECONDS]
 set -euo pipefail
 secs="${1:-30}"
@@ -10,14 +10,21 @@ if [[ ! -f $dir/CMakeCache.txt ]]; then
   CC=clang cmake -S . -B $dir -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DN2G_FUZZ=ON \
     -DCMAKE_C_FLAGS="-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined" >/dev/null
 fi
-cmake --build $dir --target fuzz_bpe
-seeds="$(mktemp -d)"
-trap 'rm -rf "$seeds"' EXIT
+cmake --build $dir --target fuzz_bpe fuzz_corpus
+seeds="$(mktemp -d)" cseeds="$(mktemp -d)"
+trap 'rm -rf "$seeds" "$cseeds"' EXIT
 python3 - "$seeds" tests/fixtures/tokenizer_golden.json <<'PY'
 import json, sys
 for i, c in enumerate(json.load(open(sys.argv[2]))["cases"]):
     open("%s/seed%02d" % (sys.argv[1], i), "wb").write(c["text"].encode("utf-8")[:4096])
 PY
 printf '\xff\xfe\xe2\x82 \xf0\x9f\x98 abc\x00 <|endoftext|' > "$seeds/invalid_utf8"
+# corpus seeds: first byte = format (odd: JSONL) and n_ctx; then the file's bytes
+printf '\x11{"text": "a doc"}\n{"text": 1}\nnot json\n{"text": "b \\u00e9<|endoftext|>"}\n' > "$cseeds/jsonl"
+printf '\x10plain text \xff\xfe with bad bytes\r\n and more  words\n' > "$cseeds/txt"
+{ printf '\x20'; printf 'compressed text document\n' | gzip -c; } > "$cseeds/gz"
+{ printf '\x21'; printf '{"text": "zstd line"}\n' | zstd -q -c 2>/dev/null || true; } > "$cseeds/zst"
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
-"$dir/fuzz_bpe" -max_total_time="$secs" -max_len=4096 -timeout=10 -print_final_stats=1 "$seeds"
+half=$(( (secs + 1) / 2 ))
+"$dir/fuzz_bpe" -max_total_time="$half" -max_len=4096 -timeout=10 -print_final_stats=1 "$seeds"
+"$dir/fuzz_corpus" -max_total_time="$half" -max_len=4096 -timeout=10 -print_final_stats=1 "$cseeds"

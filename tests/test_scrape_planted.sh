@@ -1,0 +1,49 @@
+#!/bin/bash
+# test_scrape_planted.sh — the scrape finds what a planted model was built to do: on the
+# planted 2-layer GPT-2 (ground truth from `n2g plant`), every top example of each rule neuron
+# must have its max at a position where the rule holds (0:37 on ' little'; 0:150 on ' me',
+# ' him', ' us', ' them'; 1:200 on ' the' right after ' of'), on the CPU and Vulkan backends.
+set -u
+N2G=${1:?usage: test_scrape_planted.sh /path/to/n2g}
+DATA=${N2G_SHARED_DIR:?}/data
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fail=0 pass=0
+bad() { echo "FAIL: $*" >&2; fail=$((fail + 1)); }
+
+"$N2G" plant --out "$tmp/model" >/dev/null 2>&1 || { echo "FAIL: n2g plant" >&2; exit 1; }
+devices="cpu"
+if "$N2G" devices >/dev/null 2>&1; then devices="cpu 0"; fi
+for dev in $devices; do
+    run="$tmp/run_$dev"
+    if ! "$N2G" scrape --model "$tmp/model" --corpus "$DATA/corpus/fixture_small.txt" --out "$run" --ctx 64 \
+        --top-k 8 --device "$dev" --quiet 2>"$tmp/err"; then
+        bad "scrape on $dev: $(cat "$tmp/err")"
+        continue
+    fi
+    for n in 0:37 0:150 1:200; do
+        if ! "$N2G" export --run "$run" --neuron $n --json --device cpu >"$tmp/$n.json" 2>"$tmp/err"; then
+            bad "export $n: $(cat "$tmp/err")"
+            continue
+        fi
+        if python3 - "$tmp/$n.json" "$n" <<'PY'; then pass=$((pass + 1)); else bad "$dev: neuron $n examples break its planted rule"; fi
+import json, sys
+d = json.load(open(sys.argv[1]))
+n = sys.argv[2]
+rule = {"0:37": lambda t, p: t == " little",
+        "0:150": lambda t, p: t in (" me", " him", " us", " them"),
+        "1:200": lambda t, p: t == " the" and p == " of"}[n]
+ex = d["examples"]
+assert len(ex) == 8, len(ex)
+for e in ex:
+    i = e["max_position"]
+    toks = e["tokens"]
+    ok = rule(toks[i], toks[i - 1] if i else None)
+    if not ok:
+        print(n, "row", e["row"], "max at", i, repr(toks[i - 1]), repr(toks[i]), e["max"], file=sys.stderr)
+        sys.exit(1)
+PY
+    done
+done
+echo "$pass passed, $fail failed"
+[ $fail -eq 0 ]
