@@ -19,6 +19,7 @@ struct n2g_mlm {
 
 int n2g_mlm_open(const char *dir, ops_ctx *ctx, int max_tokens, n2g_mlm **out, n2g_err *err) {
     *out = NULL;
+    if (!dir) return n2g_failc(err, N2G_E_USAGE, "--augment mlm needs --mlm DIR (a DistilBertForMaskedLM checkpoint)");
     n2g_mlm *m = calloc(1, sizeof *m);
     if (!m) return n2g_fail(err, "out of memory");
     if (distilbert_load(dir, &m->model, err)) {
@@ -417,4 +418,48 @@ done:
     strlist_free(&seen);
     m->st.seconds += progress_now() - t0;
     return rc;
+}
+
+/* ---- rounds ---- */
+
+void n2g_mlm_round_clear(n2g_mlm_round *r) {
+    for (int i = 0; i < r->n; i++) {
+        for (int a = 0; r->out && a < r->n_out[i]; a++) free(r->out[i][a].tok);
+        if (r->out) free(r->out[i]);
+    }
+    free(r->key), free(r->out), free(r->n_out);
+    memset(r, 0, sizeof *r);
+}
+
+int n2g_mlm_round_run(n2g_mlm *m, n2g_mlm_round *r, const n2g_mlm_prompt *p, int n, const n2g_augment_cfg *c,
+                      const n2g_casings *table, n2g_tokstr_fn ts, void *ts_user, n2g_encode_fn enc, void *enc_user,
+                      n2g_err *err) {
+    n2g_mlm_round_clear(r);
+    size_t k = (size_t)(n > 0 ? n : 1);
+    r->key = malloc(k * sizeof *r->key), r->out = calloc(k, sizeof *r->out), r->n_out = calloc(k, sizeof *r->n_out);
+    if (!r->key || !r->out || !r->n_out) {
+        n2g_mlm_round_clear(r);
+        return n2g_fail(err, "augment (mlm): out of memory");
+    }
+    r->n = n;
+    for (int i = 0; i < n; i++) r->key[i] = p[i].y;
+    if (n2g_augment_mlm(m, p, n, c, table, ts, ts_user, enc, enc_user, r->out, r->n_out, err)) {
+        n2g_mlm_round_clear(r);
+        return -1;
+    }
+    return 0;
+}
+
+int n2g_mlm_round_take(n2g_mlm_round *r, const int32_t *y, n2g_tokseq **out, int *n_out) {
+    for (int i = 0; i < r->n; i++) {
+        if (r->key[i] != y || !r->n_out[i]) continue;
+        n2g_tokseq *o = realloc(*out, sizeof *o * (size_t)(*n_out + r->n_out[i]));
+        if (!o) return -1;
+        memcpy(o + *n_out, r->out[i], sizeof *o * (size_t)r->n_out[i]);
+        *out = o;
+        *n_out += r->n_out[i];
+        free(r->out[i]);
+        r->out[i] = NULL, r->n_out[i] = 0;
+    }
+    return 0;
 }

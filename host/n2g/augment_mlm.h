@@ -60,6 +60,24 @@ int n2g_augment_mlm(n2g_mlm *m, const n2g_mlm_prompt *p, int n, const n2g_augmen
                     n2g_tokstr_fn ts, void *ts_user, n2g_encode_fn enc, void *enc_user, n2g_tokseq **out, int *n_out,
                     n2g_err *err);
 
+/* A round of prompts augmented together, whose results are then taken one prompt at a time
+ * (how `n2g build` batches the prompts of a block of neurons). */
+typedef struct n2g_mlm_round {
+    const int32_t **key; /* each prompt's y pointer */
+    n2g_tokseq **out;
+    int *n_out;
+    int n;
+} n2g_mlm_round;
+
+/* Clears r, then augments n prompts (n2g_augment_mlm) and keeps the results by y pointer. */
+int n2g_mlm_round_run(n2g_mlm *m, n2g_mlm_round *r, const n2g_mlm_prompt *p, int n, const n2g_augment_cfg *c,
+                      const n2g_casings *table, n2g_tokstr_fn ts, void *ts_user, n2g_encode_fn enc, void *enc_user,
+                      n2g_err *err);
+/* Hands over (appends to *out / *n_out) the augmented prompts of the prompt whose ids are at y;
+ * nothing when y was not in the round. Returns 0 (-1 when out of memory). */
+int n2g_mlm_round_take(n2g_mlm_round *r, const int32_t *y, n2g_tokseq **out, int *n_out);
+void n2g_mlm_round_clear(n2g_mlm_round *r);
+
 /* The masked texts of one prompt (the first half above): *texts (malloc'd array of malloc'd
  * NUL-terminated strings), the masked word of each (*words, same layout), the unmasked text
  * (*orig). Returns the count or -1. For tests and tools. */
