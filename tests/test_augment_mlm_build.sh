@@ -1,12 +1,12 @@
 #!/bin/bash
-# test_augment_mlm.sh — `n2g build --augment mlm` end to end on the planted model (n2g plant)
+# test_augment_mlm_build.sh — `n2g build --augment mlm` end to end on the planted model (n2g plant)
 # with the tiny DistilBERT of tests/fixtures/distilbert-tiny: against --augment none on the
 # same scrape, augmentation must add samples to every planted neuron and never lower its
 # firing or non-firing F1 (stats.json), on the CPU backend and on Vulkan when a device exists.
 # Also: bad --augment / --mlm arguments and bad checkpoints, with their messages and exit codes,
 # leave no neuron output behind.
 set -u
-N2G=${1:?usage: test_augment_mlm.sh /path/to/n2g}
+N2G=${1:?usage: test_augment_mlm_build.sh /path/to/n2g}
 SRC=$(cd "$(dirname "$0")/.." && pwd)
 MLM=$SRC/tests/fixtures/distilbert-tiny
 DATA=${N2G_SHARED_DIR:-/work/shared}/data
