@@ -134,6 +134,27 @@ int main(void) {
             n2g_augment_cfg c;
             n2g_augment_defaults(&c);
             c.bos = c.eot = 0;
+            /* the same prompt twice in one call (two neurons sharing a pruned prompt): its
+             * masked texts run once, both get the golden augmentations */
+            n2g_mlm_prompt twice[2] = {{cs[2].y, cs[2].L, cs[2].imp, cs[2].pstar}, {cs[2].y, cs[2].L, cs[2].imp, cs[2].pstar}};
+            n2g_tokseq *o2[2] = {0};
+            int n2[2] = {0};
+            long m0 = st->masked, u0 = st->unique;
+            rc = n2g_augment_mlm(m, twice, 2, &c, table, tokstr, &cs[2].pc, encode, NULL, o2, n2, &err);
+            CHECK(rc == 0, "%s", err.msg);
+            CHECK(st->masked - m0 == 2 * (st->unique - u0) && st->unique > u0, "duplicates run once: %ld masked, %ld unique",
+                  st->masked - m0, st->unique - u0);
+            for (int k = 0; k < 2; k++) {
+                CHECK((size_t)n2[k] == cs[2].expect->n, "twice #%d: %d augmentations", k, n2[k]);
+                for (int a = 0; a < n2[k]; a++) {
+                    int ok = (size_t)(o2[k][a].len - 1) == cs[2].expect->items[a].n;
+                    for (int b = 1; ok && b < o2[k][a].len; b++)
+                        ok = o2[k][a].tok[b] - 1000 == (unsigned char)cs[2].expect->items[a].str[b - 1];
+                    CHECK(ok, "twice #%d, augmentation %d", k, a);
+                    free(o2[k][a].tok);
+                }
+                free(o2[k]);
+            }
             /* a masked text longer than max_position_embeddings (64) */
             pieces_t lp = {{0}, {0}};
             int32_t ly[MAXP];

@@ -154,7 +154,16 @@ typedef struct entry {
     int len, maskpos;
     int32_t *cand; /* candidate ids in probability order (p >= 1e-5) */
     int ncand;
+    int rep; /* -1, or the entry with the same ids whose candidates this one shares */
 } entry;
+
+static int entry_cmp(const void *a, const void *b, void *u) {
+    const entry *e = u;
+    int x = *(const int *)a, y = *(const int *)b;
+    if (e[x].len != e[y].len) return e[x].len < e[y].len ? -1 : 1;
+    int c = memcmp(e[x].ids, e[y].ids, sizeof *e[x].ids * (size_t)e[x].len);
+    return c ? c : (x > y) - (x < y);
+}
 
 typedef struct {
     const float *p;
@@ -188,10 +197,10 @@ static int candidates(const float *logits, int V, float *p, entry *e) {
     return 0;
 }
 
-/* runs entries [lo, hi) as one padded batch */
-static int run_batch(n2g_mlm *m, entry *e, int lo, int hi, float *logits, float *p, n2g_err *err) {
+/* runs entries e[idx[lo..hi)] as one padded batch */
+static int run_batch(n2g_mlm *m, entry *e, const int *idx, int lo, int hi, float *logits, float *p, n2g_err *err) {
     int B = hi - lo, T = 0;
-    for (int i = lo; i < hi; i++) T = e[i].len > T ? e[i].len : T;
+    for (int i = lo; i < hi; i++) T = e[idx[i]].len > T ? e[idx[i]].len : T;
     if (!m->run || B > m->run_B || T > m->run_T) {
         distilbert_runner_free(m->run);
         m->run = NULL;
@@ -208,7 +217,7 @@ static int run_batch(n2g_mlm *m, entry *e, int lo, int hi, float *logits, float 
     }
     int pad = wp_specials(m->model->vocab)->pad;
     for (int b = 0; b < B; b++) {
-        const entry *x = &e[lo + b];
+        const entry *x = &e[idx[lo + b]];
         for (int t = 0; t < T; t++) tok[(size_t)b * T + t] = t < x->len ? x->ids[t] : pad;
         lens[b] = x->len;
         rows[b] = b * T + x->maskpos;
@@ -219,7 +228,7 @@ static int run_batch(n2g_mlm *m, entry *e, int lo, int hi, float *logits, float 
     m->st.batches++;
     int V = m->model->cfg.vocab_size;
     for (int b = 0; b < B; b++)
-        if (candidates(logits + (size_t)b * V, V, p, &e[lo + b])) {
+        if (candidates(logits + (size_t)b * V, V, p, &e[idx[lo + b]])) {
             n2g_fail(err, "out of memory");
             goto done;
         }
@@ -274,6 +283,7 @@ int n2g_augment_mlm(n2g_mlm *m, const n2g_mlm_prompt *p, int n, const n2g_augmen
     const wp_special_ids *sp = wp_specials(dm->vocab);
     int V = dm->cfg.vocab_size, rc = -1, ne = 0, cap = 0;
     entry *e = NULL;
+    int *ord = NULL;
     char **origs = calloc((size_t)(n ? n : 1), sizeof *origs);
     float *logits = NULL, *prob = malloc(sizeof *prob * (size_t)V);
     char *casing = NULL;
@@ -295,7 +305,7 @@ int n2g_augment_mlm(n2g_mlm *m, const n2g_mlm_prompt *p, int n, const n2g_augmen
             }
             e = ng, cap = nc;
         }
-        for (int j = 0; j < k; j++) e[ne++] = (entry){i, texts[j], words[j], NULL, 0, 0, NULL, 0};
+        for (int j = 0; j < k; j++) e[ne++] = (entry){i, texts[j], words[j], NULL, 0, 0, NULL, 0, -1};
         free(texts), free(words);
     }
     for (int i = 0; i < ne; i++) {
@@ -319,12 +329,24 @@ int n2g_augment_mlm(n2g_mlm *m, const n2g_mlm_prompt *p, int n, const n2g_augmen
             goto done;
         }
     }
-    /* batches in order: as many texts as fit max_tokens padded tokens */
+    /* unique masked texts in (length, ids) order, so batches pad little; duplicates (the same
+     * prompt of several neurons) share the first one's candidates */
+    ord = malloc(sizeof *ord * (size_t)(ne ? ne : 1));
+    if (!ord) goto oom;
+    for (int i = 0; i < ne; i++) ord[i] = i;
+    qsort_r(ord, (size_t)ne, sizeof *ord, entry_cmp, e);
+    int nu = 0;
+    for (int i = 0; i < ne; i++) {
+        entry *x = &e[ord[i]], *u = nu ? &e[ord[nu - 1]] : NULL;
+        if (u && u->len == x->len && !memcmp(u->ids, x->ids, sizeof *x->ids * (size_t)x->len)) x->rep = ord[nu - 1];
+        else x->rep = -1, ord[nu++] = ord[i];
+    }
+    /* batches: as many texts as fit max_tokens padded tokens */
     int maxB = 1;
-    for (int lo = 0; lo < ne;) {
+    for (int lo = 0; lo < nu;) {
         int hi = lo, T = 0;
-        while (hi < ne) {
-            int t2 = e[hi].len > T ? e[hi].len : T;
+        while (hi < nu) {
+            int t2 = e[ord[hi]].len > T ? e[ord[hi]].len : T;
             if (hi > lo && (size_t)t2 * (size_t)(hi - lo + 1) > (size_t)m->max_tokens) break;
             T = t2, hi++;
         }
@@ -334,9 +356,18 @@ int n2g_augment_mlm(n2g_mlm *m, const n2g_mlm_prompt *p, int n, const n2g_augmen
             if (!nl) goto oom;
             logits = nl;
         }
-        if (run_batch(m, e, lo, hi, logits, prob, err)) goto done;
+        if (run_batch(m, e, ord, lo, hi, logits, prob, err)) goto done;
         lo = hi;
     }
+    for (int i = 0; i < ne; i++) {
+        entry *x = &e[i];
+        if (x->rep < 0) continue;
+        const entry *u = &e[x->rep];
+        if (!(x->cand = malloc(sizeof *x->cand * (size_t)(u->ncand ? u->ncand : 1)))) goto oom;
+        memcpy(x->cand, u->cand, sizeof *x->cand * (size_t)u->ncand);
+        x->ncand = u->ncand;
+    }
+    m->st.unique += nu;
     m->st.masked += ne;
     m->st.prompts += n;
     /* candidates -> augmented prompts */
@@ -412,7 +443,7 @@ oom:
     n2g_fail(err, "augment (mlm): out of memory");
 done:
     for (int i = 0; i < ne; i++) free(e[i].masked), free(e[i].word), free(e[i].ids), free(e[i].cand);
-    free(e);
+    free(e), free(ord);
     for (int i = 0; origs && i < n; i++) free(origs[i]);
     free(origs), free(logits), free(prob), free(casing);
     strlist_free(&seen);

@@ -8,7 +8,8 @@
  *   for each word token w of text (wordsplit.h) at byte offset pos, in order:
  *       skip non-words and words whose norm is not important; stop when pos > maxpos;
  *       masked = text with this occurrence of w replaced by "[MASK]"
- *   one DistilBERT forward over all masked texts ([CLS] wordpiece(masked) [SEP], padded batch);
+ *   DistilBERT forwards over the distinct masked texts ([CLS] wordpiece(masked) [SEP]), sorted
+ *   by length into right-padded batches (identical masked texts run once);
  *   per masked text, candidates in probability order (softmax over the vocabulary at the
  *   [MASK] position; ties by id) while p >= 1e-5:
  *       c = the token's text; skip when norm(c) == norm(w) (fix (a): the reference compares
@@ -32,7 +33,8 @@ typedef struct n2g_mlm n2g_mlm;
 
 typedef struct n2g_mlm_stats {
     long prompts;       /* prompts augmented */
-    long masked;        /* masked texts run through the model */
+    long masked;        /* masked texts */
+    long unique;        /* distinct masked texts (per call) run through the model */
     long batches;       /* forward batches */
     long emitted;       /* augmented prompts emitted */
     long duplicates;    /* candidates dropped as duplicates (fix (b)) */
