@@ -11,7 +11,7 @@
  * substitution. Prints masked texts/s and the augmentation seconds per neuron (10 prompts).
  *
  *   bench_mlm [--device cpu|vk|all] [--rounds N] [--round-prompts R] [--important K]
- *             [--threads N] [--corpus FILE] [--keep DIR]
+ *             [--threads N] [--corpus FILE] [--keep DIR] [--profile]
  * --keep DIR writes the random checkpoint to DIR and keeps it (for `n2g build --mlm DIR`). */
 #include <stdio.h>
 #include <stdlib.h>
@@ -148,9 +148,13 @@ static int encode(void *u, const char *text, size_t n, int32_t **ids, int *n_ids
 
 int main(int argc, char **argv) {
     const char *device = "all", *keep = NULL, *corpus = NULL;
-    int rounds = 3, R = 160, K = 3, threads = 0;
+    int rounds = 3, R = 160, K = 3, threads = 0, profile = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(a, "--profile")) {
+            profile = 1;
+            continue;
+        }
         if (!v) break;
         if (!strcmp(a, "--device")) device = v;
         else if (!strcmp(a, "--rounds")) rounds = atoi(v);
@@ -221,7 +225,7 @@ int main(int argc, char **argv) {
     for (int be = 0; be < 2; be++) {
         if (be == 0 && !strcmp(device, "vk")) continue;
         if (be == 1 && !strcmp(device, "cpu")) continue;
-        ops_options oo = {.kind = be ? OPS_VK : OPS_CPU, .device = -1, .threads = threads, .quiet = 1};
+        ops_options oo = {.kind = be ? OPS_VK : OPS_CPU, .device = -1, .threads = threads, .quiet = 1, .profile = profile};
         ops_ctx *ctx;
         if (ops_create(&oo, &ctx, &err)) {
             printf("%s backend not available: %s\n", be ? "Vulkan" : "CPU", err.msg);
@@ -261,6 +265,7 @@ int main(int argc, char **argv) {
                "(forwards %.3f s, %.0f%%), %.1f masked texts/s, %.3f s per neuron (10 prompts)\n",
                ops_device_name(ctx), R, masked, emitted, rounds, best, fwd, 100.0 * fwd / best, masked / best,
                best * 10.0 / R);
+        if (profile) ops_profile_print(ctx, stdout);
         n2g_mlm_close(m);
         ops_destroy(ctx);
     }

@@ -2,12 +2,12 @@
 // bert_attention.comp — bidirectional attention with a key-padding mask (ops_bert.h): one
 // invocation per (query row t, head h, sequence b); keys 0..lens[b]-1 (uniform over the
 // workgroup, which holds rows of one (b, h)); online softmax in registers.
-// qkv [B*T, 3C], lens int32 [B], out [B*T, C]. HS (head size) is a specialization constant.
+// qkv [B*T, 3C] (R32F texel buffer), lens int32 [B], out [B*T, C]. HS (head size) is a specialization constant.
 #extension GL_EXT_control_flow_attributes : require
 layout(local_size_x_id = 0) in;
 layout(constant_id = 1) const int HS = 64;
 layout(std430, binding = 0) writeonly buffer O { float o[]; };
-layout(std430, binding = 1) readonly buffer Q { float qkv[]; };
+layout(binding = 1) uniform samplerBuffer QKV;
 layout(std430, binding = 2) readonly buffer L { int lens[]; };
 layout(push_constant) uniform P { uint bo, bq, bl; uint T, C; float scale; };
 
@@ -19,19 +19,19 @@ void main() {
     uint qb = bq + (b * T + min(t, T - 1)) * C3 + h * HS;
     float q[HS], acc[HS];
     [[unroll]] for (int d = 0; d < HS; d++) {
-        q[d] = qkv[qb + d] * scale;
+        q[d] = texelFetch(QKV, int(qb) + d).r * scale;
         acc[d] = 0.0;
     }
     float m = -1e30, l = 0.0;
     for (uint s = 0; s < len; s++) {
         uint kb = bq + (b * T + s) * C3 + C + h * HS;
         float sc = 0.0;
-        [[unroll]] for (int d = 0; d < HS; d++) sc += q[d] * qkv[kb + d];
+        [[unroll]] for (int d = 0; d < HS; d++) sc += q[d] * texelFetch(QKV, int(kb) + d).r;
         float mn = max(m, sc);
         float corr = exp(m - mn), p = exp(sc - mn);
         l = l * corr + p;
         uint vb = kb + C;
-        [[unroll]] for (int d = 0; d < HS; d++) acc[d] = acc[d] * corr + p * qkv[vb + d];
+        [[unroll]] for (int d = 0; d < HS; d++) acc[d] = acc[d] * corr + p * texelFetch(QKV, int(vb) + d).r;
         m = mn;
     }
     if (t >= T) return;

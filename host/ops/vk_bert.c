@@ -16,14 +16,14 @@ void vk_bert_attention(ops_ctx *ctx, ops_buf *out, const ops_buf *qkv, const ops
         vkb_fail(vk, "bert attention: head size %d > 256 is not supported", HS);
         return;
     }
-    const uint32_t lx = 32;
-    static const vkb_kind kinds[] = {VKB_STORAGE, VKB_STORAGE, VKB_STORAGE};
+    const uint32_t lx = 8;
+    static const vkb_kind kinds[] = {VKB_STORAGE, VKB_TEXEL_R32F, VKB_STORAGE};
     uint32_t spec[] = {lx, (uint32_t)HS};
     vkb_pipe *p = vkb_pipeline(vk, "bert_attention", 3, kinds, 2, spec);
     if (!p) return;
     const vkb_limits *lim = vkb_get_limits(vk);
     size_t seq = (size_t)T * C;
-    size_t bmax = zmin(lim->max_storage_elems / (3 * seq), lim->max_groups[2]);
+    size_t bmax = zmin(zmin(lim->max_storage_elems / seq, lim->max_texel_elems / (3 * seq)), lim->max_groups[2]);
     if (bmax == 0) {
         vkb_fail(vk, "bert attention: one sequence (T=%d, C=%d) exceeds the device's binding range", T, C);
         return;
