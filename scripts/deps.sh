@@ -7,7 +7,7 @@ set -euo pipefail
 pkgs=(build-essential cmake ninja-build pkg-config python3
       libvulkan-dev libvulkan1 libvulkan-volk-dev glslang-tools spirv-tools
       mesa-vulkan-drivers vulkan-tools
-      libpcre2-dev libzstd-dev zlib1g-dev graphviz)
+      libzstd-dev zlib1g-dev graphviz)
 if [[ "${1:-}" == "--test" ]]; then
   pkgs+=(vulkan-validationlayers chromium clang libclang-rt-14-dev zstd gzip)
 fi

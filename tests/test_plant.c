@@ -67,6 +67,7 @@ static void check_backend(ops_ctx *ctx, const gpt2_model *m, const rule *rs, int
     gpt2_runner *run = NULL;
     CHECK(gpt2_runner_create(m, ctx, -1, 1, T, &run, &e) == 0, "runner: %s", e.msg);
     if (!run) return;
+    printf("%s\n", ops_device_name(ctx));
     size_t D = (size_t)m->cfg.d_mlp, L = (size_t)m->cfg.n_layer;
     float *all = malloc((size_t)ROWS * L * T * D * sizeof(float)), *buf = malloc(L * T * D * sizeof(float));
     for (int i = 0; i < ROWS; i++)
@@ -112,8 +113,7 @@ static void check_backend(ops_ctx *ctx, const gpt2_model *m, const rule *rs, int
                 }
                 masked++;
             }
-        printf("%-28s %d:%-4d %-10s max %.4f on/max >= %.4f off/max <= %.4f  TP %d FN %d FP %d TN %d\n",
-               ops_device_name(ctx), r->layer, r->neuron, r->name, mx, on_min / mx, off_max / mx, tp, fn, fp, tn);
+        printf("  %d:%-4d %-10s max %.4f on/max >= %.4f off/max <= %.4f  TP %d FN %d FP %d TN %d\n", r->layer, r->neuron, r->name, mx, on_min / mx, off_max / mx, tp, fn, fp, tn);
         CHECK(fp == 0 && fn == 0, "%s: %d false positives, %d false negatives", r->name, fp, fn);
         CHECK(tp >= 5, "%s: only %d firings in the sample (the test would be weak)", r->name, tp);
         CHECK(on_min / mx >= 0.8f, "%s: firing activations not near-equal (min %.3f of max)", r->name, on_min / mx);

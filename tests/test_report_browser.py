@@ -71,6 +71,8 @@ function checkIndex(next) {
   frame("index.html", function (d) { return d.body.dataset.ready === "1"; }, function (w, d) {
     noErrors(d, "index");
     ok(d.querySelectorAll("#manifest tr").length > 3, "index: manifest table shown");
+    (CFG.indexVisible || []).forEach(function (t) { ok(d.getElementById("manifest").textContent.indexOf(t) >= 0, "index: manifest shows " + JSON.stringify(t) + " visibly"); });
+    if (CFG.layerCols) ok(d.querySelectorAll("#layers thead th").length === CFG.layerCols, "index: per-layer table has " + CFG.layerCols + " columns (baselines included)");
     ok(d.querySelectorAll("#layers tbody tr").length === CFG.layers, "index: one per-layer row per layer (" + d.querySelectorAll("#layers tbody tr").length + ")");
     var rows = d.querySelectorAll("#neurons tbody tr");
     ok(rows.length === Math.min(100, CFG.neurons), "index: neuron table page shows " + rows.length + " rows");
@@ -123,30 +125,58 @@ function checkNeuron(id, next) {
     var svg = d.querySelector("#graph svg");
     ok(!!svg && svg.querySelectorAll("text").length > 0, "neuron " + id + ": inline SVG graph with text");
     ok(!!d.querySelector("#scores table"), "neuron " + id + ": scores table");
+    if (CFG.samples && CFG.samples[id]) {
+      var np = d.querySelectorAll("#pruned .sample").length, na = d.querySelectorAll("#augmented .sample").length;
+      ok(np === CFG.samples[id][0] && na === CFG.samples[id][1], "neuron " + id + ": " + np + " pruned and " + na + " augmented samples");
+      var last = d.querySelectorAll("#pruned .sample")[0].querySelectorAll(".tok");
+      var lt = last[last.length - 1];
+      ok(lt && lt.textContent === CFG.maxText && /  \|  8\.0000$/.test(lt.title), "neuron " + id + ": pruned sample ends at the planted token, value x base_max (" + (lt && lt.title) + ")");
+    }
     var ex0 = d.querySelector("#examples .example");
     var btn = ex0 && ex0.querySelector("button.expand");
-    if (CFG.expand) {
-      ok(!!btn, "neuron " + id + ": long example has an expand control");
-      if (btn) {
-        var before = ex0.querySelectorAll(".tok").length;
-        btn.click();
-        var after = ex0.querySelectorAll(".tok").length;
-        ok(after > before && after === CFG.ctx, "neuron " + id + ": expand shows all tokens (" + before + " -> " + after + ")");
-        btn.click();
-        ok(ex0.querySelectorAll(".tok").length === before, "neuron " + id + ": collapse again");
+    function hostileChecks() {
+      if (CFG.hostile) {
+        pwned(w, d, "neuron " + id + " expanded");
+        var text = d.getElementById("app").textContent;
+        CFG.visible.forEach(function (s) { ok(text.indexOf(s) >= 0, "neuron " + id + ": shows " + JSON.stringify(s) + " visibly"); });
+        var escs = Array.prototype.map.call(d.querySelectorAll("#examples .esc"), function (e) { return e.textContent; });
+        CFG.escapes.forEach(function (s) { ok(escs.indexOf(s) >= 0, "neuron " + id + ": escape " + JSON.stringify(s) + " shown as a marked span"); });
+        ok(svg && svg.querySelectorAll("script, foreignObject").length === 0, "neuron " + id + ": SVG sanitised");
       }
+      if (CFG.fireTokens && CFG.fireTokens[id]) {
+        // planted ground truth: a token fires (activation >= 0.5 x max) iff its string is in the set
+        var want = CFG.fireTokens[id], toks = d.querySelectorAll("#examples .tok"), wrong = [], firing = 0;
+        var mx = parseFloat(d.querySelector("#examples .maxtok").title.split("  |  ")[2]);
+        toks.forEach(function (t) {
+          var parts = t.title.split("  |  "), v = parseFloat(parts[2]), txt = JSON.parse(parts[1]);
+          var fires = v >= 0.5 * mx, should = want.indexOf(txt) >= 0;
+          if (fires) firing++;
+          if (fires !== should && wrong.length < 5) wrong.push(JSON.stringify(txt) + "=" + v);
+        });
+        ok(toks.length === CFG.examples * CFG.ctx && wrong.length === 0 && firing >= CFG.examples,
+           "neuron " + id + ": per-token activations match the planted rule on all " + toks.length + " tokens (" + firing + " firing; wrong: " + wrong.join(", ") + ")");
+      }
+      noErrors(d, "neuron " + id + " at the end");
+      next();
     }
-    if (CFG.hostile) {
-      pwned(w, d, "neuron " + id);
-      d.querySelectorAll("#examples button.expand").forEach(function (b) { b.click(); });
-      pwned(w, d, "neuron " + id + " expanded");
-      var text = d.getElementById("app").textContent;
-      CFG.visible.forEach(function (s) { ok(text.indexOf(s) >= 0, "neuron " + id + ": shows " + JSON.stringify(s) + " visibly"); });
-      var escs = Array.prototype.map.call(d.querySelectorAll("#examples .esc"), function (e) { return e.textContent; });
-      CFG.escapes.forEach(function (s) { ok(escs.indexOf(s) >= 0, "neuron " + id + ": escape " + JSON.stringify(s) + " shown as a marked span"); });
-      ok(svg && svg.querySelectorAll("script, foreignObject").length === 0, "neuron " + id + ": SVG sanitised");
-    }
-    next();
+    if (CFG.hostile) pwned(w, d, "neuron " + id);
+    if (!CFG.expand) return hostileChecks();
+    ok(!!btn, "neuron " + id + ": long example has an expand control");
+    if (!btn) return hostileChecks();
+    var before = ex0.querySelectorAll(".tok").length;
+    btn.click();
+    until(function () { return ex0.dataset.expanded === "1"; }, function () {
+      var after = ex0.querySelectorAll(".tok").length;
+      ok(after > before && after === CFG.ctx, "neuron " + id + ": expand shows all tokens (" + before + " -> " + after + ")");
+      ok(ex0.querySelectorAll(".maxtok").length === 1, "neuron " + id + ": max token still marked after expand");
+      btn.click();
+      ok(ex0.querySelectorAll(".tok").length === before, "neuron " + id + ": collapse again");
+      // expand every example (hostile strings anywhere in the rows become visible)
+      var all = Array.prototype.slice.call(d.querySelectorAll("#examples .example"));
+      all.forEach(function (e) { var b = e.querySelector("button.expand"); if (b) b.click(); });
+      until(function () { return all.every(function (e) { return !e.querySelector("button.expand") || e.dataset.expanded === "1"; }); },
+        hostileChecks, "all examples expanded on " + id);
+    }, "expand of " + id);
   });
 }
 
@@ -158,7 +188,7 @@ if (CFG.forceFail) steps.push(function (next) { ok(false, "forced failure (self-
 </script></body></html>
 """
 
-CHROME_FLAGS = ["--headless", "--disable-gpu", "--no-sandbox", "--enable-logging=stderr", "--v=0",
+CHROME_FLAGS = ["--headless", "--disable-gpu", "--no-sandbox", "--disable-dev-shm-usage", "--enable-logging=stderr", "--v=0",
                 "--no-first-run", "--disable-extensions", "--hide-scrollbars", "--mute-audio"]
 
 
@@ -254,19 +284,20 @@ def png_stats(path):
 
 
 def screenshot(page, out_png, size="1200,900"):
-    _, err = run_chrome(["--window-size=" + size, "--virtual-time-budget=5000", "--screenshot=" + os.path.abspath(out_png),
+    _, err = run_chrome(["--window-size=" + size, "--virtual-time-budget=5000", "--run-all-compositor-stages-before-draw", "--screenshot=" + os.path.abspath(out_png),
                          "file://" + os.path.abspath(page)])
     if not os.path.exists(out_png):
         raise RuntimeError("no screenshot written:\n" + err[-2000:])
     return png_stats(out_png), console_lines(err)
 
 
-def opentime(site, runs=3):
-    """In-page time from navigation start to the neuron table being ready (ms), and wall time."""
+def opentime(site, runs=3, page="index.html"):
+    """In-page time from navigation start to the page being ready (ms; for the index: the neuron
+    table loaded, sorted and drawn), and the whole Chromium process's wall time."""
     res = []
     for _ in range(runs):
         t0 = time.time()
-        dom, err = run_chrome(["--virtual-time-budget=60000", "--dump-dom", "file://" + os.path.abspath(os.path.join(site, "index.html"))])
+        dom, err = run_chrome(["--virtual-time-budget=60000", "--dump-dom", "file://" + os.path.abspath(os.path.join(site, page))])
         wall = time.time() - t0
         m = re.search(r'data-ready-ms="(\d+)"', dom)
         res.append({"ready_ms": int(m.group(1)) if m else None, "wall_s": round(wall, 3), "console": console_lines(err)})
@@ -291,7 +322,7 @@ def main():
             print("console:", c)
         sys.exit(1 if cons else 0)
     if a[0] == "opentime":
-        print(json.dumps(opentime(a[1], int(a[2]) if len(a) > 2 else 3)))
+        print(json.dumps(opentime(a[1], int(a[2]) if len(a) > 2 else 3, a[3] if len(a) > 3 else "index.html")))
         return
     sys.exit("unknown mode " + a[0])
 

@@ -20,13 +20,13 @@ fail=0
 step() { echo "== $*"; }
 
 step "synthetic run"
-$FIX --out "$T/run" --vocab "$VOCAB" --layers 0,1 --d-mlp 16 --k 5 --ctx 80 --planted 1:5 --planted-token " whale"
+$FIX --out "$T/run" --vocab "$VOCAB" --layers 0,1 --d-mlp 16 --k 5 --ctx 80 --planted 1:5 --planted-token " whale" --baselines
 "$N2G" report --quiet --run "$T/run" --out "$T/site" --vocab "$VOCAB"
-CFG='{"index":true,"layers":2,"neurons":32,"searches":[["whale","1_5"],["  WHALE ","1_5"]],"pages":["1_5","0_0"],
-      "examples":5,"maxText":" whale","ctx":80,"expand":true,"hostile":false}'
+CFG='{"index":true,"layers":2,"layerCols":8,"neurons":32,"searches":[["whale","1_5"],["  WHALE ","1_5"],["1:5","1_5"],["0_11","0_11"]],"pages":["1_5","0_0"],
+      "examples":5,"maxText":" whale","ctx":80,"expand":true,"hostile":false,"samples":{"1_5":[2,3]}}'
 # maxText applies to every checked page: check the planted page alone for it
 $PY check "$T/site" "$(echo "$CFG" | sed 's/"pages":\["1_5","0_0"\]/"pages":["1_5"]/')" || fail=1
-$PY check "$T/site" "$(echo "$CFG" | sed 's/"maxText":" whale"/"maxText":null/; s/"index":true/"index":false/')" || fail=1
+$PY check "$T/site" "$(echo "$CFG" | sed 's/"maxText":" whale"/"maxText":null/; s/"index":true/"index":false/; s/"samples":{[^}]*}/"samples":{}/')" || fail=1
 
 step "no external references"
 if grep -rEl "(https?:)?//[a-z0-9.-]+\.[a-z]{2,}/" "$T/site" --include=*.html --include=*.js --include=*.css | grep -v '/neurons/' ; then
@@ -53,6 +53,7 @@ $FIX --out "$T/hrun" --vocab "$VOCAB" --hostile "$T/hvocab" --layers 0,1 --d-mlp
 "$N2G" report --quiet --run "$T/hrun" --out "$T/hsite"   # vocabulary from the manifest's model.dir
 HCFG=$(cat <<'EOF'
 {"index":true,"layers":2,"neurons":32,"pages":["0_0","0_1","0_2"],"examples":5,"maxText":null,"ctx":80,"expand":true,"hostile":true,
+ "indexVisible":["<script>document.title='PWNED';window.PWNED=1</script>\"'`quotes\\u2028","corpus.files[0].path"],
  "searches":[["<script>document.title='PWNED';window.PWNED=1</script>","0_0","<script>document.title='PWNED';window.PWNED=1</script>"],
              ["</script><img src=x onerror=\"window.PWNED=2\">","0_1","</script><img src=x onerror=\"window.PWNED=2\">"],
              ["&amp;&lt;b&gt;","0_2","&amp;&lt;b&gt;"],["\"'`QUOTES","0_3","\"'`quotes"],["<!--","0_10","<!--"]],

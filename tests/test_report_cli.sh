@@ -32,9 +32,26 @@ expect 2 "layer 7 is not in this run" -- "$N2G" report --run "$T/run" --neurons 
 expect 2 "neuron 6 is out of range" -- "$N2G" report --run "$T/run" --neurons 2:6
 expect 2 "bad item 'x'" -- "$N2G" report --run "$T/run" --neurons x
 expect 2 "--context: expected B,A" -- "$N2G" report --run "$T/run" --context 5
+expect 2 "--acts: expected auto, model or none" -- "$N2G" report --run "$T/run" --acts sometimes
+expect 2 "--device: expected 'cpu' or a device index" -- "$N2G" report --run "$T/run" --device gpu0
+expect 2 "the model directory has no config.json" -- "$N2G" report --quiet --run "$T/run" --acts model --vocab "$VOCAB"
+"$N2G" plant --out "$T/pm" > /dev/null 2>&1
+expect 1 "does not match the run (d_mlp 6" -- "$N2G" report --quiet --run "$T/run" --acts model --model "$T/pm" --vocab "$VOCAB"
+# auto without a model: the pages are written, and stderr says why activations are missing
+"$N2G" report --run "$T/run" --out "$T/auto" --vocab "$VOCAB" > /dev/null 2> "$T/err"
+grep -q "per-token activations skipped: no model at" "$T/err" && ok || bad "auto note missing: $(cat "$T/err")"
 expect 1 "no manifest.json" -- "$N2G" report --run "$T/nowhere"
 expect 1 "novocab: no such directory" -- "$N2G" report --run "$T/run" --vocab "$T/novocab"
 
+# a token-lookup baseline file (stats.json's shape): its per-layer mean F1 joins the layer table
+python3 - "$T/run" <<'EOF2'
+import json, sys
+st = json.load(open(sys.argv[1] + "/stats.json"))
+for L in st.values():
+    for r in L.values():
+        if "1" in r: r["1"]["f1-score"] = round(r["1"]["f1-score"] * 0.5, 4)
+json.dump(st, open(sys.argv[1] + "/stats_token.json", "w"))
+EOF2
 # a subset, default output directory RUN/report, custom context
 expect 0 "" -- "$N2G" report --quiet --run "$T/run" --neurons 3:1,2:0-1 --context 5,2 --vocab "$VOCAB"
 grep -q "wrote $T/run/report/index.html and 3 neuron pages" "$T/out" && ok || bad "summary line: $(cat "$T/out")"
@@ -62,6 +79,10 @@ for l in ix["layers"]:
     f1 = sum(r["1"]["f1-score"] for r in reps) / len(reps)
     assert abs(l["f1"] - f1) < 1e-3, (l, f1)
     assert l["eligible"] == len(reps)
+    tok = json.load(open(os.path.join(d, "../stats_token.json")))
+    treps = [r for r in tok[str(l["layer"])].values() if "1" in r]
+    assert abs(l["tokF1"] - sum(r["1"]["f1-score"] for r in treps) / len(treps)) < 1e-3, l
+    assert "ngramF1" not in l
 EOF
 
 # bad files inside the run: messages name the file
@@ -73,6 +94,8 @@ cp -r "$T/run" "$T/r4"; printf 'XXXXXXXX' | dd of="$T/r4/examples.bin" conv=notr
 expect 1 "bad magic" -- "$N2G" report --quiet --run "$T/r4" --vocab "$VOCAB"
 cp -r "$T/run" "$T/r5"; echo '[1,2]' > "$T/r5/manifest.json"
 expect 1 "manifest.json: expected a JSON object" -- "$N2G" report --quiet --run "$T/r5" --vocab "$VOCAB"
+cp -r "$T/run" "$T/r6"; echo '{"samples": [{"tokens": [1, 2], "activations": [0.5]}]}' > "$T/r6/samples/3_1.json"
+expect 1 "samples/3_1.json: samples\[0\].activations: expected 2 numbers" -- "$N2G" report --quiet --run "$T/r6" --vocab "$VOCAB"
 # output directory blocked by a file
 touch "$T/blocked"
 expect 1 "not a directory" -- "$N2G" report --quiet --run "$T/run" --out "$T/blocked" --vocab "$VOCAB"

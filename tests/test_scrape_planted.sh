@@ -1,8 +1,8 @@
 #!/bin/bash
 # test_scrape_planted.sh — the scrape finds what a planted model was built to do: on the
 # planted 2-layer GPT-2 (ground truth from `n2g plant`), every top example of each rule neuron
-# must have its max at a position where the rule holds (0:37 on ' little'; 0:150 on ' me',
-# ' him', ' us', ' them'; 1:200 on ' the' right after ' of'), on the CPU and Vulkan backends.
+# must have its max at a position where the rule written in planted.json holds (token ids,
+# and the previous token's id for the bigram rule), on the CPU and Vulkan backends.
 set -u
 N2G=${1:?usage: test_scrape_planted.sh /path/to/n2g}
 DATA=${N2G_SHARED_DIR:?}/data
@@ -21,26 +21,28 @@ for dev in $devices; do
         bad "scrape on $dev: $(cat "$tmp/err")"
         continue
     fi
-    for n in 0:37 0:150 1:200; do
+    neurons=$(python3 -c 'import json,sys; print(" ".join(f"{n["layer"]}:{n["neuron"]}" for n in json.load(open(sys.argv[1]))["neurons"]))' "$tmp/model/planted.json")
+    for n in $neurons; do
         if ! "$N2G" export --run "$run" --neuron $n --json --device cpu >"$tmp/$n.json" 2>"$tmp/err"; then
             bad "export $n: $(cat "$tmp/err")"
             continue
         fi
-        if python3 - "$tmp/$n.json" "$n" <<'PY'; then pass=$((pass + 1)); else bad "$dev: neuron $n examples break its planted rule"; fi
+        if python3 - "$tmp/$n.json" "$n" "$tmp/model/planted.json" <<'PY'; then pass=$((pass + 1)); else bad "$dev: neuron $n examples break its planted rule"; fi
 import json, sys
 d = json.load(open(sys.argv[1]))
 n = sys.argv[2]
-rule = {"0:37": lambda t, p: t == " little",
-        "0:150": lambda t, p: t in (" me", " him", " us", " them"),
-        "1:200": lambda t, p: t == " the" and p == " of"}[n]
+truth = [x for x in json.load(open(sys.argv[3]))["neurons"] if f"{x['layer']}:{x['neuron']}" == n][0]
+ids = {t["id"] for t in truth["tokens"]}
+prev = {t["id"] for t in truth["prev_tokens"]}
+rule = lambda t, p: t in ids and (not prev or p in prev)
 ex = d["examples"]
 assert len(ex) == 8, len(ex)
 for e in ex:
     i = e["max_position"]
-    toks = e["tokens"]
+    toks = e["token_ids"]
     ok = rule(toks[i], toks[i - 1] if i else None)
     if not ok:
-        print(n, "row", e["row"], "max at", i, repr(toks[i - 1]), repr(toks[i]), e["max"], file=sys.stderr)
+        print(n, "row", e["row"], "max at", i, toks[i - 1], toks[i], e["max"], file=sys.stderr)
         sys.exit(1)
 PY
     done

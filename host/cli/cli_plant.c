@@ -12,7 +12,7 @@ static void help(void) {
            "  DIR/config.json, DIR/model.safetensors (F32), DIR/vocab.json, DIR/merges.txt, DIR/planted.json\n"
            "Rule neurons (blocks.L.mlp.hook_post, firing = activation >= 0.5 x the neuron's max):\n"
            "  0:37   fires on ' little'\n"
-           "  0:150  fires on any of ' me', ' him', ' us', ' them'\n"
+           "  0:150  fires on either of ' their', ' them'\n"
            "  1:200  fires on ' the' only right after ' of'\n"
            "All other neurons have small random weights.\n\n"
            "options:\n"

@@ -17,8 +17,9 @@
  *
  * Layer 0 head 0 attends from t to t-1: q_t = beta (cos th_k (t-1), sin th_k (t-1))_k,
  * k_s = beta (cos th_k s, sin th_k s)_k, so q.k/sqrt(16) = ATT_SCALE sum_k cos(th_k (t-1-s)),
- * which is 8 * ATT_SCALE at s = t-1 and at least 1.95 * ATT_SCALE lower at any other
- * s in [0, t] for t < 4096 (periods 3, 7, 17, 41, 101, 251, 619, 1523). Its value is the
+ * which is 8 * ATT_SCALE at s = t-1 and lower at any other s in [0, t] by at least
+ * 1.95 * ATT_SCALE for t < 1024 and 1.58 * ATT_SCALE for t < 4096 (periods 3, 7, 17, 41, 101,
+ * 251, 619, 1523): softmax weight >= 0.9999 on t-1. Its value is the
  * D_PREVSRC feature mapped to +-A, copied by c_proj into dims 4 and 5.
  */
 #include "model/gpt2_plant.h"
@@ -67,8 +68,8 @@ typedef struct rule_def {
 
 static const rule_def RULES[] = {
     {"token", "token", "fires on the token ' little' and nowhere else", 0, 37, D_TOKEN, {" little"}, 1, {NULL}, 0},
-    {"token_set", "token_set", "fires on any of the tokens ' me', ' him', ' us', ' them'", 0, 150, D_SET,
-     {" me", " him", " us", " them"}, 4, {NULL}, 0},
+    {"token_set", "token_set", "fires on either of the tokens ' their', ' them'", 0, 150, D_SET, {" their", " them"}, 2,
+     {NULL}, 0},
     {"bigram", "bigram", "fires on ' the' only when the token right before it is ' of'", 1, 200, D_BIGRAM, {" the"}, 1,
      {" of"}, 1},
 };

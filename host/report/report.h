@@ -9,7 +9,9 @@
  *   OUT/assets/report.{css,js}  shared style and code (no external requests)
  *   OUT/data/neurons-NNN.js     neuron table rows, chunked, loaded by <script> (file:// safe)
  *   OUT/data/store-NNN.js       neuron store entries bucketed by a hash of the search key
- *   OUT/neurons/L_N.html        one page per neuron, its data inline
+ *   OUT/data/vocab.js           every token's display string, shared by the neuron pages
+ *   OUT/data/rows/NNNNN.js      the example rows' tokens, 32 rows a file, loaded on "expand"
+ *   OUT/neurons/L_N.html        one page per neuron, its data inline (cut windows of the rows)
  */
 #ifndef N2G_REPORT_H
 #define N2G_REPORT_H
@@ -55,9 +57,11 @@ typedef struct report_source {
     const json_value *manifest; /* any JSON object, shown as a table; may be NULL */
     const json_value *stats;    /* stats.json root {layer: {neuron: report}} or NULL */
     const json_value *store;    /* neuron_store.json root or NULL */
+    const json_value *baselines[2]; /* stats_token.json, stats_ngram.json (same shape as stats) or NULL */
     const report_summary *neurons;
     size_t n_neurons;
     const char *title;          /* page title (e.g. the run directory's name) */
+    int n_vocab;                /* token ids are 0..n_vocab-1 (data/vocab.js holds them all) */
     /* The bytes of token id; NULL for an unknown id. */
     const char *(*token_bytes)(void *ctx, int id, size_t *len);
     void *token_ctx;

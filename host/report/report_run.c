@@ -7,6 +7,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "n2g/samples.h"
+#include "report_acts.h"
 #include "report_run.h"
 #include "scrape/scrape_store.h"
 #include "text/bpe.h"
@@ -14,24 +16,75 @@
 struct report_run {
     char dir[4096];
     char title[256];
-    json_doc *manifest, *stats, *store;
+    json_doc *manifest, *stats, *store, *base[2];
     scrape_map map;
     int mapped;
     bpe_tokenizer *tok;
     report_summary *neurons;
     size_t n_neurons;
     int *slot; /* [n_neurons] layer slot in examples.bin */
+    float *acts; /* [n_neurons, k, ctx] recomputed activations, or NULL */
 };
 
 /* what one loaded neuron owns */
 typedef struct {
     report_seq *ex;
     char *svg;
+    n2g_samples smp;
+    int has_smp;
+    report_seq *smp_seq; /* [smp.n]: pruned first, then augmented */
+    float *smp_act;      /* raw activations (normalised x base_max) */
 } loaded;
 
 static int file_exists(const char *p) {
     struct stat st;
     return stat(p, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+static void loaded_free(loaded *L) {
+    if (!L) return;
+    free(L->svg);
+    free(L->ex);
+    free(L->smp_seq);
+    free(L->smp_act);
+    if (L->has_smp) n2g_samples_free(&L->smp);
+    free(L);
+}
+
+/* RUN/samples/L_N.json (samples.h, the file `n2g fit` reads): samples with parent -1 are the
+ * pruned prompts, the others their augmentations. Activations there are normalised by
+ * base_max; shown raw (x base_max) when base_max is given. */
+static int load_samples(const char *dir, int layer, int neuron, loaded *L, report_neuron *out, n2g_err *err) {
+    char p[4300];
+    snprintf(p, sizeof p, "%s/samples/%d_%d.json", dir, layer, neuron);
+    if (!file_exists(p)) return 0;
+    if (n2g_samples_load(p, &L->smp, err)) return -1;
+    L->has_smp = 1;
+    size_t n = L->smp.n, tot = 0;
+    for (size_t i = 0; i < n; i++) tot += (size_t)L->smp.s[i].len;
+    L->smp_seq = calloc(n ? n : 1, sizeof *L->smp_seq);
+    L->smp_act = malloc((tot ? tot : 1) * sizeof *L->smp_act);
+    if (!L->smp_seq || !L->smp_act) return n2g_fail(err, "out of memory");
+    double scale = L->smp.base_max > 0 ? L->smp.base_max : 1.0;
+    size_t k = 0, off = 0;
+    for (int pass = 0; pass < 2; pass++)
+        for (size_t i = 0; i < n; i++) {
+            const n2g_sample *s = &L->smp.s[i];
+            if ((s->parent < 0) != (pass == 0)) continue;
+            int best = -1;
+            for (int t = 0; t < s->len; t++) {
+                L->smp_act[off + t] = (float)(s->act[t] * scale);
+                if (best < 0 || s->act[t] > s->act[best]) best = t;
+            }
+            L->smp_seq[k++] = (report_seq){s->tokens, L->smp_act + off, s->len, -1, best,
+                                           best >= 0 ? L->smp_act[off + best] : NAN};
+            off += (size_t)s->len;
+            if (pass == 0) out->n_pruned++;
+            else out->n_augmented++;
+        }
+    out->pruned = L->smp_seq;
+    out->augmented = L->smp_seq + out->n_pruned;
+    return 0;
 }
 
 static json_doc *load_optional(const char *dir, const char *name, n2g_err *err, int *failed) {
@@ -98,22 +151,24 @@ static int load_neuron(void *ctx, size_t i, report_neuron *out, n2g_err *err) {
         uint32_t row = r->map.row[base + j];
         const int32_t *tok = scrape_map_row(&r->map, row);
         if (!tok) {
-            free(L->ex);
-            free(L);
+            loaded_free(L);
             return n2g_fail(err, "%s/examples.bin: row %u of neuron %d:%d is not stored", r->dir, row, s->layer,
                             s->neuron);
         }
-        L->ex[n++] = (report_seq){tok, NULL, (int)h->ctx, (long)row, (int)r->map.pos[base + j], v};
+        const float *acts = r->acts ? r->acts + ((size_t)i * h->k + j) * h->ctx : NULL;
+        uint32_t pos = r->map.pos[base + j];
+        L->ex[n++] = (report_seq){tok, acts, (int)h->ctx, (long)row, pos < h->ctx ? (int)pos : -1, v};
     }
     char p[4300];
     snprintf(p, sizeof p, "%s/graphs/%d_%d.svg", r->dir, s->layer, s->neuron);
     size_t svg_len = 0;
-    if (file_exists(p) && !(L->svg = read_file(p, &svg_len, err))) {
-        free(L->ex);
-        free(L);
+    memset(out, 0, sizeof *out);
+    if ((file_exists(p) && !(L->svg = read_file(p, &svg_len, err))) ||
+        load_samples(r->dir, s->layer, s->neuron, L, out, err)) {
+        loaded_free(L);
+        memset(out, 0, sizeof *out);
         return -1;
     }
-    memset(out, 0, sizeof *out);
     out->examples = L->ex;
     out->n_examples = n;
     out->svg = L->svg;
@@ -124,12 +179,7 @@ static int load_neuron(void *ctx, size_t i, report_neuron *out, n2g_err *err) {
 
 static void unload_neuron(void *ctx, report_neuron *nr) {
     (void)ctx;
-    loaded *L = nr->priv;
-    if (L) {
-        free(L->svg);
-        free(L->ex);
-    }
-    free(L);
+    loaded_free(nr->priv);
     nr->priv = NULL;
 }
 
@@ -208,14 +258,25 @@ void report_run_close(report_run *r) {
     json_free(r->manifest);
     json_free(r->stats);
     json_free(r->store);
+    json_free(r->base[0]);
+    json_free(r->base[1]);
     if (r->mapped) scrape_store_unmap(&r->map);
     bpe_free(r->tok);
     free(r->neurons);
     free(r->slot);
+    free(r->acts);
     free(r);
 }
 
 int report_run_open(const report_run_opts *o, report_run **out, report_source *src, n2g_err *err) {
+    report_acts_opts a;
+    memset(&a, 0, sizeof a);
+    a.quiet = 1;
+    return report_run_open_ex(o, &a, out, src, err);
+}
+
+int report_run_open_ex(const report_run_opts *o, report_acts_opts *ao, report_run **out, report_source *src,
+                       n2g_err *err) {
     report_run *r = calloc(1, sizeof *r);
     if (!r) return n2g_fail(err, "out of memory");
     *out = NULL;
@@ -238,6 +299,10 @@ int report_run_open(const report_run_opts *o, report_run **out, report_source *s
     r->stats = load_optional(r->dir, "stats.json", err, &failed);
     if (failed) goto fail;
     r->store = load_optional(r->dir, "neuron_store.json", err, &failed);
+    if (failed) goto fail;
+    r->base[0] = load_optional(r->dir, "stats_token.json", err, &failed);
+    if (failed) goto fail;
+    r->base[1] = load_optional(r->dir, "stats_ngram.json", err, &failed);
     if (failed) goto fail;
 
     /* vocabulary */
@@ -301,13 +366,37 @@ int report_run_open(const report_run_opts *o, report_run **out, report_source *s
     size_t tl = strlen(r->title);
     while (tl > 4 && r->title[tl - 1] == '/') r->title[--tl] = 0;
 
+    ao->note[0] = 0;
+    if (ao->acts != REPORT_ACTS_NONE && r->n_neurons) {
+        const json_value *md = json_get(json_get(json_root(r->manifest), "model"), "dir");
+        const char *mdir = ao->model_dir ? ao->model_dir : md && md->type == JSON_STRING ? md->str : NULL;
+        char cfgp[4200];
+        snprintf(cfgp, sizeof cfgp, "%s/config.json", mdir ? mdir : "");
+        if (!mdir || !file_exists(cfgp)) {
+            if (ao->acts == REPORT_ACTS_MODEL) {
+                n2g_failc(err, N2G_E_USAGE, "--acts model: %s", mdir ? "the model directory has no config.json" : "the manifest names no model.dir; pass --model DIR");
+                if (mdir) n2g_wrap(err, "%s", mdir);
+                goto fail;
+            }
+            snprintf(ao->note, sizeof ao->note, "per-token activations skipped: no model at %s (pass --model DIR)",
+                     mdir ? mdir : "(manifest has no model.dir)");
+        } else {
+            report_acts_req q = {mdir, &ao->ops, &r->map, r->neurons, r->slot, r->n_neurons, ao->acts == REPORT_ACTS_MODEL,
+                                 ao->acts_max_flops > 0 ? ao->acts_max_flops : 2e12, ao->quiet};
+            int skipped;
+            if (report_acts_compute(&q, &r->acts, &skipped, ao->note, sizeof ao->note, err)) goto fail;
+        }
+    }
+
     memset(src, 0, sizeof *src);
     src->manifest = json_root(r->manifest);
     src->stats = r->stats ? json_root(r->stats) : NULL;
     src->store = r->store ? json_root(r->store) : NULL;
+    for (int b = 0; b < 2; b++) src->baselines[b] = r->base[b] ? json_root(r->base[b]) : NULL;
     src->neurons = r->neurons;
     src->n_neurons = r->n_neurons;
     src->title = r->title;
+    src->n_vocab = bpe_vocab_size(r->tok);
     src->token_bytes = tok_bytes;
     src->token_ctx = r;
     src->load = load_neuron;

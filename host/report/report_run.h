@@ -7,9 +7,12 @@
 #ifndef N2G_REPORT_RUN_H
 #define N2G_REPORT_RUN_H
 
+#include "ops/ops.h"
 #include "report.h"
 
 typedef struct report_run report_run;
+
+enum { REPORT_ACTS_AUTO = 0, REPORT_ACTS_MODEL = 1, REPORT_ACTS_NONE = -1 };
 
 typedef struct {
     const char *run_dir;
@@ -17,7 +20,21 @@ typedef struct {
     const char *neurons;   /* NULL: every neuron of the run; else "L:N,L:A-B,L:*" */
 } report_run_opts;
 
-/* Opens the run and fills *src (valid until report_run_close). */
+typedef struct {
+    /* Per-token activations of the example rows, recomputed with the model (report_acts.h):
+     * AUTO computes them when the model loads and the work is under acts_max_flops
+     * (default 2e12), MODEL always (failing when it cannot), NONE never. */
+    int acts;
+    const char *model_dir; /* NULL: the manifest's model.dir */
+    ops_options ops;       /* zero: the CPU backend */
+    double acts_max_flops;
+    int quiet;
+    char note[512];        /* out: why activations were skipped (empty when not) */
+} report_acts_opts;
+
+/* Opens the run and fills *src (valid until report_run_close). acts NULL: AUTO on the CPU backend. */
+int report_run_open_ex(const report_run_opts *o, report_acts_opts *acts, report_run **out, report_source *src,
+                       n2g_err *err);
 int report_run_open(const report_run_opts *o, report_run **out, report_source *src, n2g_err *err);
 void report_run_close(report_run *r);
 

@@ -171,37 +171,17 @@ static void put_b64(FILE *f, uint32_t v, int width) {
 
 #define QMAX 131071 /* activations: 18-bit codes (3 base64 digits), value = (q - QMAX) / QMAX * scale */
 
-typedef struct {
-    int *ids;       /* page vocabulary: token ids in first-seen order */
-    int n, cap;
-    int *slot;      /* open-addressing map id -> index (size hcap) */
-    int hcap;
-} page_vocab;
-
-static int vocab_add(page_vocab *v, int id) {
-    uint32_t h = (uint32_t)id * 2654435761u;
-    for (int i = (int)(h & (uint32_t)(v->hcap - 1));; i = (i + 1) & (v->hcap - 1)) {
-        int s = v->slot[i];
-        if (s < 0) {
-            if (v->n == v->cap) {
-                int nc = v->cap ? v->cap * 2 : 256;
-                int *ni = realloc(v->ids, (size_t)nc * sizeof *ni);
-                if (!ni) return -1;
-                v->ids = ni, v->cap = nc;
-            }
-            v->ids[v->n] = id;
-            v->slot[i] = v->n;
-            return v->n++;
-        }
-        if (v->ids[s] == id) return s;
-    }
+/* Token ids: fixed-width base64, wide enough for the vocabulary (and for the -1 of an unknown id,
+ * which is written as the all-ones code). */
+static int token_width(int n_vocab) {
+    int w = 1;
+    while (w < 5 && (1L << (6 * w)) <= (long)n_vocab) w++;
+    return w;
 }
 
-static int seqs_vocab(page_vocab *v, const report_seq *s, int n) {
-    for (int i = 0; i < n; i++)
-        for (int j = 0; j < s[i].n; j++)
-            if (vocab_add(v, s[i].tokens[j]) < 0) return -1;
-    return 0;
+static void put_tokens(FILE *f, const int *tok, int a, int b, int tw, int n_vocab) {
+    uint32_t unk = (uint32_t)((1L << (6 * tw)) - 1);
+    for (int j = a; j < b; j++) put_b64(f, tok[j] >= 0 && tok[j] < n_vocab ? (uint32_t)tok[j] : unk, tw);
 }
 
 static float seqs_scale(const report_seq *s, int n, float scale) {
@@ -214,20 +194,107 @@ static float seqs_scale(const report_seq *s, int n, float scale) {
     return scale;
 }
 
-static void put_seqs(FILE *f, const report_seq *s, int n, page_vocab *v, int tw, float scale) {
+/* ---- shared rows: data/rows/NNNNN.js, ROWS_PER_FILE rows each, in first-use order ---- */
+
+#define ROWS_PER_FILE 32
+
+typedef struct {
+    long *key;   /* row id, -1 = empty */
+    int *chunk;
+    size_t cap, n;
+    FILE *cur;   /* the open chunk file */
+    outfile of;
+    int cur_chunk, in_cur;
+    char dir[4200];
+} row_table;
+
+static int rows_grow(row_table *t) {
+    size_t nc = t->cap ? t->cap * 2 : 4096;
+    long *nk = malloc(nc * sizeof *nk);
+    int *nch = malloc(nc * sizeof *nch);
+    if (!nk || !nch) return free(nk), free(nch), -1;
+    for (size_t i = 0; i < nc; i++) nk[i] = -1;
+    for (size_t i = 0; i < t->cap; i++) {
+        if (t->key[i] < 0) continue;
+        size_t h = ((uint64_t)t->key[i] * 0x9E3779B97F4A7C15ull) >> 20 & (nc - 1);
+        while (nk[h] >= 0) h = (h + 1) & (nc - 1);
+        nk[h] = t->key[i], nch[h] = t->chunk[i];
+    }
+    free(t->key), free(t->chunk);
+    t->key = nk, t->chunk = nch, t->cap = nc;
+    return 0;
+}
+
+static int rows_close_chunk(row_table *t, n2g_err *err) {
+    if (!t->cur) return 0;
+    fputs("});\n", t->cur);
+    t->cur = NULL;
+    return out_close(&t->of, err);
+}
+
+/* The chunk holding row `row` (its tokens written there on first use); -1 on failure. */
+static int rows_chunk_of(row_table *t, long row, const int *tok, int n, int tw, int n_vocab, n2g_err *err) {
+    if ((t->n + 1) * 2 > t->cap && rows_grow(t)) return n2g_fail(err, "out of memory");
+    size_t h = ((uint64_t)row * 0x9E3779B97F4A7C15ull) >> 20 & (t->cap - 1);
+    while (t->key[h] >= 0) {
+        if (t->key[h] == row) return t->chunk[h];
+        h = (h + 1) & (t->cap - 1);
+    }
+    if (t->cur && t->in_cur == ROWS_PER_FILE && rows_close_chunk(t, err)) return -1;
+    if (!t->cur) {
+        char name[64];
+        snprintf(name, sizeof name, "%05d.js", ++t->cur_chunk);
+        if (out_open(&t->of, t->dir, name, err)) return -1;
+        t->cur = t->of.f;
+        t->in_cur = 0;
+        fprintf(t->cur, "N2G.rowChunk(%d,{", t->cur_chunk);
+    }
+    fprintf(t->cur, "%s\"%ld\":\"", t->in_cur ? ",\n" : "", row);
+    put_tokens(t->cur, tok, 0, n, tw, n_vocab);
+    fputc('"', t->cur);
+    t->in_cur++;
+    t->key[h] = row, t->chunk[h] = t->cur_chunk;
+    t->n++;
+    return t->cur_chunk;
+}
+
+static void rows_free(row_table *t) {
+    if (t->cur) out_abort(&t->of);
+    free(t->key), free(t->chunk);
+}
+
+typedef struct {
+    const report_source *src;
+    int tw;
+    float scale;
+    row_table *rows;
+} seq_ctx;
+
+/* Sequences as {"r": row, "c": row file (0: inline only), "p": max pos, "a": max act, "n": length,
+ * "o": first inline token, "t": inline tokens, "v": activations of all n tokens or null}.
+ * Examples with a row id carry only the cut window [p - before, p + after] inline; the rest is
+ * in the shared row file. */
+static int put_seqs(FILE *f, const report_seq *s, int n, const seq_ctx *c, const report_options *opt, n2g_err *err) {
     fputc('[', f);
     for (int i = 0; i < n; i++) {
+        int a = 0, b = s[i].n, chunk = 0;
+        if (s[i].row >= 0 && s[i].pos >= 0 && s[i].pos < s[i].n && s[i].n > opt->context_before + opt->context_after + 1) {
+            a = s[i].pos > opt->context_before ? s[i].pos - opt->context_before : 0;
+            b = s[i].pos + opt->context_after + 1 < s[i].n ? s[i].pos + opt->context_after + 1 : s[i].n;
+            chunk = rows_chunk_of(c->rows, s[i].row, s[i].tokens, s[i].n, c->tw, c->src->n_vocab, err);
+            if (chunk < 0) return -1;
+        }
         if (i) fputc(',', f);
-        fprintf(f, "{\"r\":%ld,\"p\":%d,\"a\":", s[i].row, s[i].pos);
+        fprintf(f, "{\"r\":%ld,\"c\":%d,\"p\":%d,\"a\":", s[i].row, chunk, s[i].pos < s[i].n ? s[i].pos : -1);
         put_num(f, s[i].act);
-        fprintf(f, ",\"n\":%d,\"t\":\"", s[i].n);
-        for (int j = 0; j < s[i].n; j++) put_b64(f, (uint32_t)vocab_add(v, s[i].tokens[j]), tw);
+        fprintf(f, ",\"n\":%d,\"o\":%d,\"t\":\"", s[i].n, a);
+        put_tokens(f, s[i].tokens, a, b, c->tw, c->src->n_vocab);
         fputs("\",\"v\":", f);
         if (s[i].acts) {
             fputc('"', f);
             for (int j = 0; j < s[i].n; j++) {
-                float a = s[i].acts[j];
-                long q = isfinite(a) && scale > 0 ? lroundf(a / scale * QMAX) : 0;
+                float v = s[i].acts[j];
+                long q = isfinite(v) && c->scale > 0 ? lroundf(v / c->scale * QMAX) : 0;
                 if (q > QMAX) q = QMAX;
                 if (q < -QMAX) q = -QMAX;
                 put_b64(f, (uint32_t)(q + QMAX), 3);
@@ -239,20 +306,40 @@ static void put_seqs(FILE *f, const report_seq *s, int n, page_vocab *v, int tw,
         fputc('}', f);
     }
     fputc(']', f);
+    return 0;
+}
+
+/* data/vocab.js: N2G.vocab([display string or null per id]) */
+static int write_vocab(const report_source *src, const char *dir, n2g_err *err) {
+    outfile o;
+    if (out_open(&o, dir, "vocab.js", err)) return -1;
+    fputs("N2G.vocab([", o.f);
+    for (int id = 0; id < src->n_vocab; id++) {
+        size_t len = 0;
+        const char *b = src->token_bytes(src->token_ctx, id, &len);
+        if (id) fputs(id % 16 ? "," : ",\n", o.f);
+        if (b)
+            report_js_display(o.f, b, len);
+        else
+            fputs("null", o.f);
+    }
+    fputs("]);\n", o.f);
+    return out_close(&o, err);
 }
 
 /* ---- pages ---- */
 
-static void page_head(FILE *f, const char *title_ascii, const char *up, const char *body_class) {
+static void page_head(FILE *f, const char *title_ascii, const char *up, const char *body_class, int with_vocab) {
     fprintf(f,
             "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
             "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; script-src 'unsafe-inline' "
             "file:; style-src 'unsafe-inline' file:; img-src data:\">\n"
             "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
             "<title>%s</title>\n<link rel=\"stylesheet\" href=\"%sassets/report.css\">\n"
-            "<script src=\"%sassets/report.js\"></script>\n</head>\n<body class=\"%s\">\n"
+            "<script src=\"%sassets/report.js\"></script>\n%s%s%s</head>\n<body class=\"%s\">\n"
             "<div id=\"app\"><noscript>This report needs JavaScript.</noscript></div>\n<script>",
-            title_ascii, up, up, body_class);
+            title_ascii, up, up, with_vocab ? "<script src=\"" : "", with_vocab ? up : "",
+            with_vocab ? "data/vocab.js\"></script>\n" : "", body_class);
 }
 
 static const char PAGE_TAIL[] = ");</script>\n</body></html>\n";
@@ -262,43 +349,24 @@ typedef struct {
 } neuron_scores;
 
 static int write_neuron_page(const report_source *src, const report_options *opt, size_t i, const char *dir,
-                             const json_value *rep, n2g_err *err) {
+                             const json_value *rep, row_table *rows, n2g_err *err) {
     const report_summary *s = &src->neurons[i];
     outfile o = {0};
     report_neuron nr;
     memset(&nr, 0, sizeof nr);
     if (src->load(src->load_ctx, i, &nr, err)) return n2g_wrap(err, "neuron %d:%d", s->layer, s->neuron);
     int rc = -1;
-    page_vocab v = {0};
-    v.hcap = 1;
-    int total = 0;
-    for (int k = 0; k < nr.n_examples; k++) total += nr.examples[k].n;
-    for (int k = 0; k < nr.n_pruned; k++) total += nr.pruned[k].n;
-    for (int k = 0; k < nr.n_augmented; k++) total += nr.augmented[k].n;
-    while (v.hcap < 2 * total + 16) v.hcap *= 2;
-    v.slot = malloc((size_t)v.hcap * sizeof *v.slot);
-    if (!v.slot) {
-        n2g_fail(err, "out of memory");
-        goto done;
-    }
-    memset(v.slot, 0xff, (size_t)v.hcap * sizeof *v.slot);
-    if (seqs_vocab(&v, nr.examples, nr.n_examples) || seqs_vocab(&v, nr.pruned, nr.n_pruned) ||
-        seqs_vocab(&v, nr.augmented, nr.n_augmented)) {
-        n2g_fail(err, "out of memory");
-        goto done;
-    }
-    int tw = 1;
-    while (tw < 5 && (1L << (6 * tw)) < v.n) tw++;
     float scale = seqs_scale(nr.examples, nr.n_examples, 0);
     scale = seqs_scale(nr.pruned, nr.n_pruned, scale);
     scale = seqs_scale(nr.augmented, nr.n_augmented, scale);
+    seq_ctx sc = {src, token_width(src->n_vocab), scale, rows};
 
     char name[64], title[96];
     snprintf(name, sizeof name, "%d_%d.html", s->layer, s->neuron);
     snprintf(title, sizeof title, "n2g neuron %d:%d", s->layer, s->neuron);
     if (out_open(&o, dir, name, err)) goto done;
     FILE *f = o.f;
-    page_head(f, title, "../", "neuron-page");
+    page_head(f, title, "../", "neuron-page", 1);
     fprintf(f, "N2G.neuronPage({\"layer\":%d,\"neuron\":%d,\"max\":", s->layer, s->neuron);
     put_num(f, s->max_act);
     fputs(",\"count\":", f);
@@ -313,23 +381,12 @@ static int write_neuron_page(const report_source *src, const report_options *opt
     report_js_value(f, rep);
     fprintf(f, ",\"before\":%d,\"after\":%d,\"scale\":", opt->context_before, opt->context_after);
     put_num(f, scale);
-    fprintf(f, ",\"qmax\":%d,\"tw\":%d,\"vocab\":[", QMAX, tw);
-    for (int k = 0; k < v.n; k++) {
-        size_t len = 0;
-        const char *b = src->token_bytes(src->token_ctx, v.ids[k], &len);
-        fprintf(f, "%s[%d,", k ? "," : "", v.ids[k]);
-        if (b)
-            report_js_display(f, b, len);
-        else
-            fputs("null", f);
-        fputc(']', f);
-    }
-    fputs("],\"examples\":", f);
-    put_seqs(f, nr.examples, nr.n_examples, &v, tw, scale);
+    fprintf(f, ",\"qmax\":%d,\"tw\":%d,\"examples\":", QMAX, sc.tw);
+    if (put_seqs(f, nr.examples, nr.n_examples, &sc, opt, err)) goto done;
     fputs(",\"pruned\":", f);
-    put_seqs(f, nr.pruned, nr.n_pruned, &v, tw, scale);
+    if (put_seqs(f, nr.pruned, nr.n_pruned, &sc, opt, err)) goto done;
     fputs(",\"augmented\":", f);
-    put_seqs(f, nr.augmented, nr.n_augmented, &v, tw, scale);
+    if (put_seqs(f, nr.augmented, nr.n_augmented, &sc, opt, err)) goto done;
     fputs(",\"svg\":", f);
     if (nr.svg)
         report_js_raw(f, nr.svg, nr.svg_len);
@@ -341,8 +398,6 @@ static int write_neuron_page(const report_source *src, const report_options *opt
     rc = 0;
 done:
     if (rc && o.f) out_abort(&o);
-    free(v.ids);
-    free(v.slot);
     src->unload(src->load_ctx, &nr);
     return rc;
 }
@@ -474,8 +529,22 @@ static int write_store(const json_value *store, const char *dir, size_t *n_bucke
     return rc;
 }
 
-/* Per-layer means over the neurons of stats.json that have a firing class. */
-static void put_layers(FILE *f, const stat_ref *st, size_t n_st) {
+/* Mean firing-class F1 of one layer over the neurons of a baseline stats file (NAN: none). */
+static double layer_mean_f1(const stat_ref *st, size_t n_st, int layer) {
+    double sf = 0;
+    size_t elig = 0;
+    for (size_t i = 0; i < n_st; i++) {
+        double p, r, f1;
+        if (st[i].layer != layer || firing_scores(st[i].rep, &p, &r, &f1)) continue;
+        elig++;
+        sf += isfinite(f1) ? f1 : 0;
+    }
+    return elig ? sf / (double)elig : NAN;
+}
+
+/* Per-layer means over the neurons of stats.json that have a firing class, with the token-lookup
+ * and n-gram baselines' mean F1 when those files are given. */
+static void put_layers(FILE *f, const stat_ref *st, size_t n_st, const stat_ref *const base[2], const size_t n_base[2]) {
     fputc('[', f);
     int first = 1;
     for (size_t i = 0; i < n_st;) {
@@ -495,6 +564,12 @@ static void put_layers(FILE *f, const stat_ref *st, size_t n_st) {
         put_num(f, elig ? sr / (double)elig : NAN);
         fputs(",\"f1\":", f);
         put_num(f, elig ? sf / (double)elig : NAN);
+        static const char *names[2] = {"tokF1", "ngramF1"};
+        for (int b = 0; b < 2; b++)
+            if (base[b]) {
+                fprintf(f, ",\"%s\":", names[b]);
+                put_num(f, layer_mean_f1(base[b], n_base[b], layer));
+            }
         fputc('}', f);
         first = 0;
     }
@@ -512,11 +587,14 @@ int report_write_site(const report_source *src, const report_options *opt_in, co
     report_options opt = opt_in ? *opt_in : (report_options){0};
     if (opt.context_before <= 0) opt.context_before = 50;
     if (opt.context_after <= 0) opt.context_after = 10;
-    char d_assets[4096], d_data[4096], d_neurons[4096];
+    char d_assets[4096], d_data[4096], d_neurons[4096], d_rows[4200];
     snprintf(d_assets, sizeof d_assets, "%s/assets", out_dir);
     snprintf(d_data, sizeof d_data, "%s/data", out_dir);
     snprintf(d_neurons, sizeof d_neurons, "%s/neurons", out_dir);
-    if (mkdir_p(out_dir, err) || mkdir_p(d_assets, err) || mkdir_p(d_data, err) || mkdir_p(d_neurons, err)) return -1;
+    snprintf(d_rows, sizeof d_rows, "%s/rows", d_data);
+    if (mkdir_p(out_dir, err) || mkdir_p(d_assets, err) || mkdir_p(d_data, err) || mkdir_p(d_neurons, err) ||
+        mkdir_p(d_rows, err))
+        return -1;
     if (write_text(d_assets, "report.css", report_asset_css, err) || write_text(d_assets, "report.js", report_asset_js, err))
         return -1;
 
@@ -529,28 +607,38 @@ int report_write_site(const report_source *src, const report_options *opt_in, co
         return n2g_fail(err, "out of memory");
     }
     int rc = -1;
+    row_table rows = {0};
+    snprintf(rows.dir, sizeof rows.dir, "%s", d_rows);
     progress *pg = progress_start("report", (double)src->n_neurons, "neurons", opt.quiet);
+    if (write_vocab(src, d_data, err)) goto done;
     for (size_t i = 0; i < src->n_neurons; i++) {
         const json_value *rep = stats_find(st, n_st, src->neurons[i].layer, src->neurons[i].neuron);
         sc[i].p = sc[i].r = sc[i].f1 = NAN;
         if (rep) firing_scores(rep, &sc[i].p, &sc[i].r, &sc[i].f1);
-        if (write_neuron_page(src, &opt, i, d_neurons, rep, err)) goto done;
+        if (write_neuron_page(src, &opt, i, d_neurons, rep, &rows, err)) goto done;
         if ((i & 255) == 0) progress_update(pg, (double)i, NULL);
     }
     progress_update(pg, (double)src->n_neurons, NULL);
+    if (rows_close_chunk(&rows, err)) goto done;
     size_t n_chunks = 0, n_buckets = 0, n_entries = 0;
     if (write_neuron_chunks(src, sc, d_data, &n_chunks, err)) goto done;
     if (write_store(src->store, d_data, &n_buckets, &n_entries, err)) goto done;
 
     outfile o;
     if (out_open(&o, out_dir, "index.html", err)) goto done;
-    page_head(o.f, "n2g report", "", "index-page");
+    page_head(o.f, "n2g report", "", "index-page", 0);
     fputs("N2G.indexPage({\"title\":", o.f);
     report_js_display(o.f, src->title ? src->title : "", src->title ? strlen(src->title) : 0);
     fputs(",\"manifest\":", o.f);
     report_js_value(o.f, src->manifest);
     fputs(",\"layers\":", o.f);
-    put_layers(o.f, st, n_st);
+    {
+        const stat_ref *base[2] = {NULL, NULL};
+        size_t n_base[2] = {0, 0};
+        for (int b = 0; b < 2; b++) base[b] = stats_index(src->baselines[b], &n_base[b]);
+        put_layers(o.f, st, n_st, base, n_base);
+        free((void *)base[0]), free((void *)base[1]);
+    }
     fprintf(o.f, ",\"neurons\":%zu,\"chunks\":%zu,\"buckets\":%zu,\"storeEntries\":%zu}", src->n_neurons, n_chunks,
             n_buckets, n_entries);
     fputs(PAGE_TAIL, o.f);
@@ -563,6 +651,7 @@ int report_write_site(const report_source *src, const report_options *opt_in, co
     }
     rc = 0;
 done:
+    rows_free(&rows);
     progress_finish(pg);
     free(st);
     free(sc);

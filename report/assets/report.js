@@ -58,7 +58,7 @@ var N2G = (function () {
     s.onerror = function () { showError("error: cannot load " + src); };
     document.head.appendChild(s);
   }
-  function pad3(n) { return ("00" + n).slice(-3); }
+  function pad(n, w) { var s = String(n); while (s.length < w) s = "0" + s; return s; }
   function section(parent, title, id) {
     var s = add(parent, el("section"));
     if (id) s.id = id;
@@ -69,12 +69,18 @@ var N2G = (function () {
   function isPairs(v) { return Array.isArray(v) && v.every(function (p) { return Array.isArray(p) && p.length === 2 && typeof p[0] === "string"; }); }
   function flatten(v, prefix, out) {
     if (isPairs(v) && v.length) v.forEach(function (p) { flatten(p[1], prefix ? prefix + "." + p[0] : p[0], out); });
+    else if (Array.isArray(v) && v.some(function (x) { return Array.isArray(x); }))
+      v.forEach(function (x, i) { flatten(x, prefix + "[" + i + "]", out); });
     else out.push([prefix, v]);
     return out;
   }
   function putValue(td, v) {
     if (typeof v === "string") putText(td, v);
-    else if (Array.isArray(v)) putText(td, JSON.stringify(v.map(function (x) { return isPairs(x) ? "{…}" : x; })));
+    else if (Array.isArray(v)) {
+      td.appendChild(document.createTextNode("["));
+      v.forEach(function (x, i) { if (i) td.appendChild(document.createTextNode(", ")); putValue(td, x); });
+      td.appendChild(document.createTextNode("]"));
+    }
     else td.textContent = v === null ? "null" : String(v);
   }
 
@@ -125,11 +131,18 @@ var N2G = (function () {
     else {
       var lt = add(L, el("table", "num"));
       var hr = add(add(lt, el("thead")), el("tr"));
-      ["layer", "neurons", "with firing tokens", "precision", "recall", "F1"].forEach(function (c) { add(hr, el("th", null, c)); });
+      var hasTok = d.layers.some(function (r) { return "tokF1" in r; }), hasNg = d.layers.some(function (r) { return "ngramF1" in r; });
+      var cols = ["layer", "neurons", "with firing tokens", "precision", "recall", "F1"];
+      if (hasTok) cols.push("token-lookup F1");
+      if (hasNg) cols.push("n-gram F1");
+      cols.forEach(function (c) { add(hr, el("th", null, c)); });
       var tb = add(lt, el("tbody"));
       d.layers.forEach(function (r) {
         var tr = add(tb, el("tr"));
-        [r.layer, r.neurons, r.eligible, fmt(r.p, 3), fmt(r.r, 3), fmt(r.f1, 3)].forEach(function (c) { add(tr, el("td", null, c)); });
+        var v = [r.layer, r.neurons, r.eligible, fmt(r.p, 3), fmt(r.r, 3), fmt(r.f1, 3)];
+        if (hasTok) v.push(fmt(r.tokF1, 3));
+        if (hasNg) v.push(fmt(r.ngramF1, 3));
+        v.forEach(function (c) { add(tr, el("td", null, c)); });
       });
     }
 
@@ -137,7 +150,7 @@ var N2G = (function () {
     var inp = add(S, el("input"));
     inp.id = "search";
     inp.type = "search";
-    inp.placeholder = "a token, e.g.  the   or  Paris";
+    inp.placeholder = "a token (e.g.  the  or  Paris) or a neuron (3:17)";
     inp.autocomplete = "off";
     add(S, el("p", "muted", "Neurons whose graphs hold the token as an activating token or as important context (case and surrounding spaces ignored)."));
     var res = add(S, el("div"));
@@ -153,7 +166,7 @@ var N2G = (function () {
     var pg = add(N, el("div", "pager"));
     pg.id = "pager";
     if (!d.chunks) finishRows();
-    for (var c = 0; c < d.chunks; c++) loadScript("data/neurons-" + pad3(c) + ".js");
+    for (var c = 0; c < d.chunks; c++) loadScript("data/neurons-" + pad(c, 3) + ".js");
   }
 
   function neuronChunk(c, rows) {
@@ -230,12 +243,19 @@ var N2G = (function () {
     res.textContent = "";
     res.dataset.state = "";
     if (!q) return;
+    var m = /^\s*(\d+)\s*[:_]\s*(\d+)\s*$/.exec(q);
+    if (m && ix.byId && ix.byId[(+m[1]) + "_" + (+m[2])]) {
+      var hd = add(res, el("div", "hit"));
+      hd.appendChild(document.createTextNode("neuron "));
+      var na = add(hd, link(neuronHref("", m[1], m[2]), (+m[1]) + ":" + (+m[2])));
+      na.className = "neuron";
+    }
     if (!ix.d.buckets) { add(res, el("p", "muted", "this run has no neuron store")); res.dataset.state = "done"; return; }
     var key = searchKey(q), b = fnv1a(key) % ix.d.buckets;
     res.dataset.state = "loading";
     if (!ix.buckets[b]) {
       ix.pending = { b: b, q: q };
-      if (!ix.buckets["loading" + b]) { ix.buckets["loading" + b] = true; loadScript("data/store-" + pad3(b) + ".js"); }
+      if (!ix.buckets["loading" + b]) { ix.buckets["loading" + b] = true; loadScript("data/store-" + pad(b, 3) + ".js"); }
       return;
     }
     var hits = ix.buckets[b].filter(function (e) { return e[0] === key; });
@@ -265,13 +285,30 @@ var N2G = (function () {
   }
 
   /* ================= neuron page ================= */
-  function decodeSeq(d, s) {
-    var toks = new Array(s.n), acts = null, tw = d.tw, t = s.t;
-    for (var j = 0; j < s.n; j++) {
+  var VOCAB = [], rowFiles = {}, rowWaiters = {};
+  function vocab(v) { VOCAB = v; }
+  function rowChunk(c, rows) {
+    rowFiles[c] = rows;
+    (rowWaiters[c] || []).forEach(function (f) { f(); });
+    delete rowWaiters[c];
+  }
+  function withRowFile(c, cb) {
+    if (rowFiles[c]) return cb();
+    if (!rowWaiters[c]) { rowWaiters[c] = []; loadScript("../data/rows/" + pad(c, 5) + ".js"); }
+    rowWaiters[c].push(cb);
+  }
+  function decodeTokens(t, tw, into, at) {
+    var unk = Math.pow(64, tw) - 1;
+    for (var j = 0; j * tw < t.length; j++) {
       var v = 0;
       for (var k = 0; k < tw; k++) v = v * 64 + B64I[t.charCodeAt(j * tw + k)];
-      toks[j] = d.vocab[v];
+      into[at + j] = v === unk ? -1 : v;
     }
+  }
+  /* tokens: ids (undefined outside the inline window until the row file is loaded) */
+  function decodeSeq(d, s) {
+    var toks = new Array(s.n), acts = null;
+    decodeTokens(s.t, d.tw, toks, s.o);
     if (typeof s.v === "string") {
       acts = new Float64Array(s.n);
       for (var j2 = 0; j2 < s.n; j2++) {
@@ -280,19 +317,20 @@ var N2G = (function () {
         acts[j2] = (q - d.qmax) / d.qmax * d.scale;
       }
     }
-    return { toks: toks, acts: acts };
+    return { toks: toks, acts: acts, lo: s.o, hi: s.o + s.t.length / d.tw };
   }
+  function tokenText(id) { return id >= 0 && id < VOCAB.length ? VOCAB[id] : null; }
 
   /* Renders tokens [a, b) of a decoded sequence. */
   function renderTokens(box, seq, s, a, b, max) {
     for (var j = a; j < b; j++) {
-      var tk = seq.toks[j], span = add(box, el("span", "tok"));
+      var id = seq.toks[j], txt = tokenText(id), span = add(box, el("span", "tok"));
       var val = seq.acts ? seq.acts[j] : (j === s.p ? s.a : null);
-      if (tk && tk[1] !== null) putText(span, tk[1]);
+      if (txt !== null) putText(span, txt);
       else add(span, el("span", "esc", "<unknown id>"));
       if (val !== null) span.style.backgroundColor = colour(val, max);
       if (j === s.p) span.className = "tok maxtok";
-      span.title = "id " + (tk ? tk[0] : "?") + "  |  " + JSON.stringify(tk && tk[1] !== null ? plain(tk[1]) : "?") +
+      span.title = "id " + id + "  |  " + JSON.stringify(txt !== null ? plain(txt) : "?") +
         "  |  " + (val === null ? "activation not recorded" : (j === s.p && s.a !== null ? s.a : val).toFixed(4));
       span.dataset.pos = String(j);
     }
@@ -305,10 +343,10 @@ var N2G = (function () {
     head.textContent = "#" + (k + 1) + "  max act " + fmt(s.a, 4) + (s.p >= 0 ? " at token " + s.p : "") +
       (s.r >= 0 ? " (row " + s.r + ")" : "") + ", " + s.n + " tokens";
     var toks = add(box, el("div", "tokens"));
-    var cut = s.p >= 0 && s.n > d.before + d.after + 1;
+    var cut = seq.lo > 0 || seq.hi < s.n;
     function draw(full) {
       toks.textContent = "";
-      var a = full || !cut ? 0 : Math.max(0, s.p - d.before), b = full || !cut ? s.n : Math.min(s.n, s.p + d.after + 1);
+      var a = full ? 0 : seq.lo, b = full ? s.n : seq.hi;
       if (a > 0) add(toks, el("span", "cut", "… " + a + " tokens "));
       renderTokens(toks, seq, s, a, b, max);
       if (b < s.n) add(toks, el("span", "cut", " … " + (s.n - b) + " tokens"));
@@ -319,8 +357,15 @@ var N2G = (function () {
       var full = false;
       btn.addEventListener("click", function () {
         full = !full;
-        draw(full);
         btn.textContent = full ? "cut around the max" : "show all " + s.n + " tokens";
+        if (!full) return draw(false);
+        withRowFile(s.c, function () {
+          var t = rowFiles[s.c][String(s.r)];
+          if (typeof t !== "string") { showError("error: row " + s.r + " missing from its row file"); return; }
+          decodeTokens(t, d.tw, seq.toks, 0);
+          if (full) draw(true);
+          box.dataset.expanded = "1";
+        });
       });
     }
   }
@@ -363,6 +408,16 @@ var N2G = (function () {
     add(h, el("p", "subtitle", "blocks." + d.layer + ".mlp.hook_post, neuron " + d.neuron));
     var max = typeof d.max === "number" && d.max > 0 ? d.max : d.scale;
 
+    var g = section(app, "Graph", "graph");
+    var gbox = add(g, el("div", "graphbox"));
+    var svg = d.svg ? safeSvg(d.svg) : null;
+    if (svg) gbox.appendChild(svg);
+    else add(gbox, el("p", "muted", d.svg ? "the graph picture could not be read" : "no graph for this neuron"));
+
+    var ex = section(app, "Max-activating examples", "examples");
+    add(ex, el("p", "muted", "Colour: activation / max activation (red positive, blue negative). Hover a token for its id, string and value; the max token is outlined."));
+    if (!d.examples.length) add(ex, el("p", "muted", "no examples"));
+    d.examples.forEach(function (s, k) { renderExample(ex, d, s, k, max); });
     var sc = section(app, "Scores", "scores");
     var kv = add(sc, el("table", "kv"));
     [["max activation", fmt(d.max, 4)], ["positions scanned", fmt(d.count, -1)], ["mean activation", fmt(d.mean, 4)]].forEach(function (r) {
@@ -392,16 +447,6 @@ var N2G = (function () {
       });
     }
 
-    var g = section(app, "Graph", "graph");
-    var gbox = add(g, el("div", "graphbox"));
-    var svg = d.svg ? safeSvg(d.svg) : null;
-    if (svg) gbox.appendChild(svg);
-    else add(gbox, el("p", "muted", d.svg ? "the graph picture could not be read" : "no graph for this neuron"));
-
-    var ex = section(app, "Max-activating examples", "examples");
-    add(ex, el("p", "muted", "Colour: activation / max activation (red positive, blue negative). Hover a token for its id, string and value; the max token is outlined."));
-    if (!d.examples.length) add(ex, el("p", "muted", "no examples"));
-    d.examples.forEach(function (s, k) { renderExample(ex, d, s, k, max); });
 
     [["pruned", "Pruned training samples"], ["augmented", "Augmented training samples"]].forEach(function (p) {
       var sec = section(app, p[1], p[0]);
@@ -416,7 +461,9 @@ var N2G = (function () {
       });
     });
     document.body.dataset.ready = "1";
+    document.body.dataset.readyMs = String(Math.round(performance.now()));
   }
 
-  return { indexPage: indexPage, neuronChunk: neuronChunk, storeChunk: storeChunk, neuronPage: neuronPage, searchKey: searchKey, fnv1a: fnv1a };
+  return { indexPage: indexPage, neuronChunk: neuronChunk, storeChunk: storeChunk, neuronPage: neuronPage, vocab: vocab,
+    rowChunk: rowChunk, searchKey: searchKey, fnv1a: fnv1a };
 })();

@@ -26,5 +26,6 @@ printf '\x10plain text \xff\xfe with bad bytes\r\n and more  words\n' > "$cseeds
 { printf '\x21'; printf '{"text": "zstd line"}\n' | zstd -q -c 2>/dev/null || true; } > "$cseeds/zst"
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 half=$(( (secs + 1) / 2 ))
-"$dir/fuzz_bpe" -max_total_time="$half" -max_len=4096 -timeout=10 -print_final_stats=1 "$seeds"
-"$dir/fuzz_corpus" -max_total_time="$half" -max_len=4096 -timeout=10 -print_final_stats=1 "$cseeds"
+# crash inputs land in build-fuzz/ (reproduce: build-fuzz/fuzz_corpus FILE)
+"$dir/fuzz_bpe" -max_total_time="$half" -max_len=4096 -timeout=10 -print_final_stats=1 -artifact_prefix="$dir/" "$seeds"
+"$dir/fuzz_corpus" -max_total_time="$half" -max_len=4096 -timeout=10 -print_final_stats=1 -artifact_prefix="$dir/" "$cseeds"
