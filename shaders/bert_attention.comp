@@ -9,11 +9,23 @@ layout(constant_id = 1) const int HS = 64;
 layout(std430, binding = 0) writeonly buffer O { float o[]; };
 layout(binding = 1) uniform samplerBuffer QKV;
 layout(std430, binding = 2) readonly buffer L { int lens[]; };
+#ifdef ROWS
+// ROWS: out [R, C]; invocation x = r (query row rows[r] = b*T + t), workgroup y = head
+layout(std430, binding = 3) readonly buffer W { int rows[]; };
+layout(push_constant) uniform P { uint bo, bq, bl, bw; uint T, C; float scale; uint R; };
+#else
 layout(push_constant) uniform P { uint bo, bq, bl; uint T, C; float scale; };
+#endif
 
 void main() {
+#ifdef ROWS
+    uint r = gl_GlobalInvocationID.x, h = gl_WorkGroupID.y;
+    uint row = uint(rows[bw + min(r, R - 1)]);
+    uint b = row / T, t = row % T;
+#else
     uint h = gl_WorkGroupID.y, b = gl_WorkGroupID.z;
     uint t = gl_GlobalInvocationID.x;
+#endif
     uint len = uint(lens[bl + b]);
     uint C3 = 3 * C;
     uint qb = bq + (b * T + min(t, T - 1)) * C3 + h * HS;
@@ -34,8 +46,13 @@ void main() {
         [[unroll]] for (int d = 0; d < HS; d++) acc[d] = acc[d] * corr + p * texelFetch(QKV, int(vb) + d).r;
         m = mn;
     }
-    if (t >= T) return;
     float il = l > 0.0 ? 1.0 / l : 0.0;
+#ifdef ROWS
+    if (r >= R) return;
+    uint ob = bo + r * C + h * HS;
+#else
+    if (t >= T) return;
     uint ob = bo + (b * T + t) * C + h * HS;
+#endif
     [[unroll]] for (int d = 0; d < HS; d++) o[ob + d] = acc[d] * il;
 }

@@ -13,7 +13,9 @@
  *   x = LN_emb(word[tok] + pos[t])
  *   per layer: x = LN_sa(x + out_lin(attention(q, k, v; keys < len))) ;
  *              x = LN_out(x + lin2(gelu_erf(lin1(x))))
- *   head, on the selected rows only: logits = LN_vocab(gelu_erf(x W_t + b_t)) W_proj + b_proj
+ *   the last layer runs q, attention, out_lin, FFN and LayerNorms on the selected rows only
+ *   (keys and values on all rows); the head likewise:
+ *   logits = LN_vocab(gelu_erf(x W_t + b_t)) W_proj + b_proj
  */
 #ifndef N2G_DISTILBERT_H
 #define N2G_DISTILBERT_H

@@ -16,8 +16,8 @@ struct distilbert_runner {
     int max_B, max_T, max_rows;
     ops_buf *word, *pos, *emb, **layer;
     size_t eoff[E_COUNT], off[W_COUNT];
-    ops_buf *tok, *lens, *idx, *x, *qkv, *att, *tmp, *h, *g, *g2, *logits;
-    int32_t *idx_host;
+    ops_buf *tok, *lens, *idx, *rows, *x, *qkv, *att, *tmp, *h, *g, *g2, *ratt, *rh, *logits;
+    int32_t *idx_host, *rows_host;
 };
 
 void distilbert_runner_free(distilbert_runner *r) {
@@ -26,10 +26,11 @@ void distilbert_runner_free(distilbert_runner *r) {
     ops_free(c, r->word), ops_free(c, r->pos), ops_free(c, r->emb);
     if (r->layer)
         for (int l = 0; l < r->m->cfg.n_layers; l++) ops_free(c, r->layer[l]);
-    ops_buf *bufs[] = {r->tok, r->lens, r->idx, r->x, r->qkv, r->att, r->tmp, r->h, r->g, r->g2, r->logits};
+    ops_buf *bufs[] = {r->tok, r->lens, r->idx, r->rows, r->x,    r->qkv, r->att,
+                       r->tmp, r->h,    r->g,   r->g2,   r->ratt, r->rh,  r->logits};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) ops_free(c, bufs[i]);
     free(r->layer);
-    free(r->idx_host);
+    free(r->idx_host), free(r->rows_host);
     free(r);
 }
 
@@ -78,12 +79,14 @@ int distilbert_runner_create(const distilbert_model *m, ops_ctx *ctx, int max_B,
         size_t sz[W_COUNT] = {3 * C * C, 3 * C, C * C, C, C, C, C * H, H, H * C, C, C, C};
         if (!(r->layer[l] = upload_pack(ctx, W_COUNT, src, sz, r->off, err))) goto fail;
     }
-    if (!(r->idx_host = malloc(R * C * sizeof(int32_t)))) goto oom;
+    if (!(r->idx_host = malloc(R * C * sizeof(int32_t))) || !(r->rows_host = malloc(R * sizeof(int32_t)))) goto oom;
     if (!(r->tok = ops_alloc(ctx, N * 4, err)) || !(r->lens = ops_alloc(ctx, (size_t)max_B * 4, err)) ||
         !(r->idx = ops_alloc(ctx, R * C * 4, err)) || !(r->x = ops_alloc(ctx, N * C * 4, err)) ||
         !(r->qkv = ops_alloc(ctx, N * 3 * C * 4, err)) || !(r->att = ops_alloc(ctx, N * C * 4, err)) ||
         !(r->tmp = ops_alloc(ctx, N * C * 4, err)) || !(r->h = ops_alloc(ctx, N * H * 4, err)) ||
         !(r->g = ops_alloc(ctx, R * C * 4, err)) || !(r->g2 = ops_alloc(ctx, R * C * 4, err)) ||
+        !(r->rows = ops_alloc(ctx, R * 4, err)) || !(r->ratt = ops_alloc(ctx, R * C * 4, err)) ||
+        !(r->rh = ops_alloc(ctx, R * H * 4, err)) ||
         !(r->logits = ops_alloc(ctx, R * V * 4, err)))
         goto fail;
     *out = r;
@@ -121,16 +124,19 @@ int distilbert_logits(distilbert_runner *r, const int32_t *tok, const int32_t *l
         int row = rows ? rows[i] : i;
         if (row < 0 || row >= N) return n2g_fail(err, "distilbert: head row %d outside the batch (%d rows)", row, N);
         for (int k = 0; k < C; k++) r->idx_host[(size_t)i * C + k] = (int32_t)((size_t)row * C + k);
+        r->rows_host[i] = row;
     }
     if (ops_upload(ctx, r->tok, 0, tok, (size_t)N * 4, err) || ops_upload(ctx, r->lens, 0, lens, (size_t)B * 4, err) ||
-        ops_upload(ctx, r->idx, 0, r->idx_host, (size_t)n_rows * C * 4, err))
+        ops_upload(ctx, r->idx, 0, r->idx_host, (size_t)n_rows * C * 4, err) ||
+        ops_upload(ctx, r->rows, 0, r->rows_host, (size_t)n_rows * 4, err))
         return -1;
     const size_t *o = r->off, *e = r->eoff;
     ops_buf *em = r->emb;
     float eps = c->ln_eps;
     ops_embed(ctx, r->tmp, r->tok, 0, r->word, r->pos, B, T, C);
     ops_layernorm(ctx, r->x, r->tmp, em, e[E_G], em, e[E_B], N, C, eps);
-    for (int l = 0; l < c->n_layers; l++) {
+    int last = c->n_layers - 1, R = n_rows;
+    for (int l = 0; l < last; l++) {
         ops_buf *w = r->layer[l];
         ops_matmul(ctx, r->qkv, r->x, w, o[W_QKVW], w, o[W_QKVB], N, C, 3 * C);
         ops_bert_attention(ctx, r->att, r->qkv, r->lens, 0, B, T, C, c->n_heads);
@@ -143,8 +149,20 @@ int distilbert_logits(distilbert_runner *r, const int32_t *tok, const int32_t *l
         ops_add(ctx, r->tmp, r->x, (size_t)N * C);
         ops_layernorm(ctx, r->x, r->tmp, w, o[W_OUTG], w, o[W_OUTB], N, C, eps);
     }
-    int R = n_rows;
+    /* the last block: keys and values of every row, everything else on the head rows only */
+    ops_buf *w = r->layer[last];
+    ops_matmul(ctx, r->qkv, r->x, w, o[W_QKVW], w, o[W_QKVB], N, C, 3 * C);
+    ops_bert_attention_rows(ctx, r->ratt, r->qkv, r->lens, 0, r->rows, 0, R, B, T, C, c->n_heads);
     ops_gather(ctx, r->g, 0, r->x, r->idx, 0, (size_t)R * C);
+    ops_matmul(ctx, r->g2, r->ratt, w, o[W_OW], w, o[W_OB], R, C, C);
+    ops_add(ctx, r->g2, r->g, (size_t)R * C);
+    ops_layernorm(ctx, r->g, r->g2, w, o[W_SAG], w, o[W_SAB], R, C, eps);
+    ops_matmul(ctx, r->rh, r->g, w, o[W_W1], w, o[W_B1], R, C, H);
+    ops_gelu_erf(ctx, r->rh, (size_t)R * H);
+    ops_matmul(ctx, r->g2, r->rh, w, o[W_W2], w, o[W_B2], R, H, C);
+    ops_add(ctx, r->g2, r->g, (size_t)R * C);
+    ops_layernorm(ctx, r->g, r->g2, w, o[W_OUTG], w, o[W_OUTB], R, C, eps);
+    /* MLM head */
     ops_matmul(ctx, r->g2, r->g, em, e[E_VTW], em, e[E_VTB], R, C, C);
     ops_gelu_erf(ctx, r->g2, (size_t)R * C);
     ops_layernorm(ctx, r->g, r->g2, em, e[E_VLG], em, e[E_VLB], R, C, eps);

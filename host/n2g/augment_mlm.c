@@ -147,13 +147,18 @@ done:
 
 /* ---- the batched fill-mask ---- */
 
+typedef struct cand_t {
+    int32_t id;
+    float p;
+} cand_t;
+
 typedef struct entry {
     int prompt;
     char *masked, *word;
     int32_t *ids; /* [CLS] wordpiece [SEP] */
     int len, maskpos;
-    int32_t *cand; /* candidate ids in probability order (p >= 1e-5) */
-    int ncand;
+    cand_t *cand; /* candidates with p >= 1e-5; [0, sorted) in probability order */
+    int ncand, sorted;
     int rep; /* -1, or the entry with the same ids whose candidates this one shares */
 } entry;
 
@@ -165,18 +170,46 @@ static int entry_cmp(const void *a, const void *b, void *u) {
     return c ? c : (x > y) - (x < y);
 }
 
-typedef struct {
-    const float *p;
-} cand_cmp_ctx;
+/* candidate order: probability descending, then id ascending */
+static int cand_before(const cand_t *a, const cand_t *b) { return a->p > b->p || (a->p == b->p && a->id < b->id); }
 
-static int cand_cmp(const void *a, const void *b, void *u) {
-    const float *p = ((cand_cmp_ctx *)u)->p;
-    int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
-    if (p[x] != p[y]) return p[x] > p[y] ? -1 : 1;
-    return x < y ? -1 : x > y;
+static int cand_cmp(const void *a, const void *b) {
+    return cand_before(a, b) ? -1 : cand_before(b, a) ? 1 : 0;
 }
 
-/* logits [V] -> candidates with softmax probability >= 1e-5, most probable first (scratch p [V]) */
+/* quickselect: afterwards a[0..m) hold the m first candidates of a[0..n) in candidate order */
+static void select_top(cand_t *a, int n, int m) {
+    int lo = 0, hi = n - 1, k = m - 1;
+    while (lo < hi) {
+        cand_t piv = a[lo + (hi - lo) / 2];
+        int i = lo, j = hi;
+        while (i <= j) {
+            while (cand_before(&a[i], &piv)) i++;
+            while (cand_before(&piv, &a[j])) j--;
+            if (i <= j) {
+                cand_t t = a[i];
+                a[i++] = a[j], a[j--] = t;
+            }
+        }
+        if (k <= j) hi = j;
+        else if (k >= i) lo = i;
+        else break;
+    }
+}
+
+/* id of the k-th candidate (k < ncand): sorts the next chunk of 64 on demand (few are ever
+ * needed; the full vocabulary may pass 1e-5) */
+static int32_t cand_at(entry *x, int k) {
+    while (k >= x->sorted) {
+        int lo = x->sorted, n = x->ncand - lo, m = n < 64 ? n : 64;
+        select_top(x->cand + lo, n, m);
+        qsort(x->cand + lo, (size_t)m, sizeof *x->cand, cand_cmp);
+        x->sorted = lo + m;
+    }
+    return x->cand[k].id;
+}
+
+/* logits [V] -> the candidates with softmax probability >= 1e-5 (scratch p [V]) */
 static int candidates(const float *logits, int V, float *p, entry *e) {
     float mx = logits[0];
     for (int v = 1; v < V; v++) mx = logits[v] > mx ? logits[v] : mx;
@@ -189,11 +222,9 @@ static int candidates(const float *logits, int V, float *p, entry *e) {
     }
     e->cand = malloc(sizeof *e->cand * (size_t)(n ? n : 1));
     if (!e->cand) return -1;
-    e->ncand = 0;
+    e->ncand = e->sorted = 0;
     for (int v = 0; v < V; v++)
-        if (p[v] >= 1e-5f) e->cand[e->ncand++] = v;
-    cand_cmp_ctx cc = {p};
-    qsort_r(e->cand, (size_t)e->ncand, sizeof *e->cand, cand_cmp, &cc);
+        if (p[v] >= 1e-5f) e->cand[e->ncand++] = (cand_t){v, p[v]};
     return 0;
 }
 
@@ -305,7 +336,7 @@ int n2g_augment_mlm(n2g_mlm *m, const n2g_mlm_prompt *p, int n, const n2g_augmen
             }
             e = ng, cap = nc;
         }
-        for (int j = 0; j < k; j++) e[ne++] = (entry){i, texts[j], words[j], NULL, 0, 0, NULL, 0, -1};
+        for (int j = 0; j < k; j++) e[ne++] = (entry){i, texts[j], words[j], NULL, 0, 0, NULL, 0, 0, -1};
         free(texts), free(words);
     }
     for (int i = 0; i < ne; i++) {
@@ -365,7 +396,7 @@ int n2g_augment_mlm(n2g_mlm *m, const n2g_mlm_prompt *p, int n, const n2g_augmen
         const entry *u = &e[x->rep];
         if (!(x->cand = malloc(sizeof *x->cand * (size_t)(u->ncand ? u->ncand : 1)))) goto oom;
         memcpy(x->cand, u->cand, sizeof *x->cand * (size_t)u->ncand);
-        x->ncand = u->ncand;
+        x->ncand = u->ncand, x->sorted = u->sorted;
     }
     m->st.unique += nu;
     m->st.masked += ne;
@@ -385,7 +416,7 @@ int n2g_augment_mlm(n2g_mlm *m, const n2g_mlm_prompt *p, int n, const n2g_augmen
         int subbed = 0;
         for (int k = 0; k < x->ncand && subbed < c->n; k++) {
             size_t cl;
-            const char *ct = wp_token(dm->vocab, x->cand[k], &cl);
+            const char *ct = wp_token(dm->vocab, cand_at(x, k), &cl);
             char *cn = malloc(cl + 1);
             if (!cn) {
                 free(wn);

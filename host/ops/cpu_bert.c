@@ -8,21 +8,22 @@
 typedef struct {
     float *out;
     const float *qkv;
-    const int32_t *lens;
+    const int32_t *lens, *rows; /* rows: NULL = every row, in order */
     int T, C, NH;
 } attn_args;
 
-/* item = (b, h, t): one query row of one head */
+/* item = (r, h): one query row of one head; r = b*T + t, or the r-th selected row */
 static void attn_items(void *arg, size_t begin, size_t end, int thread) {
     attn_args *a = arg;
     (void)thread;
     int T = a->T, C = a->C, NH = a->NH, HS = C / NH;
     float scale = 1.0f / sqrtf((float)HS);
     for (size_t it = begin; it < end; it++) {
-        int t = (int)(it % (size_t)T), h = (int)(it / (size_t)T % (size_t)NH), b = (int)(it / ((size_t)T * NH));
+        size_t r = it / (size_t)NH, row = a->rows ? (size_t)a->rows[r] : r;
+        int h = (int)(it % (size_t)NH), b = (int)(row / (size_t)T);
         int len = a->lens[b];
-        const float *q = a->qkv + ((size_t)b * T + t) * 3 * C + (size_t)h * HS;
-        float *o = a->out + ((size_t)b * T + t) * C + (size_t)h * HS;
+        const float *q = a->qkv + row * 3 * C + (size_t)h * HS;
+        float *o = a->out + r * C + (size_t)h * HS;
         float m = -INFINITY, l = 0;
         for (int d = 0; d < HS; d++) o[d] = 0;
         for (int s = 0; s < len; s++) { /* online softmax */
@@ -43,8 +44,17 @@ static void attn_items(void *arg, size_t begin, size_t end, int thread) {
 /* out [B*T, C]; qkv [B*T, 3C]; lens int32 [B] */
 void cpu_bert_attention(ops_ctx *ctx, ops_buf *out, const ops_buf *qkv, const ops_buf *lens, size_t lens_off, int B,
                         int T, int C, int NH) {
-    attn_args a = {cpu_buf_ptr(out), cpu_buf_ptr(qkv), (const int32_t *)cpu_buf_ptr(lens) + lens_off, T, C, NH};
+    attn_args a = {cpu_buf_ptr(out), cpu_buf_ptr(qkv), (const int32_t *)cpu_buf_ptr(lens) + lens_off, NULL, T, C, NH};
     cpu_parallel_for(ctx, (size_t)B * NH * T, 16, attn_items, &a);
+}
+
+/* out [R, C]; qkv [B*T, 3C]; lens int32 [B]; rows int32 [R] */
+void cpu_bert_attention_rows(ops_ctx *ctx, ops_buf *out, const ops_buf *qkv, const ops_buf *lens, size_t lens_off,
+                             const ops_buf *rows, size_t rows_off, int R, int B, int T, int C, int NH) {
+    (void)B;
+    attn_args a = {cpu_buf_ptr(out), cpu_buf_ptr(qkv), (const int32_t *)cpu_buf_ptr(lens) + lens_off,
+                   (const int32_t *)cpu_buf_ptr(rows) + rows_off, T, C, NH};
+    cpu_parallel_for(ctx, (size_t)R * NH, 4, attn_items, &a);
 }
 
 static void gelu_items(void *arg, size_t begin, size_t end, int thread) {

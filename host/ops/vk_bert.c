@@ -41,6 +41,37 @@ void vk_bert_attention(ops_ctx *ctx, ops_buf *out, const ops_buf *qkv, const ops
     }
 }
 
+/* out [R, C]; qkv [B*T, 3C]; lens int32 [B]; rows int32 [R] */
+void vk_bert_attention_rows(ops_ctx *ctx, ops_buf *out, const ops_buf *qkv, const ops_buf *lens, size_t lens_off,
+                            const ops_buf *rows, size_t rows_off, int R, int B, int T, int C, int NH) {
+    vkb *vk = vkb_from_ops(ctx);
+    if (!vk) return;
+    int HS = C / NH;
+    if (HS > 256) {
+        vkb_fail(vk, "bert attention: head size %d > 256 is not supported", HS);
+        return;
+    }
+    const uint32_t lx = 8;
+    static const vkb_kind kinds[] = {VKB_STORAGE, VKB_TEXEL_R32F, VKB_STORAGE, VKB_STORAGE};
+    uint32_t spec[] = {lx, (uint32_t)HS};
+    vkb_pipe *p = vkb_pipeline(vk, "bert_attention_rows", 4, kinds, 2, spec);
+    if (!p) return;
+    const vkb_limits *lim = vkb_get_limits(vk);
+    size_t nq = (size_t)B * T * 3 * C;
+    if (nq > lim->max_texel_elems || (size_t)R * C > lim->max_storage_elems) {
+        vkb_fail(vk, "bert attention: a batch of %d x %d tokens (C=%d) exceeds the device's binding range", B, T, C);
+        return;
+    }
+    vkb_binding b[] = {{out, 0, (size_t)R * C, 1}, {qkv, 0, nq, 0}, {lens, lens_off, (size_t)B, 0}, {rows, rows_off, (size_t)R, 0}};
+    struct {
+        uint32_t T, C;
+        float scale;
+        uint32_t R;
+    } pc = {(uint32_t)T, (uint32_t)C, 1.0f / sqrtf((float)HS), (uint32_t)R};
+    vkb_dispatch(vk, p, b, &pc, sizeof pc, (uint32_t)((R + lx - 1) / lx), (uint32_t)NH, 1, "bert_attention",
+                 4.0 * C * (double)R * T);
+}
+
 /* x [n] in place */
 void vk_gelu_erf(ops_ctx *ctx, ops_buf *x, size_t n) {
     vkb *vk = vkb_from_ops(ctx);
