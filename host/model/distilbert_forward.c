@@ -98,6 +98,23 @@ fail:
     return -1;
 }
 
+/* the rest of a block after attention, on n rows: x = LN_sa(x + att W_o + b_o);
+ * x = LN_out(x + lin2(gelu(lin1(x)))). att, x, tmp [n, C]; h [n, H]. */
+static void block_rest(distilbert_runner *r, ops_buf *w, ops_buf *att, ops_buf *x, ops_buf *tmp, ops_buf *h, int n) {
+    const distilbert_config *c = &r->m->cfg;
+    ops_ctx *ctx = r->ctx;
+    const size_t *o = r->off;
+    int C = c->dim, H = c->hidden_dim;
+    ops_matmul(ctx, tmp, att, w, o[W_OW], w, o[W_OB], n, C, C);
+    ops_add(ctx, tmp, x, (size_t)n * C);
+    ops_layernorm(ctx, x, tmp, w, o[W_SAG], w, o[W_SAB], n, C, c->ln_eps);
+    ops_matmul(ctx, h, x, w, o[W_W1], w, o[W_B1], n, C, H);
+    ops_gelu_erf(ctx, h, (size_t)n * H);
+    ops_matmul(ctx, tmp, h, w, o[W_W2], w, o[W_B2], n, H, C);
+    ops_add(ctx, tmp, x, (size_t)n * C);
+    ops_layernorm(ctx, x, tmp, w, o[W_OUTG], w, o[W_OUTB], n, C, c->ln_eps);
+}
+
 int distilbert_logits(distilbert_runner *r, const int32_t *tok, const int32_t *lens, int B, int T,
                       const int32_t *rows, int n_rows, float *out, n2g_err *err) {
     const distilbert_config *c = &r->m->cfg;
@@ -119,7 +136,7 @@ int distilbert_logits(distilbert_runner *r, const int32_t *tok, const int32_t *l
                                 (int)id, b, t, c->vocab_size);
         }
     }
-    int C = c->dim, H = c->hidden_dim, V = c->vocab_size, N = B * T;
+    int C = c->dim, V = c->vocab_size, N = B * T;
     for (int i = 0; i < n_rows; i++) {
         int row = rows ? rows[i] : i;
         if (row < 0 || row >= N) return n2g_fail(err, "distilbert: head row %d outside the batch (%d rows)", row, N);
@@ -140,28 +157,14 @@ int distilbert_logits(distilbert_runner *r, const int32_t *tok, const int32_t *l
         ops_buf *w = r->layer[l];
         ops_matmul(ctx, r->qkv, r->x, w, o[W_QKVW], w, o[W_QKVB], N, C, 3 * C);
         ops_bert_attention(ctx, r->att, r->qkv, r->lens, 0, B, T, C, c->n_heads);
-        ops_matmul(ctx, r->tmp, r->att, w, o[W_OW], w, o[W_OB], N, C, C);
-        ops_add(ctx, r->tmp, r->x, (size_t)N * C);
-        ops_layernorm(ctx, r->x, r->tmp, w, o[W_SAG], w, o[W_SAB], N, C, eps);
-        ops_matmul(ctx, r->h, r->x, w, o[W_W1], w, o[W_B1], N, C, H);
-        ops_gelu_erf(ctx, r->h, (size_t)N * H);
-        ops_matmul(ctx, r->tmp, r->h, w, o[W_W2], w, o[W_B2], N, H, C);
-        ops_add(ctx, r->tmp, r->x, (size_t)N * C);
-        ops_layernorm(ctx, r->x, r->tmp, w, o[W_OUTG], w, o[W_OUTB], N, C, eps);
+        block_rest(r, w, r->att, r->x, r->tmp, r->h, N);
     }
     /* the last block: keys and values of every row, everything else on the head rows only */
     ops_buf *w = r->layer[last];
     ops_matmul(ctx, r->qkv, r->x, w, o[W_QKVW], w, o[W_QKVB], N, C, 3 * C);
     ops_bert_attention_rows(ctx, r->ratt, r->qkv, r->lens, 0, r->rows, 0, R, B, T, C, c->n_heads);
     ops_gather(ctx, r->g, 0, r->x, r->idx, 0, (size_t)R * C);
-    ops_matmul(ctx, r->g2, r->ratt, w, o[W_OW], w, o[W_OB], R, C, C);
-    ops_add(ctx, r->g2, r->g, (size_t)R * C);
-    ops_layernorm(ctx, r->g, r->g2, w, o[W_SAG], w, o[W_SAB], R, C, eps);
-    ops_matmul(ctx, r->rh, r->g, w, o[W_W1], w, o[W_B1], R, C, H);
-    ops_gelu_erf(ctx, r->rh, (size_t)R * H);
-    ops_matmul(ctx, r->g2, r->rh, w, o[W_W2], w, o[W_B2], R, H, C);
-    ops_add(ctx, r->g2, r->g, (size_t)R * C);
-    ops_layernorm(ctx, r->g, r->g2, w, o[W_OUTG], w, o[W_OUTB], R, C, eps);
+    block_rest(r, w, r->ratt, r->g, r->g2, r->rh, R);
     /* MLM head */
     ops_matmul(ctx, r->g2, r->g, em, e[E_VTW], em, e[E_VTB], R, C, C);
     ops_gelu_erf(ctx, r->g2, (size_t)R * C);

@@ -6,21 +6,28 @@
 
 static size_t zmin(size_t a, size_t b) { return a < b ? a : b; }
 
+enum { ATT_LX = 8 }; /* query rows per workgroup */
+
+/* the attention pipeline (rows: the selected-rows variant with a fourth binding), or NULL */
+static vkb_pipe *attn_pipe(vkb *vk, int C, int NH, int rows) {
+    int HS = C / NH;
+    if (HS > 256) {
+        vkb_fail(vk, "bert attention: head size %d > 256 is not supported", HS);
+        return NULL;
+    }
+    static const vkb_kind kinds[] = {VKB_STORAGE, VKB_TEXEL_R32F, VKB_STORAGE, VKB_STORAGE};
+    uint32_t spec[] = {ATT_LX, (uint32_t)HS};
+    return vkb_pipeline(vk, rows ? "bert_attention_rows" : "bert_attention", rows ? 4 : 3, kinds, 2, spec);
+}
+
 /* out [B*T, C]; qkv [B*T, 3C]; lens int32 [B] */
 void vk_bert_attention(ops_ctx *ctx, ops_buf *out, const ops_buf *qkv, const ops_buf *lens, size_t lens_off, int B,
                        int T, int C, int NH) {
     vkb *vk = vkb_from_ops(ctx);
-    if (!vk) return;
-    int HS = C / NH;
-    if (HS > 256) {
-        vkb_fail(vk, "bert attention: head size %d > 256 is not supported", HS);
-        return;
-    }
-    const uint32_t lx = 8;
-    static const vkb_kind kinds[] = {VKB_STORAGE, VKB_TEXEL_R32F, VKB_STORAGE};
-    uint32_t spec[] = {lx, (uint32_t)HS};
-    vkb_pipe *p = vkb_pipeline(vk, "bert_attention", 3, kinds, 2, spec);
+    vkb_pipe *p = vk ? attn_pipe(vk, C, NH, 0) : NULL;
     if (!p) return;
+    int HS = C / NH;
+    const uint32_t lx = ATT_LX;
     const vkb_limits *lim = vkb_get_limits(vk);
     size_t seq = (size_t)T * C;
     size_t bmax = zmin(zmin(lim->max_storage_elems / seq, lim->max_texel_elems / (3 * seq)), lim->max_groups[2]);
@@ -45,17 +52,10 @@ void vk_bert_attention(ops_ctx *ctx, ops_buf *out, const ops_buf *qkv, const ops
 void vk_bert_attention_rows(ops_ctx *ctx, ops_buf *out, const ops_buf *qkv, const ops_buf *lens, size_t lens_off,
                             const ops_buf *rows, size_t rows_off, int R, int B, int T, int C, int NH) {
     vkb *vk = vkb_from_ops(ctx);
-    if (!vk) return;
-    int HS = C / NH;
-    if (HS > 256) {
-        vkb_fail(vk, "bert attention: head size %d > 256 is not supported", HS);
-        return;
-    }
-    const uint32_t lx = 8;
-    static const vkb_kind kinds[] = {VKB_STORAGE, VKB_TEXEL_R32F, VKB_STORAGE, VKB_STORAGE};
-    uint32_t spec[] = {lx, (uint32_t)HS};
-    vkb_pipe *p = vkb_pipeline(vk, "bert_attention_rows", 4, kinds, 2, spec);
+    vkb_pipe *p = vk ? attn_pipe(vk, C, NH, 1) : NULL;
     if (!p) return;
+    int HS = C / NH;
+    const uint32_t lx = ATT_LX;
     const vkb_limits *lim = vkb_get_limits(vk);
     size_t nq = (size_t)B * T * 3 * C;
     if (nq > lim->max_texel_elems || (size_t)R * C > lim->max_storage_elems) {
