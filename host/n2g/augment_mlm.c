@@ -512,11 +512,11 @@ int n2g_mlm_round_run(n2g_mlm *m, n2g_mlm_round *r, const n2g_mlm_prompt *p, int
     return 0;
 }
 
-int n2g_mlm_round_take(n2g_mlm_round *r, const int32_t *y, n2g_tokseq **out, int *n_out) {
+int n2g_mlm_round_take(n2g_mlm_round *r, const int32_t *y, n2g_tokseq **out, int *n_out, n2g_err *err) {
     for (int i = 0; i < r->n; i++) {
         if (r->key[i] != y || !r->n_out[i]) continue;
         n2g_tokseq *o = realloc(*out, sizeof *o * (size_t)(*n_out + r->n_out[i]));
-        if (!o) return -1;
+        if (!o) return n2g_fail(err, "augment (mlm): out of memory");
         memcpy(o + *n_out, r->out[i], sizeof *o * (size_t)r->n_out[i]);
         *out = o;
         *n_out += r->n_out[i];

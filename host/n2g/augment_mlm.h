@@ -77,7 +77,7 @@ int n2g_mlm_round_run(n2g_mlm *m, n2g_mlm_round *r, const n2g_mlm_prompt *p, int
                       n2g_err *err);
 /* Hands over (appends to *out / *n_out) the augmented prompts of the prompt whose ids are at y;
  * nothing when y was not in the round. Returns 0 (-1 when out of memory). */
-int n2g_mlm_round_take(n2g_mlm_round *r, const int32_t *y, n2g_tokseq **out, int *n_out);
+int n2g_mlm_round_take(n2g_mlm_round *r, const int32_t *y, n2g_tokseq **out, int *n_out, n2g_err *err);
 void n2g_mlm_round_clear(n2g_mlm_round *r);
 
 /* The masked texts of one prompt (the first half above): *texts (malloc'd array of malloc'd

@@ -293,7 +293,7 @@ static int augment_prompts(builder *b, job *jobs, int nj, n2g_err *err) {
             prompt *p = &j->prompts[q];
             n2g_tokseq *aug = NULL;
             int na = 0;
-            if ((b->mlm ? n2g_mlm_round_take(&b->mlm_round, p->tok, &aug, &na)
+            if ((b->mlm ? n2g_mlm_round_take(&b->mlm_round, p->tok, &aug, &na, err)
                         : n2g_augment_casings(p->tok, p->len, p->imp, p->pstar, &b->ac, b->casings, tokstr, b, encode,
                                               b, &aug, &na, err)) != 0) {
                 for (int a = 0; a < na; a++) free(aug[a].tok);
