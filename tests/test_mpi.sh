@@ -91,7 +91,7 @@ same_run "$tmp/ref" "$tmp/kill" "killed rank, rerun"
 echo "[${SECONDS}s] SIGINT to mpirun"
 # SIGINT to mpirun: every rank stops at the same round, rank 0 writes the checkpoint; the
 # run then finishes in a single process (the rank count may change between runs)
-big=(scrape --model "$model" --corpus "$DATA/corpus/kjv.txt" --ctx 32 --top-k 5 --max-tokens 320000 --device cpu
+big=(scrape --model "$model" --corpus "$DATA/corpus/kjv.txt" --ctx 32 --top-k 5 --max-tokens 160000 --device cpu
      --batch 2 --quiet)
 "${MPIRUN[@]}" -np 2 "$N2G" "${big[@]}" --out "$tmp/int" >/dev/null 2>&1 &
 mp=$!
