@@ -92,6 +92,7 @@ int cli_build(int argc, char **argv) {
     o.dev.quiet = o.quiet;
     if (dist_init(&err)) return cli_error(&err);
     dist_pick_device(&o.dev, device != NULL);
+    if (dist_rank() > 0) o.dev.quiet = 1; /* only rank 0 reports */
     if (dist_rank() > 0) o.table = NULL;
     n2g_build_result res;
     if (n2g_build_run(run, &o, &res, &err) != 0) {
