@@ -1,7 +1,7 @@
 /* bench_kernels.c — per-kernel GFLOP/s of the GPT-2 ops on GPT-2-small shapes, for every
  * Vulkan kernel variant on a device and for the CPU backend (the peer), as a Markdown table.
  *
- *   bench_kernels [--device N] [--reps R] [--sweep] [--no-cpu] [--kernel K]
+ *   bench_kernels [--device N] [--reps R] [--sweep] [--no-cpu] [--kernel K] [--variant NAME]
  *
  * Each figure: R calls recorded into one ops_run (one command buffer on Vulkan), wall time
  * after one warm-up run. --sweep also times the cpu-driver matmul's register-block shapes. */
@@ -109,6 +109,7 @@ static double bench(ops_ctx *c, const kernel *k, int reps) {
 
 int main(int argc, char **argv) {
     int device = -1, reps = 5, sweep = 0, with_cpu = 1, only = -1;
+    const char *variant = NULL;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--device") && i + 1 < argc)
             device = atoi(argv[++i]);
@@ -116,12 +117,14 @@ int main(int argc, char **argv) {
             reps = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--kernel") && i + 1 < argc)
             only = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--variant") && i + 1 < argc)
+            variant = argv[++i];
         else if (!strcmp(argv[i], "--sweep"))
             sweep = 1;
         else if (!strcmp(argv[i], "--no-cpu"))
             with_cpu = 0;
         else {
-            fprintf(stderr, "usage: bench_kernels [--device N] [--reps R] [--sweep] [--no-cpu] [--kernel K]\n");
+            fprintf(stderr, "usage: bench_kernels [--device N] [--reps R] [--sweep] [--no-cpu] [--kernel K] [--variant NAME]\n");
             return 2;
         }
     }
@@ -130,6 +133,7 @@ int main(int argc, char **argv) {
     int ncol = VKB_NVARIANTS + with_cpu;
     ops_ctx *ctx[VKB_NVARIANTS + 1] = {0};
     for (int v = 0; v < VKB_NVARIANTS; v++) {
+        if (variant && strcmp(variant, vkb_variant_names[v]) && v != 0) continue; /* ctx[0] serves the sweeps */
         ops_options o = {.kind = OPS_VK, .device = device, .variant = vkb_variant_names[v], .quiet = 1};
         if (ops_create(&o, &ctx[v], &e)) {
             fprintf(stderr, "vk: %s\n", e.msg);
@@ -153,6 +157,11 @@ int main(int argc, char **argv) {
         printf("| %s |", KERNELS[k].label);
         fflush(stdout);
         for (int v = 0; v < ncol; v++) {
+            if (!ctx[v] || (variant && v < VKB_NVARIANTS && strcmp(variant, vkb_variant_names[v]))) {
+                g[v] = 0;
+                printf(" - |");
+                continue;
+            }
             g[v] = bench(ctx[v], &KERNELS[k], reps);
             printf(" %.2f (%.1f) |", g[v], last_cpu_gflops);
             fflush(stdout);
@@ -161,8 +170,8 @@ int main(int argc, char **argv) {
         printf("\n");
     }
     if (sweep) {
-        static const int cfg[][3] = {{8, 32, 4}, {16, 32, 4}, {8, 16, 4}, {8, 32, 2}, {8, 16, 8},
-                                     {16, 16, 4}, {8, 64, 2}, {8, 24, 4}, {32, 32, 4}, {8, 32, 8}};
+        static const int cfg[][3] = {{8, 32, 4},  {8, 16, 8},  {8, 32, 8},  {16, 32, 8}, {8, 64, 8},
+                                     {8, 16, 16}, {8, 32, 16}, {4, 32, 8},  {8, 24, 8},  {8, 48, 8}};
         printf("\ncpu-driver matmul 1024x768x3072, register-block sweep (LX invocations x ROWS rows x 4*COLS4 columns):\n\n");
         printf("| LX | ROWS | COLS | GFLOP/s | GFLOP per CPU-second |\n|---|---|---|---|---|\n");
         for (size_t i = 0; i < sizeof cfg / sizeof cfg[0]; i++) {
@@ -176,18 +185,20 @@ int main(int argc, char **argv) {
         }
     }
     if (sweep) {
-        printf("\ncpu-driver attention T=1024, query rows per workgroup:\n\n| LX | GFLOP/s | GFLOP per CPU-second |\n|---|---|---|\n");
-        static const int lxs[] = {8, 16, 32, 64};
-        for (size_t i = 0; i < sizeof lxs / sizeof lxs[0]; i++) {
+        printf("\ncpu-driver attention T=1024 (LX invocations x QR query rows each):\n\n"
+               "| LX | QR | GFLOP/s | GFLOP per CPU-second |\n|---|---|---|---|\n");
+        static const int lq[][2] = {{16, 2}, {16, 4}, {8, 8}, {16, 8}, {8, 16}, {4, 16}};
+        for (size_t i = 0; i < sizeof lq / sizeof lq[0]; i++) {
             vk_gpt2_tune t;
             vk_gpt2_default_tune(VKB_VARIANT_CPU, &t);
-            t.attn_lx = lxs[i];
+            t.attn_lx = lq[i][0], t.attn_qr = lq[i][1];
             vk_gpt2_set_tune(ctx[0], &t);
             double g = bench(ctx[0], &KERNELS[4], reps);
-            printf("| %d | %.2f | %.2f |\n", lxs[i], g, last_cpu_gflops);
+            printf("| %d | %d | %.2f | %.2f |\n", lq[i][0], lq[i][1], g, last_cpu_gflops);
             fflush(stdout);
         }
     }
-    for (int v = 0; v < ncol; v++) ops_destroy(ctx[v]);
+    for (int v = 0; v < ncol; v++)
+        if (ctx[v]) ops_destroy(ctx[v]);
     return 0;
 }

@@ -255,7 +255,7 @@ int main(void) {
             if (v == VKB_VARIANT_CPU) { /* other register-block shapes of the cpu-driver matmul */
                 vk_gpt2_tune t;
                 vk_gpt2_default_tune(VKB_VARIANT_CPU, &t);
-                t.mm_lx = 4, t.mm_rows = 5, t.mm_cols4 = 3, t.attn_lx = 3;
+                t.mm_lx = 4, t.mm_rows = 5, t.mm_cols4 = 3, t.attn_lx = 3, t.attn_qr = 3;
                 CHECK(vk_gpt2_set_tune(vk, &t) == 0, "set tune");
                 snprintf(tag, sizeof tag, "[%s tune 4/5/3]", ops_device_name(vk));
                 parity(vk, cpu, tag);

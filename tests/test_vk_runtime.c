@@ -2,7 +2,10 @@
  * buffers larger than maxStorageBufferRange (round trip, ops reading and writing them),
  * hazard barriers in a chain of dependent ops, validation mode (clean run and a caught error),
  * timestamp profiling. No Vulkan device: fails, unless N2G_ALLOW_NO_VK=1. */
+#include <libgen.h>
 #include <math.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -275,6 +278,32 @@ static void test_recording_error(ops_ctx *c) {
     ops_free(c, x);
 }
 
+/* `n2g devices` (the binary sits beside this test): every device, the default marked, the CPU
+ * backend line; a stray argument is a usage error. */
+static void test_cli(int n) {
+    char exe[4096], cmd[4200], bad[4200];
+    ssize_t k = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (k <= 0) return;
+    exe[k] = 0;
+    const char *dir = dirname(exe);
+    snprintf(cmd, sizeof cmd, "%s/n2g devices 2>&1", dir);
+    snprintf(bad, sizeof bad, "%s/n2g devices --bogus >/dev/null 2>&1", dir);
+    FILE *f = popen(cmd, "r");
+    CHECK(f != NULL, "popen");
+    if (!f) return;
+    char out[16384];
+    size_t len = fread(out, 1, sizeof out - 1, f);
+    out[len] = 0;
+    int st = pclose(f);
+    CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0, "n2g devices exit %d: %s", st, out);
+    CHECK(strstr(out, "* vk:") && strstr(out, "  cpu ") && strstr(out, "maxStorageBufferRange"), "output: %s", out);
+    char want[32];
+    snprintf(want, sizeof want, "vk:%d ", n - 1);
+    CHECK(strstr(out, want) != NULL, "last device missing: %s", out);
+    st = system(bad);
+    CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 2, "n2g devices --bogus: exit %d (want 2)", st);
+}
+
 int main(void) {
     n2g_err e = {0};
     vk_device_info *d = NULL;
@@ -291,6 +320,7 @@ int main(void) {
     }
     test_listing(d, n);
     test_bad_args(n);
+    test_cli(n);
     ops_options co = {.kind = OPS_CPU, .threads = 2};
     ops_ctx *cpu = NULL;
     CHECK(ops_create(&co, &cpu, &e) == 0, "cpu: %s", e.msg);

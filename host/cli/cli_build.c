@@ -4,13 +4,14 @@
 #include <string.h>
 
 #include "cli.h"
+#include "dist/dist.h"
 #include "n2g/build.h"
 
 static const char *build_help =
     "usage: n2g build --run RUN [--neurons all | L:N,... | L:*] [--augment casings|mlm|none]\n"
     "                 [--mlm DIR]\n"
     "                 [--casings FILE] [--mask-token ID] [--seed N] [--block N] [--batch-tokens N]\n"
-    "                 [--no-svg] [--device N|cpu] [--quiet]\n"
+    "                 [--no-svg] [--full-importance] [--device N|cpu] [--quiet]\n"
     "\n"
     "Builds the Neuron2Graph graph of each named neuron of a scrape run (n2g scrape): its top\n"
     "examples are split train / test, the training rows pruned, scored by masking and augmented,\n"
@@ -33,8 +34,12 @@ static const char *build_help =
     "  --block N          neurons per round, sharing forward passes (default 128)\n"
     "  --batch-tokens N   tokens per forward batch (default 16384)\n"
     "  --no-svg           do not render graphs/L_N.svg with Graphviz\n"
+    "  --full-importance  run every masked row in full (default: only as far as the graph reads\n"
+    "                     the importance matrix; same graphs, less work)\n"
     "  --device N|cpu     Vulkan device index (see 'n2g devices') or the CPU backend\n"
-    "  --quiet            no progress bar, no table\n";
+    "  --quiet            no progress bar, no table\n"
+    "Under mpirun / srun (a build with MPI), ranks take blocks of neurons as they finish (each on\n"
+    "its own device unless --device is given); rank 0 writes stats.json and neuron_store.json.\n";
 
 int cli_build(int argc, char **argv) {
     const char *sub = "build", *run = NULL, *device = NULL;
@@ -52,6 +57,8 @@ int cli_build(int argc, char **argv) {
             o.table = NULL;
         } else if (!strcmp(a, "--no-svg")) {
             o.no_svg = 1;
+        } else if (!strcmp(a, "--full-importance")) {
+            o.full_importance = 1;
         } else if (!strcmp(a, "--run") || !strcmp(a, "--neurons") || !strcmp(a, "--augment") || !strcmp(a, "--mlm") ||
                    !strcmp(a, "--casings") || !strcmp(a, "--mask-token") || !strcmp(a, "--seed") ||
                    !strcmp(a, "--block") || !strcmp(a, "--batch-tokens") || !strcmp(a, "--device")) {
@@ -91,18 +98,31 @@ int cli_build(int argc, char **argv) {
     n2g_err err = {0};
     if (cli_parse_device(device, &o.dev, &err)) return cli_usage(sub, "%s", err.msg);
     o.dev.quiet = o.quiet;
+    if (dist_init(&err)) return cli_error(&err);
+    dist_pick_device(&o.dev, device != NULL);
+    if (dist_rank() > 0) o.dev.quiet = 1; /* only rank 0 reports */
+    if (dist_rank() > 0) o.table = NULL;
     n2g_build_result res;
-    if (n2g_build_run(run, &o, &res, &err) != 0) return cli_error(&err);
-    if (!o.quiet) {
+    if (n2g_build_run(run, &o, &res, &err) != 0) {
+        int rc = cli_error(&err);
+        dist_abort(rc); /* several ranks: end them all (a rerun resumes) */
+        return rc;
+    }
+    dist_finalize();
+    if (!o.quiet && dist_rank() == 0) {
         const n2g_probe_stats *p = &res.probe;
         fprintf(stderr,
                 "n2g build: %ld neurons (%ld built now, %ld already done, %ld without a graph) in %.1fs",
                 res.requested, res.built, res.done_before, res.no_graph, res.seconds);
         if (p->seqs_submitted)
-            fprintf(stderr, "; probes: %llu sequences -> %llu unique -> %llu runs in %llu batches (fill %.0f%%)",
-                    (unsigned long long)p->seqs_submitted, (unsigned long long)p->seqs_unique,
-                    (unsigned long long)p->runs, (unsigned long long)p->batches,
-                    p->tokens_padded ? 100.0 * (double)p->tokens_run / (double)p->tokens_padded : 0.0);
+            fprintf(stderr,
+                    "; probes: %llu sequences (%llu tokens) -> %llu unique -> %llu runs (%llu tokens) in %llu batches "
+                    "(fill %.0f%%, %.3g token-layers, %.1fs in the engine)",
+                    (unsigned long long)p->seqs_submitted, (unsigned long long)p->tokens_submitted,
+                    (unsigned long long)p->seqs_unique, (unsigned long long)p->runs,
+                    (unsigned long long)p->tokens_run, (unsigned long long)p->batches,
+                    p->tokens_padded ? 100.0 * (double)p->tokens_run / (double)p->tokens_padded : 0.0,
+                    (double)p->token_layers, p->seconds);
         if (res.mlm_masked)
             fprintf(stderr, "; mlm: %ld masked texts -> %ld augmented prompts in %.1fs", res.mlm_masked,
                     res.mlm_emitted, res.mlm_seconds);

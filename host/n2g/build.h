@@ -36,6 +36,8 @@ typedef struct n2g_build_opts {
     int block;                /* neurons per round (one layer): 128 */
     int max_tokens;           /* probe batch size in tokens; 0 = 16384 */
     int no_svg;               /* skip `dot -Tsvg` */
+    int full_importance;      /* run every masked row in full (the graph reads only the columns
+                                 of activating positions and p*; the result is the same) */
     int quiet;                /* no progress bar */
     ops_options dev;          /* backend */
     FILE *table;              /* per-layer P/R/F1 table at the end (NULL: none) */

@@ -23,14 +23,15 @@ void vk_gpt2_default_tune(vkb_variant v, vk_gpt2_tune *t) {
     (void)v;
     t->mm_lx = 8;
     t->mm_rows = 32;
-    t->mm_cols4 = 4;
-    t->attn_lx = 16;
+    t->mm_cols4 = 8; /* 32 rows x 32 columns: measured best on lavapipe (bench_kernels --sweep) */
+    t->attn_lx = 8; /* measured on lavapipe: bench_kernels --sweep */
+    t->attn_qr = 8;
 }
 
 int vk_gpt2_set_tune(ops_ctx *ctx, const vk_gpt2_tune *t) {
     if (!vkb_from_ops(ctx)) return -1;
     if (t->mm_lx < 1 || t->mm_lx > 256 || t->mm_rows < 1 || t->mm_rows > 64 || t->mm_cols4 < 1 || t->mm_cols4 > 16 ||
-        t->attn_lx < 1 || t->attn_lx > 256)
+        t->attn_lx < 1 || t->attn_lx > 256 || t->attn_qr < 1 || t->attn_qr > 16)
         return -1;
     G(ctx)->tune = *t;
     return 0;
@@ -38,6 +39,7 @@ int vk_gpt2_set_tune(ops_ctx *ctx, const vk_gpt2_tune *t) {
 
 /* ---- ops ---- */
 
+/* out [B*T, C] = wte [V, C] rows tok [B*T] (int32, at tok_off) + wpe [T, C]; split by rows. */
 static void vk_embed(ops_ctx *c, ops_buf *out, const ops_buf *tok, size_t tok_off, const ops_buf *wte,
                      const ops_buf *wpe, int B, int T, int C) {
     vkb *vk = V(c);
@@ -57,6 +59,7 @@ static void vk_embed(ops_ctx *c, ops_buf *out, const ops_buf *tok, size_t tok_of
     }
 }
 
+/* out [N, C] = layernorm(x [N, C]) * g [C] + b [C]; split by rows. */
 static void vk_layernorm(ops_ctx *c, ops_buf *out, const ops_buf *x, const ops_buf *g, size_t g_off,
                          const ops_buf *bb, size_t b_off, int N, int C, float eps) {
     vkb *vk = V(c);
@@ -81,6 +84,7 @@ static void vk_layernorm(ops_ctx *c, ops_buf *out, const ops_buf *x, const ops_b
     }
 }
 
+/* out [N, OC] = x [N, IC] @ w [IC, OC] (at w_off) + bias [OC] (optional); split by rows. */
 static void vk_matmul(ops_ctx *c, ops_buf *out, const ops_buf *x, const ops_buf *w, size_t w_off,
                       const ops_buf *bias, size_t bias_off, int N, int IC, int OC) {
     vkb *vk = V(c);
@@ -92,9 +96,16 @@ static void vk_matmul(ops_ctx *c, ops_buf *out, const ops_buf *x, const ops_buf 
     if (cpu) {
         vkb_kind kinds[] = {vec4 ? VKB_IMAGE_RGBA32F : VKB_STORAGE, vec4 ? VKB_TEXEL_RGBA32F : VKB_TEXEL_R32F,
                             vec4 ? VKB_TEXEL_RGBA32F : VKB_TEXEL_R32F, VKB_TEXEL_R32F};
-        uint32_t spec[] = {(uint32_t)t->mm_lx, (uint32_t)t->mm_rows, (uint32_t)t->mm_cols4};
+        /* a register block taller than N would compute clamped duplicate rows: shrink it */
+        uint32_t rows = (uint32_t)t->mm_rows;
+        if ((size_t)N < rows) {
+            uint32_t r2 = 1;
+            while (r2 < (uint32_t)N) r2 *= 2;
+            rows = r2 < rows ? r2 : rows;
+        }
+        uint32_t spec[] = {(uint32_t)t->mm_lx, rows, (uint32_t)t->mm_cols4};
         p = vkb_pipeline(vk, vec4 ? "matmul_cpu_vec4" : "matmul_cpu", 4, kinds, 3, spec);
-        rows_per_group = (size_t)t->mm_rows;
+        rows_per_group = rows;
         size_t xt = vec4 ? vk->lim.max_texel_elems * 4 : vk->lim.max_texel_elems;
         rmax = zmin((vec4 ? xt : vk->lim.max_storage_elems) / (size_t)OC, xt / (size_t)IC);
     } else {
@@ -145,23 +156,27 @@ static void elementwise(vkb *vk, const char *shader, const char *prof, double fl
     }
 }
 
+/* x [n] = gelu_new(x [n]) */
 static void vk_gelu(ops_ctx *c, ops_buf *x, size_t n) { elementwise(V(c), "gelu", "gelu", 10.0, x, NULL, n); }
+/* x [n] += y [n] */
 static void vk_add(ops_ctx *c, ops_buf *x, const ops_buf *y, size_t n) { elementwise(V(c), "add", "add", 1.0, x, y, n); }
 
+/* out [B*T, C] = causal attention over qkv [B*T, 3C], NH heads of C/NH; split by sequences. */
 static void vk_attention(ops_ctx *c, ops_buf *out, const ops_buf *qkv, int B, int T, int C, int NH) {
     vkb *vk = V(c);
     int HS = C / NH;
     int gpu = vk->variant == VKB_VARIANT_GPU && HS <= 128;
     int vec4 = !gpu && HS % 4 == 0 && C % 4 == 0;
     vkb_pipe *p;
-    uint32_t lx = (uint32_t)G(c)->tune.attn_lx;
+    uint32_t lx = (uint32_t)G(c)->tune.attn_lx, qr = (uint32_t)G(c)->tune.attn_qr;
+    while (qr > 1 && (size_t)lx * (qr / 2) >= (size_t)T) qr /= 2; /* short sequences: fewer idle rows */
     if (gpu) {
         static const vkb_kind kinds[] = {VKB_STORAGE, VKB_STORAGE};
         p = vkb_pipeline(vk, vk->lim.subgroup_arith ? "attention_gpu_sg" : "attention_gpu", 2, kinds, 0, NULL);
     } else if (vec4) {
         static const vkb_kind kinds[] = {VKB_IMAGE_RGBA32F, VKB_TEXEL_RGBA32F};
-        uint32_t spec[] = {lx, (uint32_t)HS};
-        p = vkb_pipeline(vk, "attention_cpu4", 2, kinds, 2, spec);
+        uint32_t spec[] = {lx, (uint32_t)HS, qr};
+        p = vkb_pipeline(vk, "attention_cpu4", 2, kinds, 3, spec);
     } else {
         static const vkb_kind kinds[] = {VKB_STORAGE, VKB_TEXEL_R32F};
         uint32_t spec[] = {lx, (uint32_t)HS};
@@ -185,7 +200,8 @@ static void vk_attention(ops_ctx *c, ops_buf *out, const ops_buf *qkv, int B, in
             vkb_dispatch(vk, p, b, &pc, sizeof pc, (uint32_t)T, (uint32_t)NH, (uint32_t)nb, "attention", flops);
         } else {
             struct { uint32_t T, C; float scale; } pc = {(uint32_t)T, (uint32_t)C, 1.0f / sqrtf((float)HS)};
-            vkb_dispatch(vk, p, b, &pc, sizeof pc, cdiv(T, lx), (uint32_t)NH, (uint32_t)nb, "attention", flops);
+            uint32_t rows = vec4 ? lx * qr : lx;
+            vkb_dispatch(vk, p, b, &pc, sizeof pc, cdiv(T, rows), (uint32_t)NH, (uint32_t)nb, "attention", flops);
         }
     }
 }

@@ -8,7 +8,8 @@ typedef struct vk_gpt2_tune {
     int mm_lx;    /* cpu-driver matmul: invocations per workgroup */
     int mm_rows;  /* cpu-driver matmul: rows per workgroup (accumulator rows per invocation) */
     int mm_cols4; /* cpu-driver matmul: vec4 columns per invocation */
-    int attn_lx;  /* cpu-driver attention: query rows per workgroup */
+    int attn_lx;  /* cpu-driver attention: invocations per workgroup */
+    int attn_qr;  /* cpu-driver attention (vec4 form): query rows per invocation */
 } vk_gpt2_tune;
 
 /* The defaults for a variant family. */
