@@ -4,7 +4,8 @@
  * Basic tokenizer, in order: invalid UTF-8 bytes read as U+FFFD; U+0000, U+FFFD and control
  * characters (category C* except \t \n \r) dropped; whitespace (' ', \t, \n, \r, Zs) read as
  * ' '; CJK ideographs (the BERT ranges) surrounded by spaces; split on whitespace; each word
- * lower-cased (str.lower(); U+0130 -> "i\u0307"; the final-sigma rule is not applied),
+ * lower-cased (per code point, U+0130 -> "i\u0307"; no final-sigma rule, as Hugging Face
+ * tokenizers, which both classes use in transformers 5),
  * decomposed (NFD, Hangul algorithmically) with nonspacing marks (Mn) dropped, and split
  * into runs of non-punctuation and single punctuation characters (P* and ASCII symbols).
  * WordPiece: greedy longest match first, continuation pieces prefixed "##"; a word longer
