@@ -1,13 +1,51 @@
 /* test_wordpiece.c — the BERT uncased tokenizer against Hugging Face: golden ids from
  * BertTokenizer and BertTokenizerFast (tests/fixtures/wordpiece/golden.json, made by
  * tests/fixtures/make_distilbert_fixture.py with a vocab trained by tokenizers'
- * BertWordPieceTokenizer on the shared corpora); and bad vocabularies with their messages. */
+ * BertWordPieceTokenizer on the shared corpora); the basic tokenizer's words against
+ * tokenizers' normalizer + pre-tokenizer on more scripts (basic_golden.json); and bad
+ * vocabularies with their messages. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "check.h"
 #include "common/json.h"
 #include "text/wordpiece.h"
+
+typedef struct {
+    char buf[4096];
+    size_t n;
+    int words;
+} collect_t;
+
+static int collect(void *u, const char *w, size_t n) {
+    collect_t *c = u;
+    if (c->n + n + 1 < sizeof c->buf) {
+        memcpy(c->buf + c->n, w, n);
+        c->buf[c->n + n] = '|';
+        c->n += n + 1;
+    }
+    c->words++;
+    return 0;
+}
+
+/* the basic tokenizer's words against tokenizers' normalizer + pre-tokenizer */
+static void basic_golden(void) {
+    n2g_err err = {0};
+    json_doc *d = json_parse_file(check_src_path("tests/fixtures/wordpiece/basic_golden.json"), &err);
+    CHECK(d != NULL, "%s", err.msg);
+    const json_value *g = d ? json_root(d) : NULL;
+    size_t cases = 0;
+    for (size_t i = 0; g && i < g->n; i++, cases++) {
+        const json_value *text = json_get(&g->items[i], "text"), *words = json_get(&g->items[i], "words");
+        collect_t got = {{0}, 0, 0}, want = {{0}, 0, 0};
+        CHECK(wp_basic_tokenize(text->str, text->n, collect, &got, &err) == 0, "%s", err.msg);
+        for (size_t k = 0; k < words->n; k++) collect(&want, words->items[k].str, words->items[k].n);
+        CHECK(got.n == want.n && !memcmp(got.buf, want.buf, got.n), "basic case %zu: got '%.*s', expected '%.*s'", i,
+              (int)got.n, got.buf, (int)want.n, want.buf);
+    }
+    CHECK(cases >= 28, "basic golden cases: %zu", cases);
+    json_free(d);
+}
 
 static void write_file(const char *path, const char *s) {
     FILE *f = fopen(path, "wb");
@@ -55,6 +93,7 @@ int main(void) {
     CHECK(cases >= 15, "golden cases: %d", cases);
     json_free(d);
     wp_free(v);
+    basic_golden();
 
     /* bad vocabularies */
     const char *dir = check_tmpdir("wordpiece");
