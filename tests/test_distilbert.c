@@ -1,7 +1,8 @@
 /* test_distilbert.c — DistilBertForMaskedLM logits against Hugging Face transformers
  * (tests/fixtures/distilbert-tiny*, expected.safetensors from make_distilbert_fixture.py: a
  * right-padded batch of masked texts of different lengths with its attention mask), on the
- * CPU backend (1 and 2 threads) and the Vulkan backend when one can be created; max abs error
+ * CPU backend (1 and 2 threads) and the Vulkan backend when one can be created (default and
+ * "gpu" kernel variants); max abs error
  * <= 1e-4 at every real position. Also: each sequence alone, the head on selected rows only,
  * the f16 checkpoint, the bf16 checkpoint ([MASK] rows), and bad checkpoints / inputs with
  * their messages. */
@@ -202,7 +203,7 @@ static void bad_checkpoints(void) {
 }
 
 int main(void) {
-    ops_ctx *ctxs[3];
+    ops_ctx *ctxs[4];
     int n = 0;
     n2g_err err = {0};
     ops_options o1 = {.kind = OPS_CPU, .threads = 1}, o2 = {.kind = OPS_CPU, .threads = 2};
@@ -214,6 +215,8 @@ int main(void) {
     if (ops_create(&ov, &ctxs[n], &err) == 0) {
         printf("Vulkan backend: %s\n", ops_device_name(ctxs[n]));
         n++;
+        ops_options og = {.kind = OPS_VK, .device = -1, .quiet = 1, .variant = "gpu"}; /* the GPU kernels too */
+        if (ops_create(&og, &ctxs[n], &err) == 0) n++;
     } else {
         printf("Vulkan backend not tested: %s\n", err.msg);
     }
