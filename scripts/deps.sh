@@ -10,6 +10,7 @@ pkgs=(build-essential cmake ninja-build pkg-config python3
       libzstd-dev zlib1g-dev graphviz)
 if [[ "${1:-}" == "--test" ]]; then
   pkgs+=(vulkan-validationlayers chromium clang libclang-rt-14-dev zstd gzip)
+  pkgs+=(libopenmpi-dev openmpi-bin) # test_mpi.sh: mpirun -np 2
 fi
 
 missing=()

@@ -107,6 +107,13 @@ done
 find "$tmp/kill" -name '*.tmp.*' -delete # temporaries of the killed process (never read)
 diff -r "$tmp/ref" "$tmp/kill" >/dev/null && ok || bad "outputs after kill -9 + rerun differ: $(diff -rq "$tmp/ref" "$tmp/kill" | head -3)"
 
+# --full-importance runs every masked row in full; the default runs only what the graph reads:
+# the graphs and scores must be the same
+cp -r "$tmp/scrape" "$tmp/full"
+"$N2G" "${args[@]}" --run "$tmp/full" --full-importance || bad "--full-importance build failed"
+diff -r "$tmp/ref/graphs" "$tmp/full/graphs" >/dev/null && diff "$tmp/ref/stats.json" "$tmp/full/stats.json" >/dev/null &&
+    ok || bad "--full-importance changed the graphs or stats"
+
 # bad input
 expect() { # code, message fragment, args...
     local code=$1 msg=$2
@@ -117,7 +124,7 @@ expect() { # code, message fragment, args...
 }
 expect 2 "--run RUN is required" build
 expect 2 "unknown argument" build --run "$tmp/ref" --bogus
-expect 2 "expected 'casings' or 'none'" build --run "$tmp/ref" --augment mlm
+expect 2 "expected 'casings', 'mlm' or 'none'" build --run "$tmp/ref" --augment bert
 expect 2 "expected 'all', 'L:N' or 'L:\*'" build --run "$tmp/ref" --neurons 0-3 --device cpu
 expect 2 "layer 7 was not scraped" build --run "$tmp/ref" --neurons 7:1 --device cpu
 expect 2 "neuron 999 outside" build --run "$tmp/ref" --neurons 0:999 --device cpu
@@ -129,6 +136,21 @@ expect 2 "--mask-token" build --run "$tmp/ref" --mask-token x
 "$N2G" casings --help | grep -q "usage: n2g casings" && ok || bad "casings --help"
 expect 2 "--out FILE is required" casings --corpus "$DATA/corpus/fixture_small.txt"
 expect 2 "No such file" casings --corpus "$tmp/none.txt" --out "$tmp/c.json"
+# n2g casings over a directory of .txt / .jsonl files: a bad JSONL line is skipped with a warning
+mkdir -p "$tmp/corp/sub"
+printf 'The cat. THE Cat!\n' >"$tmp/corp/a.txt"
+printf '{"text": "the Dog"}\nnot json\n{"x": 1}\n{"text": "dog DOG"}\n' >"$tmp/corp/sub/b.jsonl"
+printf 'ignored Ignored\n' >"$tmp/corp/c.md"
+"$N2G" casings --corpus "$tmp/corp" --out "$tmp/wc.json" 2>"$tmp/e" && ok || bad "casings over a directory failed"
+grep -q "b.jsonl:2" "$tmp/e" && grep -q 'b.jsonl:3: no string "text" field' "$tmp/e" && ok || bad "casings warnings: $(cat "$tmp/e")"
+python3 - "$tmp/wc.json" <<'PY' && ok || bad "casings table content"
+import json, sys
+t = json.load(open(sys.argv[1]))
+assert t["the"] == [["The", 1], ["THE", 1], ["the", 1]] or t["the"] == [["THE", 1], ["The", 1], ["the", 1]], t["the"]
+assert t["cat"] == [["Cat", 1], ["cat", 1]], t["cat"]
+assert t["dog"] == [["DOG", 1], ["Dog", 1], ["dog", 1]], t["dog"]
+assert "ignored" not in t
+PY
 
 echo "$pass passed, $fail failed"
 [ $fail -eq 0 ]

@@ -114,7 +114,8 @@ static void test_all(ops_ctx *c) {
     n2g_err e = {0};
     /* matmul: partial row tiles, partial column panels, K not a multiple of any block */
     int shapes[][3] = {{1, 1, 1},   {3, 5, 7},     {13, 17, 33},  {29, 64, 100}, {12, 300, 32},
-                       {5, 600, 77}, {48, 40, 50}, {49, 40, 50}, {70, 257, 129}, {128, 64, 256}};
+                       {5, 600, 77}, {48, 40, 50}, {49, 40, 50}, {70, 257, 129}, {128, 64, 256},
+                       {773, 40, 50}}; /* the last: several row blocks */
     for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
         test_matmul(c, shapes[i][0], shapes[i][1], shapes[i][2], 1, 5);
         test_matmul(c, shapes[i][0], shapes[i][1], shapes[i][2], 0, 0);

@@ -2,14 +2,17 @@
  * evaluate, every forward pass through the probe engine (see build.h). */
 #include "build.h"
 
+#include <dirent.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "augment.h"
+#include "augment_mlm.h"
 #include "build_io.h"
 #include "casings.h"
 #include "common/progress.h"
+#include "dist/dist.h"
 #include "evaluate.h"
 #include "export_dot.h"
 #include "export_json.h"
@@ -19,11 +22,10 @@
 #include "prune.h"
 #include "samples.h"
 #include "scrape/scrape_run.h"
+#include "store.h"
 #include "split.h"
 #include "text/bpe.h"
 #include "vocab.h"
-
-#define MAX_PLANS 4 /* pivots kept per example (ties of the max; the reference keeps all) */
 
 void n2g_build_defaults(n2g_build_opts *o) {
     memset(o, 0, sizeof *o);
@@ -45,10 +47,12 @@ typedef struct prompt {
     float *imp;  /* [len * len] */
     float *act;  /* [len] normalised */
     int pstar;
+    int need;    /* masked rows 0..need-1 run, each to length need (see extent_needed) */
 } prompt;
 
 typedef struct cand_set { /* the prune candidates of one pivot */
     int ex;
+    float pivot_act;
     n2g_prune_plan plan;
     int32_t *tok[N2G_PRUNE_MAX_CANDS];
     int len[N2G_PRUNE_MAX_CANDS];
@@ -62,7 +66,7 @@ typedef struct job {
     scrape_example ex[64];
     const int32_t *rows[64];
     int train[64], test[64], n_train, n_test;
-    float *acts[64]; /* [ctx] per example */
+    float *acts[64]; /* [ctx] per test example (training rows are not rerun) */
     cand_set *cands;
     int n_cands;
     prompt *prompts;
@@ -82,9 +86,12 @@ typedef struct builder {
     bpe_tokenizer *tok;
     bpe_cache *cache;
     n2g_casings *casings;
+    n2g_mlm *mlm;             /* --augment mlm */
+    n2g_mlm_round mlm_round;
     n2g_prune_cfg pc;
     n2g_augment_cfg ac;
     int ctx_len, skip0;
+    float act_threshold; /* the graph's activation threshold (lines start above it) */
 } builder;
 
 static const char *tokstr(void *u, int id, size_t *len) {
@@ -153,7 +160,8 @@ static int submit_rows(builder *b, job *jobs, int nj, n2g_err *err) {
     for (int i = 0; i < nj; i++) {
         job *j = &jobs[i];
         if (j->skip_reason[0]) continue;
-        for (int e = 0; e < j->n_ex; e++) {
+        for (int t = 0; t < j->n_test; t++) {
+            int e = j->test[t];
             if (!(j->acts[e] = malloc(sizeof(float) * (size_t)b->ctx_len))) return n2g_fail(err, "out of memory");
             int s = n2g_probe_seq(b->eng, j->rows[e], b->ctx_len, err);
             if (s < 0 || n2g_probe_want(b->eng, s, j->layer, j->neuron, 0, b->ctx_len, j->acts[e], err) != 0)
@@ -163,75 +171,121 @@ static int submit_rows(builder *b, job *jobs, int nj, n2g_err *err) {
     return n2g_probe_flush(b->eng, err);
 }
 
-/* B: prune candidates of every training example */
+/* B: prune candidates of every training example. The pivot is the scrape's argmax of the row
+ * and its activation the scrape's value (the reference reruns the row to find them). */
 static int submit_prune(builder *b, job *jobs, int nj, n2g_err *err) {
     for (int i = 0; i < nj; i++) {
         job *j = &jobs[i];
         if (j->skip_reason[0]) continue;
-        if (!(j->cands = calloc((size_t)j->n_train * MAX_PLANS + 1, sizeof *j->cands)))
-            return n2g_fail(err, "out of memory");
+        if (!(j->cands = calloc((size_t)j->n_train + 1, sizeof *j->cands))) return n2g_fail(err, "out of memory");
         for (int t = 0; t < j->n_train; t++) {
             int e = j->train[t];
-            n2g_prune_plan plans[MAX_PLANS];
-            int np = n2g_prune_plan_example(j->rows[e], b->ctx_len, j->acts[e], &b->pc, tokstr, b, plans, MAX_PLANS);
-            if (np > MAX_PLANS) np = MAX_PLANS;
-            for (int p = 0; p < np; p++) {
-                cand_set *cs = &j->cands[j->n_cands++];
-                cs->ex = e;
-                cs->plan = plans[p];
-                for (int k = 0; k < cs->plan.n_cands; k++) {
-                    if (!(cs->tok[k] = malloc(sizeof(int32_t) * (size_t)(b->pc.cutoff + 2))))
-                        return n2g_fail(err, "out of memory");
-                    cs->len[k] = n2g_prune_candidate(j->rows[e], &cs->plan, k, &b->pc, cs->tok[k]);
-                    if (!(cs->acts[k] = malloc(sizeof(float) * (size_t)cs->len[k])))
-                        return n2g_fail(err, "out of memory");
-                    int s = n2g_probe_seq(b->eng, cs->tok[k], cs->len[k], err);
-                    if (s < 0 || n2g_probe_want(b->eng, s, j->layer, j->neuron, 0, cs->len[k], cs->acts[k], err))
-                        return -1;
-                }
+            if (b->pc.skip_nonpositive && !(j->ex[e].value > 0)) continue;
+            if (j->ex[e].pos >= (uint32_t)b->ctx_len)
+                return n2g_fail(err, "neuron %d:%d: example position %u outside the row", j->layer, j->neuron, j->ex[e].pos);
+            cand_set *cs = &j->cands[j->n_cands++];
+            cs->ex = e;
+            cs->pivot_act = j->ex[e].value;
+            n2g_prune_plan_pivot(j->rows[e], b->ctx_len, (int)j->ex[e].pos, &b->pc, tokstr, b, &cs->plan);
+            for (int k = 0; k < cs->plan.n_cands; k++) {
+                if (!(cs->tok[k] = malloc(sizeof(int32_t) * (size_t)(b->pc.cutoff + 2))))
+                    return n2g_fail(err, "out of memory");
+                cs->len[k] = n2g_prune_candidate(j->rows[e], &cs->plan, k, &b->pc, cs->tok[k]);
+                if (!(cs->acts[k] = malloc(sizeof(float) * (size_t)cs->len[k]))) return n2g_fail(err, "out of memory");
+                int s = n2g_probe_seq(b->eng, cs->tok[k], cs->len[k], err);
+                if (s < 0 || n2g_probe_want(b->eng, s, j->layer, j->neuron, 0, cs->len[k], cs->acts[k], err)) return -1;
             }
         }
     }
     return n2g_probe_flush(b->eng, err);
 }
 
-/* importance probes of prompts [from, j->n_prompts) */
-static int submit_importance(builder *b, job *j, int from, n2g_err *err) {
-    int32_t *tmp = NULL;
+/* importance, step 1: the unmasked run of prompts [from, n_prompts) */
+static int submit_unmasked(builder *b, job *j, int from, n2g_err *err) {
     for (int q = from; q < j->n_prompts; q++) {
         prompt *p = &j->prompts[q];
         int L = p->len;
         if (!(p->A = malloc(sizeof(float) * (size_t)(L + 1) * (size_t)L)) ||
-            !(p->imp = malloc(sizeof(float) * (size_t)L * (size_t)L)) || !(p->act = malloc(sizeof(float) * (size_t)L)) ||
-            !(tmp = realloc(tmp, sizeof(int32_t) * (size_t)L))) {
+            !(p->imp = malloc(sizeof(float) * (size_t)L * (size_t)L)) || !(p->act = malloc(sizeof(float) * (size_t)L)))
+            return n2g_fail(err, "out of memory");
+        int s = n2g_probe_seq(b->eng, p->tok, L, err);
+        if (s < 0 || n2g_probe_want(b->eng, s, j->layer, j->neuron, 0, L, p->A, err)) return -1;
+    }
+    return 0;
+}
+
+/* How much of the importance matrix the graph reads: the lines use column i only where the
+ * normalised activation at i exceeds the activation threshold, and augmentation uses column
+ * p*. Masked row k changes nothing before k (causal attention), so only rows k <= i_max are
+ * needed, each only up to i_max: need = i_max + 1 (L with --full-importance). */
+static int extent_needed(const builder *b, const job *j, const prompt *p) {
+    int L = p->len;
+    if (b->o->full_importance) return L;
+    const float *a = p->A;
+    int ps = b->skip0 && L > 1 ? 1 : 0;
+    for (int i = ps + 1; i < L; i++)
+        if (a[i] > a[ps]) ps = i;
+    int imax = ps;
+    for (int i = 0; i < L; i++)
+        if (n2g_round3(a[i] * p->scale / j->base_max) > b->act_threshold && i > imax) imax = i;
+    return imax + 1;
+}
+
+/* importance, step 2 (after the unmasked runs): masked rows 0..need-1, positions k..need-1 */
+static int submit_masked(builder *b, job *j, int from, n2g_err *err) {
+    int32_t *tmp = NULL;
+    for (int q = from; q < j->n_prompts; q++) {
+        prompt *p = &j->prompts[q];
+        int L = p->len, need = p->need = extent_needed(b, j, p);
+        int32_t *nt = realloc(tmp, sizeof(int32_t) * (size_t)L);
+        if (!nt) {
             free(tmp);
             return n2g_fail(err, "out of memory");
         }
-        int s = n2g_probe_seq(b->eng, p->tok, L, err);
-        if (s < 0 || n2g_probe_want(b->eng, s, j->layer, j->neuron, 0, L, p->A, err)) goto fail;
-        for (int k = 0; k < L; k++) {
-            n2g_importance_masked(p->tok, L, k, b->o->mask_token, tmp);
-            s = n2g_probe_seq(b->eng, tmp, L, err);
-            /* positions < k see the unmasked prefix: only k.. are needed (copied in finish) */
-            if (s < 0 || n2g_probe_want(b->eng, s, j->layer, j->neuron, k, L - k,
-                                        p->A + (size_t)(k + 1) * (size_t)L + (size_t)k, err))
-                goto fail;
+        tmp = nt;
+        for (int k = 0; k < need; k++) {
+            n2g_importance_masked(p->tok, need, k, b->o->mask_token, tmp);
+            int s = n2g_probe_seq(b->eng, tmp, need, err);
+            if (s < 0 || n2g_probe_want(b->eng, s, j->layer, j->neuron, k, need - k,
+                                        p->A + (size_t)(k + 1) * (size_t)L + (size_t)k, err)) {
+                free(tmp);
+                return -1;
+            }
         }
     }
     free(tmp);
     return 0;
-fail:
-    free(tmp);
-    return -1;
 }
 
+/* importance, step 3: fill what was not run with the unmasked values (importance 0) */
 static void finish_importance(builder *b, job *j, int from) {
     for (int q = from; q < j->n_prompts; q++) {
         prompt *p = &j->prompts[q];
-        int L = p->len;
-        for (int k = 0; k < L; k++) memcpy(p->A + (size_t)(k + 1) * (size_t)L, p->A, sizeof(float) * (size_t)k);
+        int L = p->len, need = p->need;
+        for (int k = 0; k < L; k++) {
+            float *row = p->A + (size_t)(k + 1) * (size_t)L;
+            if (k >= need) {
+                memcpy(row, p->A, sizeof(float) * (size_t)L);
+                continue;
+            }
+            memcpy(row, p->A, sizeof(float) * (size_t)k);
+            memcpy(row + need, p->A + need, sizeof(float) * (size_t)(L - need));
+        }
         p->pstar = n2g_importance_compute(p->A, L, p->scale, j->base_max, b->skip0, p->imp, p->act);
     }
+}
+
+/* importance of prompts [from, n_prompts) of every job: two flushes */
+static int run_importance(builder *b, job *jobs, int nj, int augmented, n2g_err *err) {
+    for (int i = 0; i < nj; i++)
+        if (!jobs[i].skip_reason[0] && submit_unmasked(b, &jobs[i], augmented ? jobs[i].n_orig : 0, err)) return -1;
+    if (n2g_probe_flush(b->eng, err) != 0) return -1;
+    for (int i = 0; i < nj; i++)
+        if (!jobs[i].skip_reason[0] && submit_masked(b, &jobs[i], augmented ? jobs[i].n_orig : 0, err)) return -1;
+    if (n2g_probe_flush(b->eng, err) != 0) return -1;
+    for (int i = 0; i < nj; i++)
+        if (!jobs[i].skip_reason[0]) finish_importance(b, &jobs[i], augmented ? jobs[i].n_orig : 0);
+    return 0;
 }
 
 /* C: choose the pruned prompts, submit their importance probes */
@@ -242,36 +296,54 @@ static int choose_prompts(builder *b, job *jobs, int nj, n2g_err *err) {
         for (int c = 0; c < j->n_cands; c++) {
             cand_set *cs = &j->cands[c];
             float t_max = 0;
-            int k = n2g_prune_choose(&cs->plan, (const float *const *)cs->acts, cs->len,
-                                     j->acts[cs->ex][cs->plan.pivot], &b->pc, &t_max);
+            int k = n2g_prune_choose(&cs->plan, (const float *const *)cs->acts, cs->len, cs->pivot_act, &b->pc,
+                                     &t_max);
             if (k < 0 || !(t_max > 0)) continue; /* GARDE's guard: a truncation must still activate */
             int32_t *tok = malloc(sizeof(int32_t) * (size_t)(b->pc.cutoff + 2 + b->pc.max_post_context_tokens));
             if (!tok) return n2g_fail(err, "out of memory");
             int len = n2g_prune_prompt(j->rows[cs->ex], &cs->plan, k, &b->pc, tok);
-            if (add_prompt(j, tok, len, -1, j->acts[cs->ex][cs->plan.pivot] / t_max, err) != 0) {
+            if (add_prompt(j, tok, len, -1, cs->pivot_act / t_max, err) != 0) {
                 free(tok);
                 return -1;
             }
         }
-        if (submit_importance(b, j, 0, err) != 0) return -1;
+        j->n_orig = j->n_prompts;
     }
-    return n2g_probe_flush(b->eng, err);
+    return run_importance(b, jobs, nj, 0, err);
+}
+
+/* D0 (--augment mlm): the fill-mask augmentations of every original of the round, batched */
+static int mlm_round(builder *b, job *jobs, int nj, n2g_err *err) {
+    int n = 0, rc;
+    for (int i = 0; i < nj; i++) n += jobs[i].skip_reason[0] ? 0 : jobs[i].n_orig;
+    n2g_mlm_prompt *in = malloc(sizeof *in * (size_t)(n ? n : 1));
+    if (!in) return n2g_fail(err, "out of memory");
+    n = 0;
+    for (int i = 0; i < nj; i++)
+        for (int q = 0; !jobs[i].skip_reason[0] && q < jobs[i].n_orig; q++) {
+            const prompt *p = &jobs[i].prompts[q];
+            in[n++] = (n2g_mlm_prompt){p->tok, p->len, p->imp, p->pstar};
+        }
+    rc = n2g_mlm_round_run(b->mlm, &b->mlm_round, in, n, &b->ac, b->casings, tokstr, b, encode, b, err);
+    free(in);
+    return rc;
 }
 
 /* D: augment the originals, score the augmentations */
 static int augment_prompts(builder *b, job *jobs, int nj, n2g_err *err) {
+    if (b->mlm && mlm_round(b, jobs, nj, err) != 0) return -1;
     for (int i = 0; i < nj; i++) {
         job *j = &jobs[i];
         if (j->skip_reason[0]) continue;
-        finish_importance(b, j, 0);
-        if (b->o->augment != N2G_AUGMENT_CASINGS) continue;
-        int n_orig = j->n_prompts;
+        if (b->o->augment == N2G_AUGMENT_NONE) continue;
+        int n_orig = j->n_orig;
         for (int q = 0; q < n_orig; q++) {
             prompt *p = &j->prompts[q];
             n2g_tokseq *aug = NULL;
             int na = 0;
-            if (n2g_augment_casings(p->tok, p->len, p->imp, p->pstar, &b->ac, b->casings, tokstr, b, encode, b, &aug,
-                                    &na, err) != 0) {
+            if ((b->mlm ? n2g_mlm_round_take(&b->mlm_round, p->tok, &aug, &na, err)
+                        : n2g_augment_casings(p->tok, p->len, p->imp, p->pstar, &b->ac, b->casings, tokstr, b, encode,
+                                              b, &aug, &na, err)) != 0) {
                 for (int a = 0; a < na; a++) free(aug[a].tok);
                 free(aug);
                 return -1;
@@ -287,13 +359,9 @@ static int augment_prompts(builder *b, job *jobs, int nj, n2g_err *err) {
             free(aug);
             if (rc) return -1;
         }
-        j->n_orig = n_orig;
-        if (submit_importance(b, j, n_orig, err) != 0) return -1;
     }
-    if (n2g_probe_flush(b->eng, err) != 0) return -1;
-    for (int i = 0; i < nj; i++)
-        if (!jobs[i].skip_reason[0] && b->o->augment == N2G_AUGMENT_CASINGS) finish_importance(b, &jobs[i], jobs[i].n_orig);
-    return 0;
+    if (b->o->augment == N2G_AUGMENT_NONE) return 0;
+    return run_importance(b, jobs, nj, 1, err);
 }
 
 /* ---- outputs of one neuron ---- */
@@ -310,8 +378,10 @@ static int write_result(FILE *f, void *u, n2g_err *err) {
     const job *j = r->j;
     fprintf(f, "{\"layer\": %d, \"neuron\": %d, \"base_max\": ", j->layer, j->neuron);
     json_write_float(f, j->base_max);
-    fprintf(f, ", \"examples\": %d, \"train\": %d, \"test\": %d, \"samples\": %d, \"pruned\": %d",
-            j->n_ex, j->n_train, j->n_test, r->n_samples, r->n_orig);
+    long toks = 0;
+    for (int q = 0; q < j->n_prompts; q++) toks += j->prompts[q].len;
+    fprintf(f, ", \"examples\": %d, \"train\": %d, \"test\": %d, \"samples\": %d, \"pruned\": %d, \"sample_tokens\": %ld",
+            j->n_ex, j->n_train, j->n_test, r->n_samples, r->n_orig, toks);
     if (j->skip_reason[0]) {
         fprintf(f, ", \"graph\": false, \"reason\": ");
         json_write_string(f, j->skip_reason, strlen(j->skip_reason));
@@ -339,9 +409,18 @@ static int finish_job(builder *b, job *j, n2g_err *err) {
             free(s), free(rows), free(norm);
             return n2g_fail(err, "out of memory");
         }
-        for (int q = 0; q < j->n_prompts; q++) {
+        /* the reference's order: each pruned prompt followed by its augmentations (the trie
+         * keeps the first insertion) */
+        int ns = 0;
+        for (int q = 0; q < j->n_orig; q++) {
+            int at = ns;
             prompt *p = &j->prompts[q];
-            s[q] = (n2g_sample){p->tok, p->act, p->imp, p->len, p->parent};
+            s[ns++] = (n2g_sample){p->tok, p->act, p->imp, p->len, -1};
+            for (int a = j->n_orig; a < j->n_prompts; a++)
+                if (j->prompts[a].parent == q) {
+                    p = &j->prompts[a];
+                    s[ns++] = (n2g_sample){p->tok, p->act, p->imp, p->len, at};
+                }
         }
         n2g_params prm;
         n2g_params_default(&prm);
@@ -443,6 +522,8 @@ static int open_casings(builder *b, n2g_err *err) {
 }
 
 static void builder_close(builder *b) {
+    n2g_mlm_round_clear(&b->mlm_round);
+    n2g_mlm_close(b->mlm); /* device buffers: before ops_destroy */
     n2g_probe_free(b->eng);
     ops_destroy(b->ctx);
     gpt2_free(b->m);
@@ -455,11 +536,6 @@ static void builder_close(builder *b) {
 
 /* ---- aggregation ---- */
 
-typedef struct layer_sum {
-    int layer;
-    n2g_summary s;
-    long neurons;
-} layer_sum;
 
 static int aggregate(builder *b, n2g_err *err);
 
@@ -497,6 +573,7 @@ int n2g_build_run(const char *run_dir, const n2g_build_opts *o, n2g_build_result
         list[2 * todo] = list[2 * i], list[2 * todo + 1] = list[2 * i + 1];
         todo++;
     }
+    dist_barrier(); /* several ranks: nobody writes a result before every rank has listed what is left */
     const char *model_dir = scrape_run_model_dir(b.run);
     if (!model_dir) {
         n2g_fail(err, "%s/manifest.json: no model.dir", run_dir);
@@ -508,10 +585,16 @@ int n2g_build_run(const char *run_dir, const n2g_build_opts *o, n2g_build_result
         b.skip0 = !scrape_run_include_bos(b.run);
         if (!(b.vocab = n2g_vocab_load(model_dir, 1, err))) goto done;
         if (!(b.tok = bpe_load_dir(model_dir, err)) || !(b.cache = bpe_cache_new())) goto done;
-        if (o->augment == N2G_AUGMENT_CASINGS && open_casings(&b, err) != 0) goto done;
+        /* rank 0 first: it may count the casings and save RUN/word_to_casings.json for the others */
+        if (o->augment != N2G_AUGMENT_NONE && dist_rank() == 0 && open_casings(&b, err) != 0) goto done;
+        dist_barrier();
+        if (o->augment != N2G_AUGMENT_NONE && dist_rank() > 0 && open_casings(&b, err) != 0) goto done;
         n2g_prune_defaults(&b.pc);
         b.pc.skip_pos0 = b.skip0;
         b.pc.bos = bpe_eot_id(b.tok) >= 0 ? bpe_eot_id(b.tok) : 50256;
+        n2g_params gp;
+        n2g_params_default(&gp);
+        b.act_threshold = gp.activation_threshold;
         n2g_augment_defaults(&b.ac);
         b.ac.bos = b.ac.eot = b.pc.bos;
         b.ac.max_len = b.m->cfg.n_ctx;
@@ -521,6 +604,7 @@ int n2g_build_run(const char *run_dir, const n2g_build_opts *o, n2g_build_result
             goto done;
         }
         if (ops_create(&o->dev, &b.ctx, err) != 0) goto done;
+        if (o->augment == N2G_AUGMENT_MLM && n2g_mlm_open(o->mlm_dir, b.ctx, 0, &b.mlm, err) != 0) goto done;
         int maxl = 0;
         for (long i = 0; i < todo; i++) maxl = list[2 * i] > maxl ? list[2 * i] : maxl;
         n2g_probe_opts po = {o->max_tokens > 0 ? o->max_tokens : 16384, 512, 0, maxl};
@@ -530,10 +614,18 @@ int n2g_build_run(const char *run_dir, const n2g_build_opts *o, n2g_build_result
             n2g_fail(err, "out of memory");
             goto done;
         }
-        progress *pg = progress_start("build", (double)todo, "neurons", o->quiet);
-        for (long i = 0; i < todo;) {
+        /* blocks are handed out in list order to whichever rank asks next (dist.h; one rank: all) */
+        dist_counter *ctr = NULL;
+        if (dist_counter_create(&ctr, err) != 0) goto done;
+        long mine = dist_counter_next(ctr);
+        progress *pg = progress_start("build", (double)todo, "neurons", o->quiet || dist_rank() > 0);
+        for (long i = 0, blk = 0; i < todo; blk++) {
             int nj = 0;
             while (i + nj < todo && nj < block && list[2 * (i + nj)] == list[2 * i]) nj++;
+            if (blk != mine) { /* another rank's block */
+                i += nj;
+                continue;
+            }
             int r = 0;
             for (int k = 0; k < nj && r == 0; k++) r = load_job(&b, &jobs[k], list[2 * (i + k)], list[2 * (i + k) + 1], err);
             if (r == 0) r = submit_rows(&b, jobs, nj, err);
@@ -553,12 +645,21 @@ int n2g_build_run(const char *run_dir, const n2g_build_opts *o, n2g_build_result
                 goto done;
             }
             i += nj;
+            mine = dist_counter_next(ctr);
             progress_update(pg, (double)i, NULL); /* shows neurons/s and the ETA */
         }
         progress_finish(pg);
+        dist_counter_free(ctr); /* collective: every rank has run out of blocks */
         res->probe = *n2g_probe_get_stats(b.eng);
+        if (b.mlm) {
+            const n2g_mlm_stats *ms = n2g_mlm_get_stats(b.mlm);
+            res->mlm_masked = ms->masked, res->mlm_emitted = ms->emitted, res->mlm_seconds = ms->seconds;
+        }
     }
-    if (aggregate(&b, err) != 0) goto done;
+    uint64_t counts[2] = {(uint64_t)res->built, (uint64_t)res->no_graph};
+    dist_allreduce_sum_u64(counts, 2); /* also waits for every rank's last results */
+    res->built = (long)counts[0], res->no_graph = (long)counts[1];
+    if (dist_rank() == 0 && aggregate(&b, err) != 0) goto done; /* one writer of stats / neuron_store */
     rc = 0;
 done:
     free(list);
@@ -568,11 +669,7 @@ done:
     return rc;
 }
 
-/* stats.json, neuron_store.json and the per-layer table over every finished neuron of the run */
-#include <dirent.h>
-
-#include "export_stats.h"
-#include "store.h"
+/* ---- stats.json, neuron_store.json and the per-layer table over every finished neuron ---- */
 
 static int cmp_pair(const void *a, const void *b) {
     const int *x = a, *y = b;

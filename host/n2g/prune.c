@@ -34,30 +34,32 @@ int n2g_prune_plan_example(const int32_t *row, int n, const float *acts, const n
     int np = 0;
     for (int p = p0; p < n; p++) {
         if (!(acts[p] >= c->token_activation_threshold * M)) continue;
-        if (np < max_plans) {
-            n2g_prune_plan *pl = &plans[np];
-            memset(pl, 0, sizeof *pl);
-            pl->pivot = p;
-            int count = 0;
-            for (int i = p; i >= 0; i--) {
-                count++;
-                if (count > c->cutoff) break;
-                if (count != p + 1 && count % c->skip_interval != 0) continue;
-                if (pl->n_cands < N2G_PRUNE_MAX_CANDS) pl->cand_start[pl->n_cands++] = i;
-            }
-            /* post context: rest of the pivot's sentence, at most max_post tokens */
-            int e = p + 1;
-            if (!ends_sentence(ts, ts_user, row[p]))
-                while (e < n && e - (p + 1) < c->max_post_context_tokens) {
-                    int end = ends_sentence(ts, ts_user, row[e]);
-                    e++;
-                    if (end) break;
-                }
-            pl->post_end = e;
-        }
+        if (np < max_plans) n2g_prune_plan_pivot(row, n, p, c, ts, ts_user, &plans[np]);
         np++;
     }
     return np;
+}
+
+void n2g_prune_plan_pivot(const int32_t *row, int n, int p, const n2g_prune_cfg *c, n2g_tokstr_fn ts, void *ts_user,
+                          n2g_prune_plan *pl) {
+    memset(pl, 0, sizeof *pl);
+    pl->pivot = p;
+    int count = 0;
+    for (int i = p; i >= 0; i--) {
+        count++;
+        if (count > c->cutoff) break;
+        if (count != p + 1 && count % c->skip_interval != 0) continue;
+        if (pl->n_cands < N2G_PRUNE_MAX_CANDS) pl->cand_start[pl->n_cands++] = i;
+    }
+    /* post context: rest of the pivot's sentence, at most max_post tokens */
+    int e = p + 1;
+    if (!ends_sentence(ts, ts_user, row[p]))
+        while (e < n && e - (p + 1) < c->max_post_context_tokens) {
+            int end = ends_sentence(ts, ts_user, row[e]);
+            e++;
+            if (end) break;
+        }
+    pl->post_end = e;
 }
 
 static int seq_from(const int32_t *row, int start, int end, const n2g_prune_cfg *c, int32_t *out) {

@@ -49,6 +49,10 @@ typedef struct n2g_prune_plan {
 int n2g_prune_plan_example(const int32_t *row, int n, const float *acts, const n2g_prune_cfg *c, n2g_tokstr_fn ts,
                            void *ts_user, n2g_prune_plan *plans, int max_plans);
 
+/* The plan of one given pivot p (n2g build takes the pivot from the scrape: its argmax). */
+void n2g_prune_plan_pivot(const int32_t *row, int n, int p, const n2g_prune_cfg *c, n2g_tokstr_fn ts, void *ts_user,
+                          n2g_prune_plan *pl);
+
 /* Token sequence of candidate `k` of plan: out capacity >= cutoff + 1; returns length. */
 int n2g_prune_candidate(const int32_t *row, const n2g_prune_plan *pl, int k, const n2g_prune_cfg *c, int32_t *out);
 

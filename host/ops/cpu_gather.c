@@ -20,4 +20,5 @@ void cpu_gather(ops_ctx *ctx, ops_buf *out, size_t out_off, const ops_buf *src, 
     gather_args a = {(float *)cpu_buf_ptr(out) + out_off, cpu_buf_ptr(src), (const int32_t *)cpu_buf_ptr(idx) + idx_off};
     if (n < 65536) gather_items(&a, 0, n, 0);
     else cpu_parallel_for(ctx, n, 16384, gather_items, &a);
+    cpu_buf_written(out);
 }

@@ -122,8 +122,9 @@ void cpu_pool_run(cpu_pool *p, size_t n, size_t grain, cpu_task_fn fn, void *arg
         fn(arg, 0, n, 0);
         return;
     }
-    /* about 4 chunks per thread balance uneven items without much counter traffic */
-    size_t chunk = (n + 4 * (size_t)p->n - 1) / (4 * (size_t)p->n);
+    /* about 16 chunks per thread: the last chunk leaves the others idle for at most ~1/16 of
+     * a thread's share, and the counter is still touched rarely */
+    size_t chunk = (n + 16 * (size_t)p->n - 1) / (16 * (size_t)p->n);
     if (chunk < grain) chunk = grain;
     pthread_mutex_lock(&p->mu);
     p->fn = fn;

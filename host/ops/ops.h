@@ -37,7 +37,9 @@ typedef struct ops_options {
                           validation messages make ops_run fail */
     int profile;       /* record per-op timestamps (see ops_profile_print) */
     const char *variant; /* force a kernel variant family ("cpu-driver" / "gpu"); NULL = auto
-                            (also env N2G_VARIANT) */
+                            (also env N2G_VARIANT)
+                            OPS_CPU: the ISA of its kernels, "generic" / "avx2" / "avx512"
+                            (also env N2G_CPU_ISA; default the widest the CPU has) */
     int quiet;         /* suppress the one-line "running on a CPU Vulkan driver" warning */
 } ops_options;
 

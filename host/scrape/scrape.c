@@ -9,6 +9,8 @@
 #include <sys/stat.h>
 
 #include "common/progress.h"
+#include "dist/dist.h"
+#include "dist/dist_scrape.h"
 #include "model/gpt2.h"
 #include "ops/ops_topk.h"
 #include "scrape_engine.h"
@@ -178,6 +180,7 @@ int scrape_scan(const scrape_params *p, scrape_result *res, n2g_err *err) {
     int32_t *tok = NULL;
     int rc = -1;
 
+    int R = dist_size(), me = dist_rank(); /* several ranks: see dist_scrape.h */
     if (gpt2_load(p->model_dir, &m, err)) goto done;
     const gpt2_config *cfg = &m->cfg;
     int n_layers = p->n_layers;
@@ -209,7 +212,7 @@ int scrape_scan(const scrape_params *p, scrape_result *res, n2g_err *err) {
         if (p->max_tokens / ctx < max_rows) max_rows = p->max_tokens / ctx;
     }
     int p0 = p->include_bos ? 0 : 1;
-    if (scrape_mkdir(p->out, err)) goto done; /* before hashing a big corpus */
+    if (me == 0 && scrape_mkdir(p->out, err)) goto done; /* before hashing a big corpus */
 
     /* identity: model file, corpus files, parameters */
     char st_path[4200];
@@ -217,8 +220,8 @@ int scrape_scan(const scrape_params *p, scrape_result *res, n2g_err *err) {
     s->id.model_dir = p->model_dir;
     s->id.cfg = cfg;
     s->id.dtype = m->dtype;
-    if (scrape_hash_file(st_path, &s->id.st_hash, &s->id.st_bytes, err)) goto done;
-    if (scrape_list_files(p->corpus, p->n_corpus, &flist, &n_files, err)) goto done;
+    if (me == 0 && scrape_hash_file(st_path, &s->id.st_hash, &s->id.st_bytes, err)) goto done;
+    if (me == 0 && scrape_list_files(p->corpus, p->n_corpus, &flist, &n_files, err)) goto done; /* rank 0 writes */
     files = calloc((size_t)n_files + 1, sizeof *files);
     if (!files) {
         n2g_fail(err, "out of memory");
@@ -259,7 +262,9 @@ int scrape_scan(const scrape_params *p, scrape_result *res, n2g_err *err) {
     /* run directory: new, or resume after checking the identity */
     snprintf(s->manifest_path, sizeof s->manifest_path, "%s/manifest.json", p->out);
     snprintf(s->examples_path, sizeof s->examples_path, "%s/examples.bin", p->out);
-    if (file_exists(s->manifest_path)) {
+    if (me > 0) {
+        /* rank 0 checks and loads the run directory */
+    } else if (file_exists(s->manifest_path)) {
         if (scrape_manifest_check(s->manifest_path, &s->id, err)) goto done;
         if (file_exists(s->examples_path)) {
             if (scan_load(s, err)) goto done;
@@ -270,10 +275,11 @@ int scrape_scan(const scrape_params *p, scrape_result *res, n2g_err *err) {
                   "choose a new or empty directory", p->out);
         goto done;
     }
+    if (R > 1) dist_scrape_share_state(&s->st, &res->resumed);
     if (s->st.flags & SCRAPE_FLAG_COMPLETE) { /* finished earlier: make sure the manifest says so */
         scrape_scan_info info;
         scan_info(s, &info);
-        rc = scrape_manifest_write(s->manifest_path, &s->id, &info, err);
+        rc = me == 0 ? scrape_manifest_write(s->manifest_path, &s->id, &info, err) : 0;
         res->already_complete = 1;
         res->rows = s->st.rows_scanned;
         res->tokens = s->st.rows_scanned * ctx;
@@ -301,10 +307,16 @@ int scrape_scan(const scrape_params *p, scrape_result *res, n2g_err *err) {
         n2g_fail(err, "out of memory");
         goto done;
     }
-    bar = progress_start("scrape", total, "rows", p->quiet);
+    bar = progress_start("scrape", total, "rows", p->quiet || me > 0);
     double t0 = progress_now(), last_ck = t0;
     uint64_t start_rows = s->st.rows_scanned, rows_at_ck = s->st.rows_scanned;
     size_t flush_min = p->rowstore_bytes ? p->rowstore_bytes : SCRAPE_ROWSTORE_FLUSH_BYTES, flush_at = flush_min;
+    if (R > 1) {
+        dist_scrape_ctx dc = {p, s->manifest_path, s->examples_path, &s->id, &s->st, &s->rows, s->eng, src, tok,
+                              B, p0, max_rows, flush_min, bar};
+        if (dist_scrape_scan(&dc, res, err)) goto done;
+        goto finished;
+    }
     for (;;) {
         if (p->stop && *p->stop) {
             if (scan_checkpoint(s, err)) goto done;
@@ -350,11 +362,13 @@ int scrape_scan(const scrape_params *p, scrape_result *res, n2g_err *err) {
         s->st.flags |= SCRAPE_FLAG_COMPLETE;
         if (scan_checkpoint(s, err)) goto done;
     }
+finished:
     res->seconds = progress_now() - t0;
     res->rows = s->st.rows_scanned;
     res->tokens = s->st.rows_scanned * (uint64_t)ctx;
     res->rows_stored = s->rows.n;
     res->tokens_per_s = res->seconds > 0 ? (double)(s->st.rows_scanned - start_rows) * ctx / res->seconds : 0;
+    res->ranks = R;
     rc = 0;
 done:
     progress_finish(bar);

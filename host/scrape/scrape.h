@@ -41,6 +41,8 @@ typedef struct scrape_result {
     uint64_t rows, tokens, rows_stored;
     double seconds, tokens_per_s; /* this invocation only */
     char note[1200];              /* set when the CPU backend replaced a missing Vulkan device */
+    int ranks;                    /* MPI ranks that ran the scan (1 without MPI; dist.h) */
+    double dist_seconds;          /* of seconds, rank 0's time in the ring, agreement and checkpoints */
 } scrape_result;
 
 /* ops_create, and with fallback the CPU backend when Vulkan fails; then note (size n) gets

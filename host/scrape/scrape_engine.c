@@ -103,6 +103,15 @@ int scrape_engine_get_state(scrape_engine *e, uint32_t *topk, float *stats, n2g_
     return 0;
 }
 
+int scrape_engine_get_rowsums(scrape_engine *e, int B, float *sums, n2g_err *err) {
+    if (B < 1 || B > e->max_B) return n2g_fail(err, "scrape: %d row sums requested, batch holds %d", B, e->max_B);
+    for (int s = 0; s < e->n_layers; s++)
+        if (ops_download(e->ops, e->rsum, (size_t)s * e->max_B * e->C * 4, sums + (size_t)s * B * e->C,
+                         (size_t)B * e->C * 4, err))
+            return -1;
+    return 0;
+}
+
 /* Recorded right after layer l's GELU: reduce the rows, merge into the layer's store. */
 static void on_layer(void *user, int layer, ops_buf *hook_post, int B, int T) {
     scrape_engine *e = user;

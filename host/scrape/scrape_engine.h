@@ -27,6 +27,11 @@ int scrape_engine_get_state(scrape_engine *e, uint32_t *topk, float *stats, n2g_
  * With topk = 0 it runs the forward only (to the deepest chosen layer), for benchmarks. */
 int scrape_engine_step(scrape_engine *e, const int32_t *tok, int B, uint32_t row0, int topk, n2g_err *err);
 
+/* Downloads the last step's per-row sums (what ops_topk_merge Kahan-added to the device stats):
+ * sums [n_layers][B][C], B the rows of that step. The multi-rank scrape folds them into the
+ * statistics itself, in global row order (dist.h). */
+int scrape_engine_get_rowsums(scrape_engine *e, int B, float *sums, n2g_err *err);
+
 size_t scrape_engine_topk_words(const scrape_engine *e);  /* n_layers * 3 * d_mlp * k */
 size_t scrape_engine_stats_words(const scrape_engine *e); /* n_layers * d_mlp * 2 */
 

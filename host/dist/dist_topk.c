@@ -1,0 +1,79 @@
+/* dist_topk.c — the parts of the distribution layer that need no MPI: the top-k record merge
+ * (the scrape's total order), layout packing, and the choice of a rank's device (dist.h). */
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "dist.h"
+#include "vk/vk_rt.h"
+
+static float f_of(uint32_t w) {
+    float f;
+    memcpy(&f, &w, 4);
+    return f;
+}
+
+/* 1 when entry (va, ra) comes before (vb, rb): value descending, row ascending. Empty slots
+ * (row 0xFFFFFFFF, value -inf) sort last. */
+static int before(float va, uint32_t ra, float vb, uint32_t rb) {
+    if (ra == 0xFFFFFFFFu || rb == 0xFFFFFFFFu) return ra < rb;
+    if (va > vb) return 1;
+    if (va < vb) return 0;
+    return ra < rb;
+}
+
+void dist_topk_merge_rec(const uint32_t *a, const uint32_t *b, uint32_t *out, int k) {
+    const uint32_t *ar = a + k, *br = b + k;
+    int i = 0, j = 0;
+    for (int o = 0; o < k; o++) {
+        const uint32_t *src;
+        int at;
+        if (i < k && j < k && ar[i] == br[j] && ar[i] != 0xFFFFFFFFu) { /* the same row on two ranks */
+            src = a, at = i++;
+            j++;
+        } else if (j >= k || (i < k && before(f_of(a[i]), ar[i], f_of(b[j]), br[j]))) {
+            src = a, at = i++;
+        } else {
+            src = b, at = j++;
+        }
+        out[o] = src[at];
+        out[k + o] = src[k + at];
+        out[2 * k + o] = src[2 * k + at];
+    }
+}
+
+void dist_topk_pack(const uint32_t *store, uint32_t *recs, int C, int k) {
+    size_t ck = (size_t)C * k;
+    for (int c = 0; c < C; c++)
+        for (int part = 0; part < 3; part++)
+            memcpy(recs + (size_t)c * 3 * k + (size_t)part * k, store + part * ck + (size_t)c * k, (size_t)k * 4);
+}
+
+void dist_topk_unpack(const uint32_t *recs, uint32_t *store, int C, int k) {
+    size_t ck = (size_t)C * k;
+    for (int c = 0; c < C; c++)
+        for (int part = 0; part < 3; part++)
+            memcpy(store + part * ck + (size_t)c * k, recs + (size_t)c * 3 * k + (size_t)part * k, (size_t)k * 4);
+}
+
+void dist_pick_device(ops_options *o, int device_given) {
+    int lr = dist_local_rank(), ls = dist_local_size();
+    if (ls < 2) return;
+    if (o->kind == OPS_CPU) { /* share the cores */
+        long cores = sysconf(_SC_NPROCESSORS_ONLN);
+        if (!o->threads) o->threads = cores / ls > 1 ? (int)(cores / ls) : 1;
+        return;
+    }
+    if (device_given || o->device >= 0) return;
+    vk_device_info *d = NULL;
+    int n = 0;
+    n2g_err e = {0};
+    if (vk_list_devices(&d, &n, &e) || n < 1) return; /* ops_create reports it */
+    /* the devices of the default's kind (discrete GPUs, else integrated, else all), in order */
+    VkPhysicalDeviceType want = d[vk_default_device(d, n)].type;
+    int idx[64], m = 0;
+    for (int i = 0; i < n && m < 64; i++)
+        if (d[i].type == want) idx[m++] = i;
+    if (m > 0) o->device = idx[lr % m];
+    free(d);
+}
