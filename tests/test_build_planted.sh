@@ -124,7 +124,7 @@ expect() { # code, message fragment, args...
 }
 expect 2 "--run RUN is required" build
 expect 2 "unknown argument" build --run "$tmp/ref" --bogus
-expect 2 "expected 'casings' or 'none'" build --run "$tmp/ref" --augment mlm
+expect 2 "expected 'casings', 'mlm' or 'none'" build --run "$tmp/ref" --augment bert
 expect 2 "expected 'all', 'L:N' or 'L:\*'" build --run "$tmp/ref" --neurons 0-3 --device cpu
 expect 2 "layer 7 was not scraped" build --run "$tmp/ref" --neurons 7:1 --device cpu
 expect 2 "neuron 999 outside" build --run "$tmp/ref" --neurons 0:999 --device cpu

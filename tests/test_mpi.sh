@@ -72,42 +72,66 @@ fi
 
 echo "[${SECONDS}s] scrape"
 # ---- scrape: a rank killed mid-run, then rerun ----
-killed=0
-for delay in 0.9 1.3 1.7; do
-    "${MPIRUN[@]}" -np 2 "$N2G" "${args[@]}" --batch 1 --checkpoint-secs 0 --out "$tmp/kill" >/dev/null 2>&1 &
+# (kills and signals are sent once a partial checkpoint beyond the last one is on disk, so
+# they land mid-run however fast the machine is)
+big=(scrape --model "$model" --corpus "$DATA/corpus/kjv.txt" --ctx 32 --top-k 5 --max-tokens 80000 --device cpu
+     --batch 2 --quiet)
+"$N2G" "${big[@]}" --out "$tmp/bigref" || bad "single-process reference (kjv) failed"
+rows_of() { sed -n 's/.*"rows": \([0-9]*\).*/\1/p' "$1/manifest.json" 2>/dev/null | head -1; }
+wait_progress() { # DIR PID BEYOND: until DIR holds a partial checkpoint past BEYOND rows; 1 if PID ended first
+    for _ in $(seq 6000); do
+        kill -0 "$2" 2>/dev/null || return 1
+        if grep -qs '"complete": false' "$1/manifest.json"; then
+            local r
+            r=$(rows_of "$1")
+            [ "${r:-0}" -gt "$3" ] && return 0
+        fi
+        sleep 0.01
+    done
+    return 1
+}
+killed=0 last=0
+for _ in 1 2 3; do
+    "${MPIRUN[@]}" -np 2 "$N2G" "${big[@]}" --checkpoint-secs 0 --out "$tmp/kill" >/dev/null 2>&1 &
     mp=$!
-    sleep $delay
-    victim=$(ps -o pid= --ppid $mp | tail -1) # rank 1 (or rank 0: either must do)
-    [ -n "$victim" ] && kill -9 $victim 2>/dev/null
+    if wait_progress "$tmp/kill" $mp "$last"; then
+        victim=$(ps -o pid= --ppid $mp | tail -1) # rank 1 (or rank 0: either must do)
+        [ -n "$victim" ] && kill -9 $victim 2>/dev/null && killed=$((killed + 1))
+    fi
     wait $mp 2>/dev/null
-    grep -qs '"complete": false' "$tmp/kill/manifest.json" && killed=$((killed + 1))
+    last=$(rows_of "$tmp/kill")
+    last=${last:-0}
 done
-echo "kills that landed mid-run: $killed"
-[ $killed -ge 1 ] && ok || bad "no kill landed mid-run (machine too fast? raise --max-tokens)"
-"${MPIRUN[@]}" -np 2 "$N2G" "${args[@]}" --batch 2 --out "$tmp/kill" 2>"$tmp/err" || bad "rerun after kill: $(cat "$tmp/err")"
-same_run "$tmp/ref" "$tmp/kill" "killed rank, rerun"
+echo "ranks killed mid-run: $killed (last partial checkpoint at row $last)"
+[ $killed -ge 1 ] && ok || bad "no kill landed mid-run"
+"${MPIRUN[@]}" -np 2 "$N2G" "${big[@]}" --out "$tmp/kill" 2>"$tmp/err" || bad "rerun after kill: $(cat "$tmp/err")"
+same_run "$tmp/bigref" "$tmp/kill" "killed rank, rerun"
 [ ! -e "$tmp/kill/examples.bin.tmp" ] && ok || bad "temporary file left behind"
 
 echo "[${SECONDS}s] SIGINT to mpirun"
 # SIGINT to mpirun: every rank stops at the same round, rank 0 writes the checkpoint; the
 # run then finishes in a single process (the rank count may change between runs)
-big=(scrape --model "$model" --corpus "$DATA/corpus/kjv.txt" --ctx 32 --top-k 5 --max-tokens 320000 --device cpu
-     --batch 2 --quiet)
-"${MPIRUN[@]}" -np 2 "$N2G" "${big[@]}" --out "$tmp/int" >/dev/null 2>&1 &
+"${MPIRUN[@]}" -np 2 "$N2G" "${big[@]}" --checkpoint-rows 64 --out "$tmp/int" >/dev/null 2>&1 &
 mp=$!
-for _ in $(seq 300); do [ -e "$tmp/int" ] && break; sleep 0.1; done
-sleep 1.5
+wait_progress "$tmp/int" $mp 0
 kill -INT $mp 2>/dev/null
 wait $mp
 rc=$?
-if grep -qs '"complete": false' "$tmp/int/manifest.json"; then
+if grep -qs '"complete": false' "$tmp/int/manifest.json" && [ $rc -ne 0 ]; then
     ok
     "$N2G" "${big[@]}" --out "$tmp/int" || bad "single-process finish after SIGINT failed"
-    "$N2G" "${big[@]}" --out "$tmp/int_ref" || bad "single-process reference failed"
-    same_run "$tmp/int_ref" "$tmp/int" "SIGINT under mpirun, finished by one process"
+    same_run "$tmp/bigref" "$tmp/int" "SIGINT under mpirun, finished by one process"
 else
-    bad "SIGINT to mpirun left no partial checkpoint (rc $rc)"
+    bad "SIGINT to mpirun left no partial checkpoint or exited 0 (rc $rc)"
 fi
+
+# the other way round: a single process killed mid-run, finished by 3 ranks
+"$N2G" "${big[@]}" --checkpoint-secs 0 --out "$tmp/one_to_three" &
+pid=$!
+if wait_progress "$tmp/one_to_three" $pid 0; then kill -9 $pid 2>/dev/null && ok; else bad "single process: no kill mid-run"; fi
+wait $pid 2>/dev/null
+"${MPIRUN[@]}" -np 3 "$N2G" "${big[@]}" --out "$tmp/one_to_three" 2>"$tmp/err" || bad "np 3 finish: $(cat "$tmp/err")"
+same_run "$tmp/bigref" "$tmp/one_to_three" "single process killed, finished by 3 ranks"
 
 echo "[${SECONDS}s] a rank's error ends"
 # a rank's error ends the job with its message and a failure status

@@ -8,7 +8,8 @@
 #include "n2g/build.h"
 
 static const char *build_help =
-    "usage: n2g build --run RUN [--neurons all | L:N,... | L:*] [--augment casings|none]\n"
+    "usage: n2g build --run RUN [--neurons all | L:N,... | L:*] [--augment casings|mlm|none]\n"
+    "                 [--mlm DIR]\n"
     "                 [--casings FILE] [--mask-token ID] [--seed N] [--block N] [--batch-tokens N]\n"
     "                 [--no-svg] [--full-importance] [--device N|cpu] [--quiet]\n"
     "\n"
@@ -21,7 +22,10 @@ static const char *build_help =
     "  --run RUN          the scrape run directory\n"
     "  --neurons LIST     all (default), L:N items and L:* (a whole layer), comma-separated\n"
     "  --augment MODE     casings (default): important words re-cased from a word-casing table;\n"
-    "                     none: no augmentation\n"
+    "                     mlm: important words replaced by a masked language model's fill-mask\n"
+    "                     candidates, as the reference (needs --mlm); none: no augmentation\n"
+    "  --mlm DIR          DistilBertForMaskedLM checkpoint for --augment mlm (config.json,\n"
+    "                     model.safetensors, vocab.txt; e.g. distilbert-base-uncased)\n"
     "  --casings FILE     word_to_casings.json (n2g casings); default RUN/word_to_casings.json,\n"
     "                     counted from the run's corpus files when missing\n"
     "  --mask-token ID    token that replaces each position when scoring importance (default 1,\n"
@@ -55,7 +59,7 @@ int cli_build(int argc, char **argv) {
             o.no_svg = 1;
         } else if (!strcmp(a, "--full-importance")) {
             o.full_importance = 1;
-        } else if (!strcmp(a, "--run") || !strcmp(a, "--neurons") || !strcmp(a, "--augment") ||
+        } else if (!strcmp(a, "--run") || !strcmp(a, "--neurons") || !strcmp(a, "--augment") || !strcmp(a, "--mlm") ||
                    !strcmp(a, "--casings") || !strcmp(a, "--mask-token") || !strcmp(a, "--seed") ||
                    !strcmp(a, "--block") || !strcmp(a, "--batch-tokens") || !strcmp(a, "--device")) {
             if (i + 1 >= argc) return cli_usage(sub, "%s needs a value", a);
@@ -63,11 +67,13 @@ int cli_build(int argc, char **argv) {
             if (!strcmp(a, "--run")) run = val;
             else if (!strcmp(a, "--neurons")) o.neurons = val;
             else if (!strcmp(a, "--casings")) o.casings_path = val;
+            else if (!strcmp(a, "--mlm")) o.mlm_dir = val;
             else if (!strcmp(a, "--device")) device = val;
             else if (!strcmp(a, "--augment")) {
                 if (!strcmp(val, "casings")) o.augment = N2G_AUGMENT_CASINGS;
                 else if (!strcmp(val, "none")) o.augment = N2G_AUGMENT_NONE;
-                else return cli_usage(sub, "--augment: expected 'casings' or 'none', got '%s'", val);
+                else if (!strcmp(val, "mlm")) o.augment = N2G_AUGMENT_MLM;
+                else return cli_usage(sub, "--augment: expected 'casings', 'mlm' or 'none', got '%s'", val);
             } else if (!strcmp(a, "--mask-token")) {
                 if (cli_parse_int(val, 0, 2147483647L, &v)) return cli_usage(sub, "--mask-token: expected a token id, got '%s'", val);
                 o.mask_token = (int)v;
@@ -87,11 +93,14 @@ int cli_build(int argc, char **argv) {
         }
     }
     if (!run) return cli_usage(sub, "--run RUN is required");
+    if (o.augment == N2G_AUGMENT_MLM && !o.mlm_dir) return cli_usage(sub, "--augment mlm needs --mlm DIR");
+    if (o.augment != N2G_AUGMENT_MLM && o.mlm_dir) return cli_usage(sub, "--mlm is only used with --augment mlm");
     n2g_err err = {0};
     if (cli_parse_device(device, &o.dev, &err)) return cli_usage(sub, "%s", err.msg);
     o.dev.quiet = o.quiet;
     if (dist_init(&err)) return cli_error(&err);
     dist_pick_device(&o.dev, device != NULL);
+    if (dist_rank() > 0) o.dev.quiet = 1; /* only rank 0 reports */
     if (dist_rank() > 0) o.table = NULL;
     n2g_build_result res;
     if (n2g_build_run(run, &o, &res, &err) != 0) {
@@ -114,6 +123,9 @@ int cli_build(int argc, char **argv) {
                     (unsigned long long)p->tokens_run, (unsigned long long)p->batches,
                     p->tokens_padded ? 100.0 * (double)p->tokens_run / (double)p->tokens_padded : 0.0,
                     (double)p->token_layers, p->seconds);
+        if (res.mlm_masked)
+            fprintf(stderr, "; mlm: %ld masked texts -> %ld augmented prompts in %.1fs", res.mlm_masked,
+                    res.mlm_emitted, res.mlm_seconds);
         fputc('\n', stderr);
     }
     return 0;

@@ -13,7 +13,7 @@ static const char *export_help =
     "tokens, and every token's activation (recomputed with the forward pass).\n"
     "  --run RUN       a directory written by 'n2g scrape'\n"
     "  --neuron L:N    layer and neuron index, e.g. 5:123\n"
-    "  --json          Neuroscope-like JSON (see docs/notes/scrape.md) instead of a text listing\n"
+    "  --json          Neuroscope-like JSON (see docs/scrape.md) instead of a text listing\n"
     "  --model DIR     the model (default: the run manifest's model.dir)\n"
     "  --device N|cpu  backend for the recomputation (default: Vulkan, automatic)\n"
     "  --partial       accept an unfinished (checkpointed) run\n";

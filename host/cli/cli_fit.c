@@ -20,7 +20,7 @@ static const char *fit_help =
     "usage: n2g fit --samples FILE.json --out DIR [--layer L --neuron N] [options]\n"
     "\n"
     "Builds a neuron's N2G graph from its samples (pruned prompts and their augmentations with\n"
-    "normalised activations and importance matrices; format in docs/notes/graph.md) and writes\n"
+    "normalised activations and importance matrices; format in docs/graph.md) and writes\n"
     "  DIR/L_N.json          the graph (loadable by 'n2g predict')\n"
     "  DIR/L_N.dot, L_N.svg  the picture (Graphviz 'dot' renders the SVG)\n"
     "  DIR/neuron_store.json the neuron filed under its tokens (updated, for 'n2g search')\n"

@@ -143,7 +143,7 @@ int cli_scrape(int argc, char **argv) {
     }
     dist_pick_device(&p.ops, device != NULL);
     int quiet_rank = dist_rank() > 0; /* only rank 0 reports */
-    p.ops.quiet = p.quiet;
+    p.ops.quiet = p.quiet || quiet_rank;
     p.corpus = corpus;
     p.stop = &stop_flag;
     p.cpu_fallback = device == NULL;

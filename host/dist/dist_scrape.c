@@ -9,7 +9,8 @@
 #include "ops/ops_topk.h"
 
 #define TAG_STATS 72
-/* Batches per rank and round: the ring and the agreement on stopping run once per round. */
+/* Batches per rank and round (fewer when their row sums would pass 256 MiB): the ring and the
+ * agreement on stopping run once per round. */
 #define BATCHES_PER_ROUND 8
 
 /* Reads up to n rows into buf (advancing through buf when keep, else reusing its first cap
@@ -115,7 +116,8 @@ int dist_scrape_scan(dist_scrape_ctx *c, scrape_result *res, n2g_err *err) {
     int R = dist_size(), me = dist_rank(), B = c->B, ctx = st->ctx, C = st->d_mlp, L = st->n_layers;
     size_t per = (size_t)3 * C * st->k, nstats = (size_t)L * C * 2;
     uint32_t *recs = malloc((size_t)L * per * 4);
-    uint64_t S = (uint64_t)B * BATCHES_PER_ROUND; /* rows per rank and round */
+    uint64_t S = (uint64_t)B * BATCHES_PER_ROUND; /* rows per rank and round; their sums within 256 MiB */
+    while (S > (uint64_t)B && S * L * C * 4 > ((uint64_t)256 << 20)) S -= (uint64_t)B;
     float *devstats = calloc(nstats, 4), *sums = malloc((size_t)L * S * C * 4), *bsums = malloc((size_t)L * B * C * 4);
     int32_t *scratch = malloc((size_t)B * ctx * 4);
     int rc = -1;

@@ -1,4 +1,4 @@
-/* gpt2_plant.c — builds the planted GPT-2 (see gpt2_plant.h and docs/notes/plant.md).
+/* gpt2_plant.c — builds the planted GPT-2 (see gpt2_plant.h and docs/plant.md).
  *
  * Residual stream (n_embd 64), dimension by dimension:
  *   0  D_TOKEN     FEAT on the token rule's token(s), else 0

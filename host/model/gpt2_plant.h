@@ -8,7 +8,7 @@
  * Every other neuron has small random weights. How the weights make the rules hold (dedicated
  * residual dimensions, constant-norm embeddings so LayerNorm is an exact rescale, a
  * previous-token attention head built from sinusoidal position features) is explained in
- * gpt2_plant.c and docs/notes/plant.md.
+ * gpt2_plant.c and docs/plant.md.
  */
 #ifndef N2G_GPT2_PLANT_H
 #define N2G_GPT2_PLANT_H

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "augment.h"
+#include "augment_mlm.h"
 #include "build_io.h"
 #include "casings.h"
 #include "common/progress.h"
@@ -87,6 +88,8 @@ typedef struct builder {
     bpe_tokenizer *tok;
     bpe_cache *cache;
     n2g_casings *casings;
+    n2g_mlm *mlm;             /* --augment mlm */
+    n2g_mlm_round mlm_round;
     n2g_prune_cfg pc;
     n2g_augment_cfg ac;
     int ctx_len, skip0;
@@ -335,19 +338,38 @@ static int choose_prompts(builder *b, job *jobs, int nj, n2g_err *err) {
     return run_importance(b, jobs, nj, 0, err);
 }
 
+/* D0 (--augment mlm): the fill-mask augmentations of every original of the round, batched */
+static int mlm_round(builder *b, job *jobs, int nj, n2g_err *err) {
+    int n = 0, rc;
+    for (int i = 0; i < nj; i++) n += jobs[i].skip_reason[0] ? 0 : jobs[i].n_orig;
+    n2g_mlm_prompt *in = malloc(sizeof *in * (size_t)(n ? n : 1));
+    if (!in) return n2g_fail(err, "out of memory");
+    n = 0;
+    for (int i = 0; i < nj; i++)
+        for (int q = 0; !jobs[i].skip_reason[0] && q < jobs[i].n_orig; q++) {
+            const prompt *p = &jobs[i].prompts[q];
+            in[n++] = (n2g_mlm_prompt){p->tok, p->len, p->imp, p->pstar};
+        }
+    rc = n2g_mlm_round_run(b->mlm, &b->mlm_round, in, n, &b->ac, b->casings, tokstr, b, encode, b, err);
+    free(in);
+    return rc;
+}
+
 /* D: augment the originals, score the augmentations */
 static int augment_prompts(builder *b, job *jobs, int nj, n2g_err *err) {
+    if (b->mlm && mlm_round(b, jobs, nj, err) != 0) return -1;
     for (int i = 0; i < nj; i++) {
         job *j = &jobs[i];
         if (j->skip_reason[0]) continue;
-        if (b->o->augment != N2G_AUGMENT_CASINGS) continue;
+        if (b->o->augment == N2G_AUGMENT_NONE) continue;
         int n_orig = j->n_orig;
         for (int q = 0; q < n_orig; q++) {
             prompt *p = &j->prompts[q];
             n2g_tokseq *aug = NULL;
             int na = 0;
-            if (n2g_augment_casings(p->tok, p->len, p->imp, p->pstar, &b->ac, b->casings, tokstr, b, encode, b, &aug,
-                                    &na, err) != 0) {
+            if ((b->mlm ? n2g_mlm_round_take(&b->mlm_round, p->tok, &aug, &na, err)
+                        : n2g_augment_casings(p->tok, p->len, p->imp, p->pstar, &b->ac, b->casings, tokstr, b, encode,
+                                              b, &aug, &na, err)) != 0) {
                 for (int a = 0; a < na; a++) free(aug[a].tok);
                 free(aug);
                 return -1;
@@ -364,7 +386,7 @@ static int augment_prompts(builder *b, job *jobs, int nj, n2g_err *err) {
             if (rc) return -1;
         }
     }
-    if (b->o->augment != N2G_AUGMENT_CASINGS) return 0;
+    if (b->o->augment == N2G_AUGMENT_NONE) return 0;
     return run_importance(b, jobs, nj, 1, err);
 }
 
@@ -528,6 +550,8 @@ static int open_casings(builder *b, n2g_err *err) {
 }
 
 static void builder_close(builder *b) {
+    n2g_mlm_round_clear(&b->mlm_round);
+    n2g_mlm_close(b->mlm); /* device buffers: before ops_destroy */
     n2g_probe_free(b->eng);
     ops_destroy(b->ctx);
     gpt2_free(b->m);
@@ -590,9 +614,9 @@ int n2g_build_run(const char *run_dir, const n2g_build_opts *o, n2g_build_result
         if (!(b.vocab = n2g_vocab_load(model_dir, 1, err))) goto done;
         if (!(b.tok = bpe_load_dir(model_dir, err)) || !(b.cache = bpe_cache_new())) goto done;
         /* rank 0 first: it may count the casings and save RUN/word_to_casings.json for the others */
-        if (o->augment == N2G_AUGMENT_CASINGS && dist_rank() == 0 && open_casings(&b, err) != 0) goto done;
+        if (o->augment != N2G_AUGMENT_NONE && dist_rank() == 0 && open_casings(&b, err) != 0) goto done;
         dist_barrier();
-        if (o->augment == N2G_AUGMENT_CASINGS && dist_rank() > 0 && open_casings(&b, err) != 0) goto done;
+        if (o->augment != N2G_AUGMENT_NONE && dist_rank() > 0 && open_casings(&b, err) != 0) goto done;
         n2g_prune_defaults(&b.pc);
         b.pc.skip_pos0 = b.skip0;
         b.pc.bos = bpe_eot_id(b.tok) >= 0 ? bpe_eot_id(b.tok) : 50256;
@@ -608,6 +632,7 @@ int n2g_build_run(const char *run_dir, const n2g_build_opts *o, n2g_build_result
             goto done;
         }
         if (ops_create(&o->dev, &b.ctx, err) != 0) goto done;
+        if (o->augment == N2G_AUGMENT_MLM && n2g_mlm_open(o->mlm_dir, b.ctx, 0, &b.mlm, err) != 0) goto done;
         int maxl = 0;
         for (long i = 0; i < todo; i++) maxl = list[2 * i] > maxl ? list[2 * i] : maxl;
         n2g_probe_opts po = {o->max_tokens > 0 ? o->max_tokens : 16384, 512, 0, maxl};
@@ -654,6 +679,10 @@ int n2g_build_run(const char *run_dir, const n2g_build_opts *o, n2g_build_result
         progress_finish(pg);
         dist_counter_free(ctr); /* collective: every rank has run out of blocks */
         res->probe = *n2g_probe_get_stats(b.eng);
+        if (b.mlm) {
+            const n2g_mlm_stats *ms = n2g_mlm_get_stats(b.mlm);
+            res->mlm_masked = ms->masked, res->mlm_emitted = ms->emitted, res->mlm_seconds = ms->seconds;
+        }
     }
     uint64_t counts[2] = {(uint64_t)res->built, (uint64_t)res->no_graph};
     dist_allreduce_sum_u64(counts, 2); /* also waits for every rank's last results */

@@ -23,11 +23,12 @@
 #include "n2g/probe.h"
 #include "ops/ops.h"
 
-enum { N2G_AUGMENT_NONE = 0, N2G_AUGMENT_CASINGS = 1 };
+enum { N2G_AUGMENT_NONE = 0, N2G_AUGMENT_CASINGS = 1, N2G_AUGMENT_MLM = 2 };
 
 typedef struct n2g_build_opts {
     const char *neurons;      /* "all" (NULL), "L:*", "L:N", comma-separated mixes */
-    int augment;              /* N2G_AUGMENT_CASINGS (default) or N2G_AUGMENT_NONE */
+    int augment;              /* N2G_AUGMENT_CASINGS (default), N2G_AUGMENT_NONE or N2G_AUGMENT_MLM */
+    const char *mlm_dir;      /* N2G_AUGMENT_MLM: DistilBertForMaskedLM checkpoint (augment_mlm.h) */
     const char *casings_path; /* NULL: RUN/word_to_casings.json, counted from the run's corpus
                                  files when missing */
     int mask_token;           /* 1 (the reference's masking_token) */
@@ -51,6 +52,9 @@ typedef struct n2g_build_result {
     long no_graph;    /* finished without a graph (too few examples / no positive activation) */
     double seconds;   /* wall time of this call */
     n2g_probe_stats probe;
+    long mlm_masked;     /* --augment mlm: masked texts run through the MLM */
+    long mlm_emitted;    /* augmented prompts it produced */
+    double mlm_seconds;  /* wall time of the fill-mask step (forwards included) */
 } n2g_build_result;
 
 /* Builds the named neurons of run RUN; resumable. res may be NULL. */

@@ -1,4 +1,4 @@
-/* export_json.h — the graph as JSON, loadable by `n2g predict` (format in docs/notes/graph.md):
+/* export_json.h — the graph as JSON, loadable by `n2g predict` (format in docs/graph.md):
  *
  *   {"format": "n2g-graph", "version": 1, "layer": L, "neuron": N,
  *    "activation_threshold": 0.5, "importance_threshold": 0.75, "normalise": true,

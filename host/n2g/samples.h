@@ -1,4 +1,4 @@
-/* samples.h — the samples file `n2g fit` reads (format in docs/notes/graph.md):
+/* samples.h — the samples file `n2g fit` reads (format in docs/graph.md):
  *
  *   { "layer": 3, "neuron": 17,                       (optional; default -1)
  *     "samples": [ { "tokens": [ids], "activations": [normalised floats],

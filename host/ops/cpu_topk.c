@@ -45,6 +45,9 @@ void cpu_rowmax(ops_ctx *ctx, ops_buf *rmax, ops_buf *rarg, ops_buf *rsum, size_
     rowmax_job j = {(float *)cpu_buf_ptr(rmax) + out_off, (float *)cpu_buf_ptr(rsum) + out_off,
                     (int32_t *)cpu_buf_ptr(rarg) + out_off, (const float *)cpu_buf_ptr(x), T, C, p0};
     cpu_parallel_for(ctx, (size_t)B, 1, rowmax_range, &j);
+    cpu_buf_written(rmax);
+    cpu_buf_written(rarg);
+    cpu_buf_written(rsum);
 }
 
 typedef struct {
@@ -78,4 +81,6 @@ void cpu_topk_merge(ops_ctx *ctx, ops_buf *topk, size_t topk_off, ops_buf *stats
                    (const float *)cpu_buf_ptr(rmax) + in_off, (const float *)cpu_buf_ptr(rsum) + in_off,
                    (const int32_t *)cpu_buf_ptr(rarg) + in_off, B, C, k, row0};
     cpu_parallel_for(ctx, (size_t)C, 64, merge_range, &j);
+    cpu_buf_written(topk);
+    cpu_buf_written(stats);
 }

@@ -4,7 +4,7 @@
  * store) plus a per-neuron loader, so the same code writes a site from a run directory
  * (report_run.c) or from the synthetic runs of the tests and the benchmark.
  *
- * Site layout (see docs/notes/report.md):
+ * Site layout (see docs/report.md):
  *   OUT/index.html              manifest, per-layer P/R/F1, neuron table, token search
  *   OUT/assets/report.{css,js}  shared style and code (no external requests)
  *   OUT/data/neurons-NNN.js     neuron table rows, chunked, loaded by <script> (file:// safe)

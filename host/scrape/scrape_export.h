@@ -1,5 +1,5 @@
 /* scrape_export.h — one neuron's examples from a scrape run, with per-token activations
- * recomputed by the forward pass (`n2g export`). JSON shape in docs/notes/scrape.md. */
+ * recomputed by the forward pass (`n2g export`). JSON shape in docs/scrape.md. */
 #ifndef N2G_SCRAPE_EXPORT_H
 #define N2G_SCRAPE_EXPORT_H
 
