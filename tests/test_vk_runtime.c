@@ -302,6 +302,29 @@ static void test_cli(int n) {
     CHECK(strstr(out, want) != NULL, "last device missing: %s", out);
     st = system(bad);
     CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 2, "n2g devices --bogus: exit %d (want 2)", st);
+    /* no Vulkan driver at all: a message on stderr, the CPU backend still listed */
+    snprintf(cmd, sizeof cmd, "VK_ICD_FILENAMES=/nonexistent/n2g.json VK_DRIVER_FILES=/nonexistent/n2g.json %s/n2g devices 2>&1",
+             dir);
+    f = popen(cmd, "r");
+    len = f ? fread(out, 1, sizeof out - 1, f) : 0;
+    out[len] = 0;
+    st = f ? pclose(f) : -1;
+    CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0 && strstr(out, "no Vulkan driver installed") && strstr(out, "  cpu "),
+          "devices without a driver: exit %d: %s", st, out);
+}
+
+/* No Vulkan driver: ops_create fails with a message that says so (never a crash). */
+static void test_no_driver(void) {
+    setenv("VK_ICD_FILENAMES", "/nonexistent/n2g.json", 1);
+    setenv("VK_DRIVER_FILES", "/nonexistent/n2g.json", 1);
+    ops_options o = {.kind = OPS_VK, .device = -1, .quiet = 1};
+    ops_ctx *c = NULL;
+    n2g_err e = {0};
+    int rc = ops_create(&o, &c, &e);
+    unsetenv("VK_ICD_FILENAMES");
+    unsetenv("VK_DRIVER_FILES");
+    CHECK(rc == -1 && c == NULL && strstr(e.msg, "no Vulkan driver installed"), "rc %d: %s", rc, e.msg);
+    if (c) ops_destroy(c);
 }
 
 int main(void) {
@@ -321,6 +344,7 @@ int main(void) {
     test_listing(d, n);
     test_bad_args(n);
     test_cli(n);
+    test_no_driver();
     ops_options co = {.kind = OPS_CPU, .threads = 2};
     ops_ctx *cpu = NULL;
     CHECK(ops_create(&co, &cpu, &e) == 0, "cpu: %s", e.msg);

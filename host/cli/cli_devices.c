@@ -14,7 +14,8 @@ static void help(FILE *f) {
             "subgroup size, memory heaps, binding limits) and the CPU backend (--device cpu).\n"
             "The default device ('*') is the first discrete GPU, else the first integrated GPU,\n"
             "else the first other device (a CPU driver such as lavapipe).\n"
-            "Kernel variant: cpu-driver on CPU drivers, gpu otherwise; force with N2G_VARIANT.\n");
+            "Kernel variant: cpu-driver on CPU drivers, gpu otherwise; force with N2G_VARIANT.\n"
+            "Without any Vulkan device it says so on stderr and lists the CPU backend (exit 0).\n");
 }
 
 int cli_devices(int argc, char **argv) {
@@ -28,11 +29,9 @@ int cli_devices(int argc, char **argv) {
     n2g_err err = {0};
     vk_device_info *d = NULL;
     int n = 0;
-    int rc = 0;
-    if (vk_list_devices(&d, &n, &err)) {
+    if (vk_list_devices(&d, &n, &err)) { /* not a failure of the listing: the CPU backend remains */
         fprintf(stderr, "n2g: %s\n", err.msg);
         printf("(no Vulkan devices)\n");
-        rc = 1;
     } else {
         int def = vk_default_device(d, n);
         for (int i = 0; i < n; i++) {
@@ -52,6 +51,7 @@ int cli_devices(int argc, char **argv) {
         ops_destroy(cpu);
     } else {
         printf("  cpu   (unavailable: %s)\n", e2.msg);
+        return 1;
     }
-    return rc;
+    return 0;
 }

@@ -432,7 +432,11 @@ static VkBufferView get_view(vkb *vk, ops_buf *b, VkFormat fmt, VkDeviceSize ts,
 }
 
 static int prof_begin(vkb *vk, const char *name, double flops) {
-    if (!vk->profile || vk->qused + 2 > QUERY_CAP) return 0;
+    if (!vk->profile) return 0;
+    if (vk->qused + 2 > QUERY_CAP) {
+        vk->unprofiled++;
+        return 0;
+    }
     int k;
     for (k = 0; k < vk->nkinds; k++)
         if (!strcmp(vk->kinds[k].name, name)) break;
@@ -620,9 +624,12 @@ void vkb_profile_print(vkb *vk, FILE *f) {
             fprintf(f, "%10s\n", "-");
     }
     fprintf(f, "%-16s %8s %10.3f\n", "total", "", tot * 1e-6);
+    if (vk->unprofiled)
+        fprintf(f, "(%ld dispatches not timed: more than %u in one ops_run)\n", vk->unprofiled, QUERY_CAP / 2);
 }
 
 void vkb_profile_reset(vkb *vk) {
+    vk->unprofiled = 0;
     for (int i = 0; i < vk->nkinds; i++) {
         vk->kinds[i].calls = 0;
         vk->kinds[i].ns = vk->kinds[i].flops = 0;

@@ -41,6 +41,7 @@ struct vkb {
     } *qtag;
     vkb_prof_kind kinds[VKB_MAX_PROF_KINDS];
     int nkinds;
+    long unprofiled; /* dispatches beyond the query pool's capacity */
 };
 
 int vkb_open(vkb *vk, const ops_options *opt, n2g_err *err);

@@ -105,7 +105,11 @@ static int make_instance(vk_rt *rt, int validation, VkInstance *out, n2g_err *er
         ci.pNext = &mci;
     }
     VkResult r = vkCreateInstance(&ci, NULL, out);
-    if (r != VK_SUCCESS) return n2g_fail(err, "vkCreateInstance: %s (no usable Vulkan driver?)", vk_result_str(r));
+    if (r == VK_ERROR_INCOMPATIBLE_DRIVER)
+        return n2g_fail(err, "no Vulkan driver installed (vkCreateInstance: %s); install one (e.g. Debian package "
+                             "mesa-vulkan-drivers for the CPU driver lavapipe) or use --device cpu",
+                        vk_result_str(r));
+    if (r != VK_SUCCESS) return n2g_fail(err, "vkCreateInstance: %s", vk_result_str(r));
     volkLoadInstanceOnly(*out);
     if (validation && rt) {
         r = vkCreateDebugUtilsMessengerEXT(*out, &mci, NULL, &rt->messenger);
