@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # run_fuzz.sh — builds the libFuzzer targets with clang (build-fuzz/, the whole library
-# instrumented) and runs them for SECONDS in all (default 30; half each) from small seed corpora.
+# instrumented) and runs them for SECONDS in all (default 30; a third each) from small seed corpora.
 # Usage: tests/fuzz/run_fuzz.sh [SECONDS]
 set -euo pipefail
 secs="${1:-30}"
@@ -10,9 +10,13 @@ if [[ ! -f $dir/CMakeCache.txt ]]; then
   CC=clang cmake -S . -B $dir -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DN2G_FUZZ=ON \
     -DCMAKE_C_FLAGS="-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined" >/dev/null
 fi
-cmake --build $dir --target fuzz_bpe fuzz_corpus
-seeds="$(mktemp -d)" cseeds="$(mktemp -d)"
-trap 'rm -rf "$seeds" "$cseeds"' EXIT
+cmake --build $dir --target fuzz_bpe fuzz_corpus fuzz_safetensors
+seeds="$(mktemp -d)" cseeds="$(mktemp -d)" sseeds="$(mktemp -d)"
+trap 'rm -rf "$seeds" "$cseeds" "$sseeds"' EXIT
+# safetensors seeds: the small committed fixtures's weight files
+for f in tests/fixtures/gpt2-f16/model.safetensors tests/fixtures/gpt2-bf16/model.safetensors; do
+  [[ -f $f ]] && head -c 65536 "$f" > "$sseeds/$(basename "$(dirname "$f")")"
+done
 python3 - "$seeds" tests/fixtures/tokenizer_golden.json <<'PY'
 import json, sys
 for i, c in enumerate(json.load(open(sys.argv[2]))["cases"]):
@@ -25,7 +29,8 @@ printf '\x10plain text \xff\xfe with bad bytes\r\n and more  words\n' > "$cseeds
 { printf '\x20'; printf 'compressed text document\n' | gzip -c; } > "$cseeds/gz"
 { printf '\x21'; printf '{"text": "zstd line"}\n' | zstd -q -c 2>/dev/null || true; } > "$cseeds/zst"
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
-half=$(( (secs + 1) / 2 ))
+half=$(( (secs + 2) / 3 ))
 # crash inputs land in build-fuzz/ (reproduce: build-fuzz/fuzz_corpus FILE)
 "$dir/fuzz_bpe" -max_total_time="$half" -max_len=4096 -timeout=10 -print_final_stats=1 -artifact_prefix="$dir/" "$seeds"
 "$dir/fuzz_corpus" -max_total_time="$half" -max_len=4096 -timeout=10 -print_final_stats=1 -artifact_prefix="$dir/" "$cseeds"
+"$dir/fuzz_safetensors" -max_total_time="$half" -max_len=65536 -timeout=10 -print_final_stats=1 -artifact_prefix="$dir/" "$sseeds"
