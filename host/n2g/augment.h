@@ -8,7 +8,7 @@
  *       skip non-words and words whose norm is not important; stop when pos > maxpos;
  *       for each casing c of norm(w) in the table, most frequent first, c != w:
  *           emit BOS + encode(text with this occurrence of w replaced by c)   (at most n per word)
- * Differences from the reference, with reasons (docs/notes/build.md):
+ * Differences from the reference, with reasons (docs/build.md):
  *   - candidates are the word's own casings from word_to_casings.json instead of DistilBERT
  *     fill-mask predictions; the reference's title-case rule (c.title() when w.istitle())
  *     is meant for MLM candidates and would turn every casing of a title-case word back
