@@ -10,7 +10,7 @@
 
 static const char *scrape_help =
     "usage: n2g scrape --model DIR --corpus PATH... --out RUN [--layers 0-11] [--top-k 20] [--ctx 1024]\n"
-    "                  [--max-tokens N] [--batch B] [--device N|cpu] [--include-bos] [--quiet]\n"
+    "                  [--max-tokens N] [--batch B] [--device N|cpu] [--include-bos] [--strict] [--quiet]\n"
     "                  [--checkpoint-secs S] [--checkpoint-rows R]\n"
     "\n"
     "Streams the corpus in rows of CTX tokens (BOS + text, documents joined by EOS) through the model\n"
@@ -27,6 +27,8 @@ static const char *scrape_help =
     "  --batch B            rows per forward pass (default: automatic; does not change the result)\n"
     "  --device N|cpu       Vulkan device index (see 'n2g devices') or the CPU backend\n"
     "  --include-bos        let position 0 (BOS) count in max / argmax / mean, as Neuroscope did\n"
+    "  --strict             stop at the first bad corpus input (invalid UTF-8, bad JSONL line,\n"
+    "                       damaged .gz/.zst) instead of skipping it with a warning and a count\n"
     "  --checkpoint-secs S  checkpoint every S seconds (default 300; 0 = after every batch)\n"
     "  --checkpoint-rows R  also checkpoint every R rows\n"
     "  --quiet              no progress bar\n"
@@ -61,6 +63,8 @@ int cli_scrape(int argc, char **argv) {
             goto out;
         } else if (!strcmp(a, "--include-bos")) {
             p.include_bos = 1;
+        } else if (!strcmp(a, "--strict")) {
+            p.strict = 1;
         } else if (!strcmp(a, "--quiet")) {
             p.quiet = 1;
         } else if (!strcmp(a, "--corpus")) {

@@ -296,7 +296,7 @@ int scrape_scan(const scrape_params *p, scrape_result *res, n2g_err *err) {
         scrape_engine_set_state(s->eng, s->st.topk, s->st.stats, err))
         goto done;
 
-    if (scrape_source_open(p->corpus, p->n_corpus, p->model_dir, ctx, &src, err)) goto done;
+    if (scrape_source_open(p->corpus, p->n_corpus, p->model_dir, ctx, p->strict, &src, err)) goto done;
     if (s->st.rows_scanned && scrape_source_skip(src, s->st.rows_scanned, err)) {
         n2g_wrap(err, "resuming %s after row %llu", p->out, (unsigned long long)s->st.rows_scanned);
         goto done;

@@ -25,6 +25,7 @@ typedef struct scrape_params {
     uint64_t max_tokens;       /* 0 = whole corpus; else rounded down to whole rows */
     int batch;                 /* rows per forward; 0 = automatic */
     int include_bos;           /* position 0 enters max / argmax / mean */
+    int strict;                /* stop at the first bad corpus input instead of skipping it */
     int quiet;
     double checkpoint_secs;    /* default 300; 0 = after every batch */
     uint64_t checkpoint_rows;  /* also checkpoint every this many rows (0 = off) */

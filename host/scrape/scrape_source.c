@@ -11,8 +11,8 @@ struct scrape_source {
     corpus_reader *rd;
 };
 
-int scrape_source_open(const char *const *paths, int n, const char *model_dir, int ctx, scrape_source **out,
-                       n2g_err *err) {
+int scrape_source_open(const char *const *paths, int n, const char *model_dir, int ctx, int strict,
+                       scrape_source **out, n2g_err *err) {
     *out = NULL;
     scrape_source *s = calloc(1, sizeof *s);
     if (!s) return n2g_fail(err, "out of memory");
@@ -27,6 +27,7 @@ int scrape_source_open(const char *const *paths, int n, const char *model_dir, i
     corpus_options o = corpus_default_options(s->tok);
     o.n_ctx = ctx;
     o.quiet = 1;
+    o.strict = strict;
     if (corpus_open(paths, n, s->tok, &o, &s->rd, err)) {
         scrape_source_close(s);
         return -1;

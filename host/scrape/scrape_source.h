@@ -9,9 +9,10 @@
 typedef struct scrape_source scrape_source;
 
 /* Opens the corpus files for rows of ctx tokens (BOS + ctx-1 tokens, documents joined by EOS),
- * tokenized with the GPT-2 tokenizer of model_dir (or the bundled one). */
-int scrape_source_open(const char *const *paths, int n, const char *model_dir, int ctx, scrape_source **out,
-                       n2g_err *err);
+ * tokenized with the GPT-2 tokenizer of model_dir (or the bundled one). strict: the first bad
+ * input (corpus.h) stops the scan with its message instead of being skipped with a warning. */
+int scrape_source_open(const char *const *paths, int n, const char *model_dir, int ctx, int strict,
+                       scrape_source **out, n2g_err *err);
 /* Fills up to max rows into rows [max, ctx]; *got = rows delivered (0 at the end). */
 int scrape_source_next(scrape_source *s, int32_t *rows, int max, int *got, n2g_err *err);
 /* Skips rows (resume). Fails when the corpus ends first. */
