@@ -406,7 +406,7 @@ static int fill_jsonl(corpus_reader *r, slot *s, size_t room) {
             json_free(d);
             return -1;
         }
-        memcpy(s->text + s->len, t->str, t->n);
+        if (t->n) memcpy(s->text + s->len, t->str, t->n); /* s->text may still be NULL for "" */
         s->len += t->n;
         s->seg[s->nseg - 1].len = t->n;
         json_free(d);

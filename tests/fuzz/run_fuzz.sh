@@ -25,6 +25,8 @@ PY
 printf '\xff\xfe\xe2\x82 \xf0\x9f\x98 abc\x00 <|endoftext|' > "$seeds/invalid_utf8"
 # corpus seeds: first byte = format (odd: JSONL) and n_ctx; then the file's bytes
 printf '\x11{"text": "a doc"}\n{"text": 1}\nnot json\n{"text": "b \\u00e9<|endoftext|>"}\n' > "$cseeds/jsonl"
+# regression: an empty "text" first in a slot (memcpy from a NULL slot buffer; found by this fuzzer)
+printf '\x11{"text": ""}\nocad {"ext": 0}\nnot json\n{"7ext": "b"}\n' > "$cseeds/empty_text_first"
 printf '\x10plain text \xff\xfe with bad bytes\r\n and more  words\n' > "$cseeds/txt"
 { printf '\x20'; printf 'compressed text document\n' | gzip -c; } > "$cseeds/gz"
 { printf '\x21'; printf '{"text": "zstd line"}\n' | zstd -q -c 2>/dev/null || true; } > "$cseeds/zst"
