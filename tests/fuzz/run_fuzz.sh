@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # run_fuzz.sh — builds the libFuzzer targets with clang (build-fuzz/, the whole library
-# instrumented) and runs them for SECONDS in all (default 30; a third each) from small seed corpora.
-# Usage: tests/fuzz/run_fuzz.sh [SECONDS]
+# instrumented) and runs each from small seed corpora.
+# Usage: tests/fuzz/run_fuzz.sh [SECONDS]    explore: SECONDS in all, a third each, random seeds
+#        tests/fuzz/run_fuzz.sh --ci         deterministic: fixed seed and run counts (CI), so a
+#                                            pass here is a pass there (about 15 s each here)
 set -euo pipefail
 secs="${1:-30}"
+[[ "$secs" == "--ci" ]] && secs=30
 cd "$(dirname "$0")/../.."
 dir=build-fuzz
 if [[ ! -f $dir/CMakeCache.txt ]]; then
@@ -32,7 +35,12 @@ printf '\x10plain text \xff\xfe with bad bytes\r\n and more  words\n' > "$cseeds
 { printf '\x21'; printf '{"text": "zstd line"}\n' | zstd -q -c 2>/dev/null || true; } > "$cseeds/zst"
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 half=$(( (secs + 2) / 3 ))
+if [[ "${1:-}" == "--ci" ]]; then
+  limits_bpe=(-seed=1 -runs=6000) limits_corpus=(-seed=1 -runs=12000) limits_st=(-seed=1 -runs=40000)
+else
+  limits_bpe=(-max_total_time="$half") limits_corpus=("${limits_bpe[@]}") limits_st=("${limits_bpe[@]}")
+fi
 # crash inputs land in build-fuzz/ (reproduce: build-fuzz/fuzz_corpus FILE)
-"$dir/fuzz_bpe" -max_total_time="$half" -max_len=4096 -timeout=10 -print_final_stats=1 -artifact_prefix="$dir/" "$seeds"
-"$dir/fuzz_corpus" -max_total_time="$half" -max_len=4096 -timeout=10 -print_final_stats=1 -artifact_prefix="$dir/" "$cseeds"
-"$dir/fuzz_safetensors" -max_total_time="$half" -max_len=65536 -timeout=10 -print_final_stats=1 -artifact_prefix="$dir/" "$sseeds"
+"$dir/fuzz_bpe" "${limits_bpe[@]}" -max_len=4096 -timeout=10 -print_final_stats=1 -artifact_prefix="$dir/" "$seeds"
+"$dir/fuzz_corpus" "${limits_corpus[@]}" -max_len=4096 -timeout=10 -print_final_stats=1 -artifact_prefix="$dir/" "$cseeds"
+"$dir/fuzz_safetensors" "${limits_st[@]}" -max_len=65536 -timeout=10 -print_final_stats=1 -artifact_prefix="$dir/" "$sseeds"
