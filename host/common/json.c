@@ -1,4 +1,5 @@
 #include "json.h"
+#include "fileio.h"
 
 #include <errno.h>
 #include <math.h>
@@ -108,7 +109,7 @@ int json_utf8_valid(const char *s, size_t n) {
     return 1;
 }
 
-static char *put_utf8(char *o, uint32_t cp) {
+char *json_put_utf8(char *o, uint32_t cp) {
     if (cp < 0x80) {
         *o++ = (char)cp;
     } else if (cp < 0x800) {
@@ -180,7 +181,7 @@ static int parse_string(parser *p, cursor *c, char **out, size_t *out_len) {
                 } else if (v >= 0xDC00 && v <= 0xDFFF) {
                     return perr(p, s, "lone low surrogate in \\u escape");
                 }
-                o = put_utf8(o, v);
+                o = json_put_utf8(o, v);
                 break;
             }
             default: return perr(p, s, "bad escape character");
@@ -442,41 +443,9 @@ json_doc *json_parse(const char *text, size_t len, const char *what, n2g_err *er
 }
 
 json_doc *json_parse_file(const char *path, n2g_err *err) {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        n2g_fail(err, "%s: cannot open: %s", path, strerror(errno));
-        return NULL;
-    }
-    size_t cap = 1 << 16, n = 0;
-    char *buf = malloc(cap);
-    if (!buf) {
-        fclose(f);
-        n2g_fail(err, "%s: out of memory", path);
-        return NULL;
-    }
-    for (;;) {
-        if (n == cap) {
-            char *nb = realloc(buf, cap * 2);
-            if (!nb) {
-                free(buf);
-                fclose(f);
-                n2g_fail(err, "%s: out of memory", path);
-                return NULL;
-            }
-            buf = nb;
-            cap *= 2;
-        }
-        size_t r = fread(buf + n, 1, cap - n, f);
-        n += r;
-        if (r == 0) break;
-    }
-    int bad = ferror(f);
-    fclose(f);
-    if (bad) {
-        free(buf);
-        n2g_fail(err, "%s: read error", path);
-        return NULL;
-    }
+    size_t n;
+    char *buf = n2g_read_file(path, &n, err);
+    if (!buf) return NULL;
     json_doc *d = json_parse(buf, n, path, err);
     free(buf);
     return d;

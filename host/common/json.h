@@ -9,6 +9,7 @@
 #define N2G_JSON_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "err.h"
@@ -49,6 +50,9 @@ const char *json_type_name(json_type t);
 void json_write_string(FILE *f, const char *s, size_t n);
 /* Writes a float so that it reads back as the same float (shortest %.9g form). */
 void json_write_float(FILE *f, float v);
+
+/* Writes code point cp (<= U+10FFFF) as UTF-8 at o; returns the end. */
+char *json_put_utf8(char *o, uint32_t cp);
 
 /* Returns 1 when s[0..n) is valid UTF-8 (no overlongs, no surrogates, <= U+10FFFF). */
 int json_utf8_valid(const char *s, size_t n);

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 
 #include "casings.h"
+#include "common/fileio.h"
 #include "common/json.h"
 
 static int ends_with(const char *s, const char *suf) {
@@ -14,45 +15,9 @@ static int ends_with(const char *s, const char *suf) {
     return a >= b && !strcmp(s + a - b, suf);
 }
 
-static char *read_all(const char *path, size_t *len, n2g_err *err) {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        n2g_fail(err, "%s: cannot open: %s", path, strerror(errno));
-        return NULL;
-    }
-    size_t cap = 1 << 16, n = 0;
-    char *buf = malloc(cap + 1);
-    for (;;) {
-        if (!buf) break;
-        if (n == cap) {
-            char *p = realloc(buf, cap * 2 + 1);
-            if (!p) {
-                free(buf);
-                buf = NULL;
-                break;
-            }
-            buf = p;
-            cap *= 2;
-        }
-        size_t r = fread(buf + n, 1, cap - n, f);
-        n += r;
-        if (r == 0) break;
-    }
-    int bad = ferror(f);
-    fclose(f);
-    if (!buf || bad) {
-        free(buf);
-        n2g_fail(err, "%s: %s", path, bad ? "read error" : "out of memory");
-        return NULL;
-    }
-    buf[n] = 0;
-    *len = n;
-    return buf;
-}
-
 static int count_file(n2g_casings *t, const char *path, int quiet, n2g_err *err) {
     size_t len;
-    char *buf = read_all(path, &len, err);
+    char *buf = n2g_read_file(path, &len, err);
     if (!buf) return -1;
     int rc = 0;
     if (ends_with(path, ".jsonl")) {

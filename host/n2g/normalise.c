@@ -8,6 +8,7 @@
  * where glibc and Python's unicodedata disagree are patched here (titlecase letters,
  * whitespace); "alphabetic" is the Unicode L* categories from the tokenizer's UCD tables.
  * Lengths are in code points, as in Python. */
+#include "common/json.h"
 #include "n2g/vocab.h"
 #include "text/unicode.h"
 
@@ -81,25 +82,6 @@ static int utf8_next(const unsigned char *s, const unsigned char *end, uint32_t 
     return need + 1;
 }
 
-static char *put_utf8(char *o, uint32_t cp) {
-    if (cp < 0x80) {
-        *o++ = (char)cp;
-    } else if (cp < 0x800) {
-        *o++ = (char)(0xC0 | (cp >> 6));
-        *o++ = (char)(0x80 | (cp & 0x3F));
-    } else if (cp < 0x10000) {
-        *o++ = (char)(0xE0 | (cp >> 12));
-        *o++ = (char)(0x80 | ((cp >> 6) & 0x3F));
-        *o++ = (char)(0x80 | (cp & 0x3F));
-    } else {
-        *o++ = (char)(0xF0 | (cp >> 18));
-        *o++ = (char)(0x80 | ((cp >> 12) & 0x3F));
-        *o++ = (char)(0x80 | ((cp >> 6) & 0x3F));
-        *o++ = (char)(0x80 | (cp & 0x3F));
-    }
-    return o;
-}
-
 size_t n2g_utf8_replace(const char *s, size_t n, char *out) {
     const unsigned char *u = (const unsigned char *)s, *end = u + n;
     char *o = out;
@@ -107,7 +89,7 @@ size_t n2g_utf8_replace(const char *s, size_t n, char *out) {
         uint32_t cp;
         int adv;
         utf8_next(u, end, &cp, &adv);
-        o = put_utf8(o, cp);
+        o = json_put_utf8(o, cp);
         u += adv;
     }
     *o = 0;
@@ -210,7 +192,7 @@ size_t n2g_normalise(const char *s, size_t n, char *out, size_t cap) {
         }
     }
     char *o = out, *oend = out + cap - 5;
-    for (size_t i = a; i < b && o < oend; i++) o = put_utf8(o, buf[i]);
+    for (size_t i = a; i < b && o < oend; i++) o = json_put_utf8(o, buf[i]);
     *o = 0;
     return (size_t)(o - out);
 }

@@ -10,6 +10,8 @@
 #include "n2g/samples.h"
 #include "report_acts.h"
 #include "report_run.h"
+
+#include "common/fileio.h"
 #include "scrape/scrape_store.h"
 #include "text/bpe.h"
 
@@ -102,37 +104,6 @@ static const char *tok_bytes(void *ctx, int id, size_t *len) {
     return bpe_token_bytes(r->tok, id, len);
 }
 
-static char *read_file(const char *path, size_t *len, n2g_err *err) {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        n2g_fail(err, "%s: cannot open: %s", path, strerror(errno));
-        return NULL;
-    }
-    size_t cap = 1 << 16, n = 0;
-    char *buf = malloc(cap);
-    while (buf) {
-        size_t got = fread(buf + n, 1, cap - n, f);
-        n += got;
-        if (n < cap) break;
-        char *nb = realloc(buf, cap * 2);
-        if (!nb) {
-            free(buf);
-            buf = NULL;
-            break;
-        }
-        buf = nb, cap *= 2;
-    }
-    int bad = !buf || ferror(f);
-    fclose(f);
-    if (bad) {
-        free(buf);
-        n2g_fail(err, "%s: read failed", path);
-        return NULL;
-    }
-    *len = n;
-    return buf;
-}
-
 static int load_neuron(void *ctx, size_t i, report_neuron *out, n2g_err *err) {
     report_run *r = ctx;
     const scrape_header *h = r->map.h;
@@ -163,7 +134,7 @@ static int load_neuron(void *ctx, size_t i, report_neuron *out, n2g_err *err) {
     snprintf(p, sizeof p, "%s/graphs/%d_%d.svg", r->dir, s->layer, s->neuron);
     size_t svg_len = 0;
     memset(out, 0, sizeof *out);
-    if ((file_exists(p) && !(L->svg = read_file(p, &svg_len, err))) ||
+    if ((file_exists(p) && !(L->svg = n2g_read_file(p, &svg_len, err))) ||
         load_samples(r->dir, s->layer, s->neuron, L, out, err)) {
         loaded_free(L);
         memset(out, 0, sizeof *out);
