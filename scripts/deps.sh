@@ -9,7 +9,7 @@ pkgs=(build-essential cmake ninja-build pkg-config python3
       mesa-vulkan-drivers vulkan-tools
       libzstd-dev zlib1g-dev graphviz)
 if [[ "${1:-}" == "--test" ]]; then
-  pkgs+=(vulkan-validationlayers chromium clang libclang-rt-14-dev zstd gzip)
+  pkgs+=(vulkan-validationlayers chromium fonts-dejavu-core clang libclang-rt-14-dev zstd gzip procps bc)
   pkgs+=(libopenmpi-dev openmpi-bin) # test_mpi.sh: mpirun -np 2
 fi
 
