@@ -1,5 +1,7 @@
 #include "check.h"
 
+#include "vk/vk_rt.h"
+
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,4 +60,17 @@ const char *check_tmpdir(const char *tag) {
 int check_finish(void) {
     printf("%d passed, %d failed\n", check_passed, check_failed);
     return check_failed ? 1 : 0;
+}
+
+void check_need_vulkan(struct vk_device_info **devs, int *n) {
+    n2g_err e = {0};
+    if (!vk_list_devices(devs, n, &e)) return;
+    const char *allow = getenv("N2G_ALLOW_NO_VK");
+    if (allow && !strcmp(allow, "1")) {
+        printf("no Vulkan device (%s); skipped (N2G_ALLOW_NO_VK=1)\n", e.msg);
+        exit(0);
+    }
+    fprintf(stderr, "FAIL: no Vulkan device: %s (install mesa-vulkan-drivers for lavapipe, or set "
+                    "N2G_ALLOW_NO_VK=1 to skip)\n", e.msg);
+    exit(1);
 }

@@ -28,4 +28,9 @@ const char *check_shared_path(const char *rel);
 const char *check_tmpdir(const char *tag);
 int check_finish(void);
 
+struct vk_device_info;
+/* Lists the Vulkan devices into *devs / *n. Without any, exits the test: status 1 with a
+ * message naming the package to install, or 0 ("skipped") when N2G_ALLOW_NO_VK=1. */
+void check_need_vulkan(struct vk_device_info **devs, int *n);
+
 #endif

@@ -331,16 +331,7 @@ int main(void) {
     n2g_err e = {0};
     vk_device_info *d = NULL;
     int n = 0;
-    if (vk_list_devices(&d, &n, &e)) {
-        const char *allow = getenv("N2G_ALLOW_NO_VK");
-        if (allow && !strcmp(allow, "1")) {
-            printf("no Vulkan device (%s); skipped (N2G_ALLOW_NO_VK=1)\n", e.msg);
-            return 0;
-        }
-        fprintf(stderr, "FAIL: no Vulkan device: %s (install mesa-vulkan-drivers for lavapipe, or set "
-                        "N2G_ALLOW_NO_VK=1 to skip)\n", e.msg);
-        return 1;
-    }
+    check_need_vulkan(&d, &n);
     test_listing(d, n);
     test_bad_args(n);
     test_cli(n);
