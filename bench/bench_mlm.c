@@ -189,7 +189,7 @@ int main(int argc, char **argv) {
     /* corpus words -> prompts */
     char cpath[4096];
     if (corpus) snprintf(cpath, sizeof cpath, "%s", corpus);
-    else snprintf(cpath, sizeof cpath, "%s/data/corpus/moby_dick.txt", getenv("N2G_SHARED_DIR") ? getenv("N2G_SHARED_DIR") : "/work/shared");
+    else snprintf(cpath, sizeof cpath, "%s/data/corpus/moby_dick.txt", getenv("N2G_SHARED_DIR") ? getenv("N2G_SHARED_DIR") : N2G_SHARED_DIR);
     FILE *f = fopen(cpath, "rb");
     if (!f) {
         fprintf(stderr, "bench_mlm: cannot open %s\n", cpath);

@@ -9,20 +9,8 @@ set -u
 N2G=${1:?usage: test_augment_mlm_build.sh /path/to/n2g}
 SRC=$(cd "$(dirname "$0")/.." && pwd)
 MLM=$SRC/tests/fixtures/distilbert-tiny
-DATA=${N2G_SHARED_DIR:-/work/shared}/data
-export N2G_VOCAB=${N2G_VOCAB:-$DATA/gpt2-tokenizer}
-export XDG_RUNTIME_DIR=${XDG_RUNTIME_DIR:-/tmp/xdg-$UID}
-mkdir -p "$XDG_RUNTIME_DIR"
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fail=0 pass=0
-ok() { pass=$((pass + 1)); }
-bad() { echo "FAIL: $*" >&2; fail=$((fail + 1)); }
-
-"$N2G" plant --out "$tmp/model" >/dev/null || { echo "FAIL: n2g plant" >&2; exit 1; }
-"$N2G" scrape --model "$tmp/model" --corpus "$DATA/corpus/fixture_small.txt" --out "$tmp/scrape" --device cpu \
-    --quiet || { echo "FAIL: n2g scrape" >&2; exit 1; }
-neurons=$(python3 -c "import json,sys; print(','.join('%d:%d' % (n['layer'], n['neuron']) for n in json.load(open(sys.argv[1]))['neurons']))" "$tmp/model/planted.json")
+. "$(dirname "$0")/lib.sh"
+plant_and_scrape
 
 compare() { # RUN_NONE RUN_MLM: more samples, F1 never lower
     python3 - "$tmp/model/planted.json" "$1" "$2" <<'PY'

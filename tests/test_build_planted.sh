@@ -7,20 +7,8 @@
 # byte for byte with an uninterrupted build. Also: bad-input messages and exit codes.
 set -u
 N2G=${1:?usage: test_build_planted.sh /path/to/n2g}
-DATA=${N2G_SHARED_DIR:?}/data
-export N2G_VOCAB=${N2G_VOCAB:-$DATA/gpt2-tokenizer}
-export XDG_RUNTIME_DIR=${XDG_RUNTIME_DIR:-/tmp/xdg-$UID}
-mkdir -p "$XDG_RUNTIME_DIR"
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fail=0 pass=0
-ok() { pass=$((pass + 1)); }
-bad() { echo "FAIL: $*" >&2; fail=$((fail + 1)); }
-
-"$N2G" plant --out "$tmp/model" >/dev/null || { echo "FAIL: n2g plant" >&2; exit 1; }
-"$N2G" scrape --model "$tmp/model" --corpus "$DATA/corpus/fixture_small.txt" --out "$tmp/scrape" --device cpu \
-    --quiet || { echo "FAIL: n2g scrape" >&2; exit 1; }
-neurons=$(python3 -c "import json,sys; print(','.join('%d:%d' % (n['layer'], n['neuron']) for n in json.load(open(sys.argv[1]))['neurons']))" "$tmp/model/planted.json")
+. "$(dirname "$0")/lib.sh"
+plant_and_scrape
 
 # check RUN: every planted neuron's firing F1 >= 0.9 on its test rows; the bigram graph keeps
 # the previous token as an important context node right behind the activating token
