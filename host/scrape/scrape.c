@@ -1,6 +1,8 @@
 /* scrape.c — the scrape loop: corpus rows -> device top-k -> checkpoints -> RUN/ (scrape.h). */
 #include "scrape.h"
 
+#include "text/corpus.h"
+
 #include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
@@ -221,7 +223,13 @@ int scrape_scan(const scrape_params *p, scrape_result *res, n2g_err *err) {
     s->id.cfg = cfg;
     s->id.dtype = m->dtype;
     if (me == 0 && scrape_hash_file(st_path, &s->id.st_hash, &s->id.st_bytes, err)) goto done;
-    if (me == 0 && scrape_list_files(p->corpus, p->n_corpus, &flist, &n_files, err)) goto done; /* rank 0 writes */
+    /* the run identity names exactly the files the corpus reader will read (rank 0 writes it) */
+    for (int i = 0; me == 0 && i < p->n_corpus; i++)
+        if (!strcmp(p->corpus[i], "-")) {
+            n2g_failc(err, N2G_E_USAGE, "--corpus -: standard input cannot be resumed; give files");
+            goto done;
+        }
+    if (me == 0 && corpus_list_inputs(p->corpus, p->n_corpus, &flist, &n_files, err)) goto done;
     files = calloc((size_t)n_files + 1, sizeof *files);
     if (!files) {
         n2g_fail(err, "out of memory");
@@ -378,7 +386,7 @@ done:
     ops_destroy(ops);
     gpt2_free(m);
     free(files);
-    scrape_free_list(flist, n_files);
+    corpus_free_list(flist, n_files);
     free(s->st.topk);
     free(s->st.stats);
     scrape_rows_free(&s->rows);

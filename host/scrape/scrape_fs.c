@@ -1,7 +1,6 @@
 /* scrape_fs.c — atomic file writes and file identity hashes (scrape_fs.h). */
 #include "scrape_fs.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -147,76 +146,4 @@ int scrape_mkdir(const char *dir, n2g_err *err) {
     if (stat(dir, &st) || !S_ISDIR(st.st_mode)) return n2g_fail(err, "%s: exists and is not a directory", dir);
     if (access(dir, W_OK | X_OK)) return n2g_fail(err, "%s: directory is not writable", dir);
     return 0;
-}
-
-typedef struct {
-    char **v;
-    int n, cap;
-} strlist;
-
-static int push(strlist *l, const char *s, n2g_err *err) {
-    if (l->n == l->cap) {
-        int cap = l->cap ? l->cap * 2 : 16;
-        char **v = realloc(l->v, (size_t)cap * sizeof *v);
-        if (!v) return n2g_fail(err, "out of memory");
-        l->v = v, l->cap = cap;
-    }
-    if (!(l->v[l->n] = strdup(s))) return n2g_fail(err, "out of memory");
-    l->n++;
-    return 0;
-}
-
-static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
-
-static int walk(const char *dir, strlist *l, int depth, n2g_err *err) {
-    if (depth > 64) return n2g_fail(err, "%s: directories nested too deep", dir);
-    DIR *d = opendir(dir);
-    if (!d) return n2g_fail(err, "%s: cannot open directory: %s", dir, strerror(errno));
-    strlist names = {0};
-    struct dirent *de;
-    int rc = 0;
-    while (!rc && (de = readdir(d)))
-        if (strcmp(de->d_name, ".") && strcmp(de->d_name, "..")) rc = push(&names, de->d_name, err);
-    closedir(d);
-    if (names.n) qsort(names.v, (size_t)names.n, sizeof *names.v, cmp_str);
-    for (int i = 0; i < names.n && !rc; i++) {
-        char p[4096];
-        snprintf(p, sizeof p, "%s/%s", dir, names.v[i]);
-        struct stat st;
-        if (stat(p, &st)) continue;
-        if (S_ISDIR(st.st_mode))
-            rc = walk(p, l, depth + 1, err);
-        else if (S_ISREG(st.st_mode))
-            rc = push(l, p, err);
-    }
-    scrape_free_list(names.v, names.n);
-    return rc;
-}
-
-int scrape_list_files(const char *const *paths, int n, char ***out, int *count, n2g_err *err) {
-    strlist l = {0};
-    int rc = 0;
-    for (int i = 0; i < n && !rc; i++) {
-        struct stat st;
-        if (!strcmp(paths[i], "-"))
-            rc = n2g_failc(err, N2G_E_USAGE, "--corpus -: standard input cannot be resumed; give files");
-        else if (stat(paths[i], &st))
-            rc = n2g_failc(err, N2G_E_USAGE, "--corpus %s: %s", paths[i], strerror(errno));
-        else if (S_ISDIR(st.st_mode))
-            rc = walk(paths[i], &l, 0, err);
-        else
-            rc = push(&l, paths[i], err);
-    }
-    if (rc) {
-        scrape_free_list(l.v, l.n);
-        return -1;
-    }
-    *out = l.v;
-    *count = l.n;
-    return 0;
-}
-
-void scrape_free_list(char **list, int count) {
-    for (int i = 0; i < count; i++) free(list[i]);
-    free(list);
 }

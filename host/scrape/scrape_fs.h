@@ -35,12 +35,4 @@ int scrape_hash_file(const char *path, uint64_t *hash, uint64_t *bytes, n2g_err 
 /* Creates directory DIR if missing (parents must exist); checks it is writable. */
 int scrape_mkdir(const char *dir, n2g_err *err);
 
-
-
-/* Expands corpus inputs for the run identity: a file is itself, a directory every regular file
- * below it (recursive, names in byte order). "-" (standard input) is refused: it cannot be
- * resumed. *out: malloc'd array of malloc'd paths. */
-int scrape_list_files(const char *const *paths, int n, char ***out, int *count, n2g_err *err);
-void scrape_free_list(char **list, int count);
-
 #endif
