@@ -232,6 +232,106 @@ static void test_all(ops_ctx *c) {
     free(qkv), free(ao);
 }
 
+/* ---- tree-packed rows ---- */
+
+/* span[B*T*3] per sequence: a packed row of groups — a root of n tokens followed by children
+ * (p_i, m_i) — one after another (a second, shorter copy of the group after the first when it
+ * fits), then self-only padding to T; sequence 1 (when B > 1) is a plain causal row. */
+static void tree_spans(int32_t *span, int B, int T, int n, const int *p, const int *m, int nc) {
+    for (int b = 0; b < B; b++) {
+        int32_t *sp = span + (size_t)b * T * 3;
+        for (int t = 0; t < T; t++) sp[3 * t] = b == 1 ? 0 : t, sp[3 * t + 1] = 0, sp[3 * t + 2] = b == 1 ? 0 : t;
+        if (b == 1) continue;
+        for (int g0 = 0, rep = 0; rep < 2 && g0 + n <= T; rep++) {
+            int o = g0;
+            for (int t = 0; t < n; t++, o++) sp[3 * o] = g0, sp[3 * o + 1] = 0, sp[3 * o + 2] = g0;
+            for (int c = 0; c < nc - rep; c++) /* the copy has one child fewer */
+                for (int i = 0; i < m[c] && o < T; i++, o++) sp[3 * o] = g0, sp[3 * o + 1] = p[c], sp[3 * o + 2] = o - i;
+            g0 = o;
+        }
+    }
+}
+
+/* naive double-precision attention over the spans: row t attends to keys [r0, r0 + np) U [s0, t] */
+static double tree_ref_diff(const float *qkv, const int32_t *span, const float *got, int B, int T, int C, int NH) {
+    int HS = C / NH;
+    double maxd = 0, *s = malloc(sizeof(double) * (size_t)T);
+    for (int b = 0; b < B; b++)
+        for (int h = 0; h < NH; h++)
+            for (int t = 0; t < T; t++) {
+                const int32_t *sp = span + 3 * (size_t)(b * T + t);
+                int r0 = sp[0], r1 = sp[0] + sp[1], s0 = sp[2], nk = 0;
+#define IN_SPAN(j) (((j) >= r0 && (j) < r1) || ((j) >= s0 && (j) <= t))
+                double mx = -1e300, sum = 0;
+                const float *q = qkv + (size_t)(b * T + t) * 3 * C + h * HS;
+                for (int j = 0; j <= t; j++) {
+                    if (!IN_SPAN(j)) continue;
+                    const float *k = qkv + (size_t)(b * T + j) * 3 * C + C + h * HS;
+                    double d = 0;
+                    for (int x = 0; x < HS; x++) d += (double)q[x] * k[x];
+                    s[j] = d / sqrt(HS);
+                    if (s[j] > mx) mx = s[j];
+                    nk++;
+                }
+                for (int j = 0; j <= t; j++)
+                    if (IN_SPAN(j)) sum += s[j] = exp(s[j] - mx);
+                for (int x = 0; x < HS; x++) {
+                    double o = 0;
+                    for (int j = 0; j <= t; j++)
+                        if (IN_SPAN(j)) o += s[j] / sum * qkv[(size_t)(b * T + j) * 3 * C + 2 * C + h * HS + x];
+                    double diff = fabs(o - got[(size_t)(b * T + t) * C + h * HS + x]);
+                    if (!(diff <= maxd) || nk == 0) maxd = nk ? diff : INFINITY;
+                }
+#undef IN_SPAN
+            }
+    free(s);
+    return maxd;
+}
+
+static void test_tree(ops_ctx *c, int B, int T, int NH, int HS, int n, const int *p, const int *m, int nc) {
+    n2g_err e = {0};
+    int C = NH * HS;
+    float *qkv = rand_vec((size_t)B * T * 3 * C, 2), *got = malloc(sizeof(float) * (size_t)B * T * C);
+    int32_t *span = malloc(sizeof(int32_t) * (3 * (size_t)B * T + 8));
+    for (int i = 0; i < 3; i++) span[i] = -7; /* span_off = 3: junk before */
+    tree_spans(span + 3, B, T, n, p, m, nc);
+    ops_buf *bq = up(c, qkv, (size_t)B * T * 3 * C * 4), *bs = up(c, span, (3 * (size_t)B * T + 3) * 4);
+    ops_buf *bo = ops_alloc(c, (size_t)B * T * C * 4, &e);
+    ops_attention_tree(c, bo, bq, bs, 3, B, T, C, NH);
+    down(c, bo, got, (size_t)B * T * C);
+    double d = tree_ref_diff(qkv, span + 3, got, B, T, C, NH);
+    CHECK(d < 2e-5, "attention_tree B=%d T=%d NH=%d HS=%d: max diff %g", B, T, NH, HS, d);
+    ops_free(c, bq), ops_free(c, bs), ops_free(c, bo);
+    free(qkv), free(got), free(span);
+}
+
+static void test_tree_ops(ops_ctx *c) {
+    int p1[] = {1, 3, 4, 2}, m1[] = {6, 3, 1, 5};
+    test_tree(c, 3, 29, 3, 5, 7, p1, m1, 4); /* root 7, four children, padding */
+    test_tree(c, 3, 48, 3, 5, 7, p1, m1, 4); /* the same group twice in a row */
+    test_tree(c, 1, 1, 2, 4, 1, p1, m1, 0);  /* T = 1 */
+    int p2[40], m2[40];
+    for (int i = 0; i < 40; i++) p2[i] = 1 + i % 30, m2[i] = 31 - p2[i];
+    test_tree(c, 2, 300, 2, 64, 31, p2, m2, 40); /* GPT-2 head size, a long packed row */
+    /* embed_pos: positions in any order */
+    n2g_err e = {0};
+    int N = 13, V = 9, EC = 12, NP = 17;
+    float *wte = rand_vec((size_t)V * EC, 1), *wpe = rand_vec((size_t)NP * EC, 1), *g = malloc(sizeof(float) * (size_t)N * EC);
+    int32_t tok[2 + 13], pos[13];
+    for (int i = 0; i < N + 2; i++) tok[i] = (i * 5 + 1) % V;
+    for (int i = 0; i < N; i++) pos[i] = (i * 7 + 3) % NP;
+    ops_buf *bt = up(c, tok, sizeof tok), *bp = up(c, pos, sizeof pos), *bw = up(c, wte, (size_t)V * EC * 4),
+            *bwp = up(c, wpe, (size_t)NP * EC * 4), *bo = ops_alloc(c, (size_t)N * EC * 4, &e);
+    ops_embed_pos(c, bo, bt, 2, bp, 0, bw, bwp, N, EC);
+    down(c, bo, g, (size_t)N * EC);
+    int bad = 0;
+    for (int n = 0; n < N; n++)
+        for (int i = 0; i < EC; i++) bad += g[n * EC + i] != wte[tok[2 + n] * EC + i] + wpe[pos[n] * EC + i];
+    CHECK(bad == 0, "embed_pos: %d wrong", bad);
+    ops_free(c, bt), ops_free(c, bp), ops_free(c, bw), ops_free(c, bwp), ops_free(c, bo);
+    free(wte), free(wpe), free(g);
+}
+
 /* the CPU's own flags, read independently of the backend's __builtin_cpu_supports */
 static int cpuinfo_has(const char *flag) {
     FILE *f = fopen("/proc/cpuinfo", "r");
@@ -288,6 +388,7 @@ int main(void) {
             CHECK(strstr(ops_device_name(c), variants[v]) != NULL, "name %s", ops_device_name(c));
             printf("device: %s\n", ops_device_name(c));
             test_all(c);
+            test_tree_ops(c);
             ops_destroy(c);
         }
     }

@@ -1,5 +1,7 @@
 /* test_ops_parity.c — every GPT-2 op on the Vulkan backend (every kernel variant, every Vulkan
- * device) against the CPU backend on the same random inputs, odd shapes included.
+ * device) against the CPU backend on the same random inputs, odd shapes included; the
+ * tree-packed ops (ops_embed_pos, ops_attention_tree) against naive references written here
+ * from their definitions in ops.h (double precision for attention).
  * No Vulkan device: fails, unless N2G_ALLOW_NO_VK=1. */
 #include <math.h>
 #include <stdint.h>
@@ -23,6 +25,9 @@ static const struct tol {
     {"gelu", 2e-6, 2e-6},
     {"attention", 2e-5, 2e-5},
     {"add", 0.0, 0.0},        /* one fp32 add: exact */
+    {"embed_pos", 0.0, 0.0},  /* one fp32 add: exact */
+    {"attention_tree", 2e-5, 2e-5},
+    {"attention_tree==attention", 0.0, 0.0}, /* all spans (0, 0): the same loops as ops_attention */
 };
 
 static const struct tol *tol_of(const char *op) {
@@ -124,6 +129,162 @@ static void run_attention(ops_ctx *c, const float *qkv, int B, int T, int C, int
     ops_free(c, bq), ops_free(c, bo);
 }
 
+static void run_embed_pos(ops_ctx *c, const int *tok, const int *pos, int nid, size_t off, const float *wte, int V,
+                          const float *wpe, int npos, int N, int C, float *out) {
+    ops_buf *bt = up(c, tok, (size_t)nid * 4), *bs = up(c, pos, (size_t)nid * 4), *bw = up(c, wte, (size_t)V * C * 4);
+    ops_buf *bp = up(c, wpe, (size_t)npos * C * 4), *bo = up(c, NULL, (size_t)N * C * 4);
+    ops_embed_pos(c, bo, bt, off, bs, off + 1, bw, bp, N, C);
+    down(c, bo, out, (size_t)N * C);
+    ops_free(c, bt), ops_free(c, bs), ops_free(c, bw), ops_free(c, bp), ops_free(c, bo);
+}
+/* span: int32 [B*T, 3] at element span_off of nspan */
+static void run_attention_tree(ops_ctx *c, const float *qkv, const int *span, size_t nspan, size_t span_off, int B,
+                               int T, int C, int NH, float *out) {
+    ops_buf *bq = up(c, qkv, (size_t)B * T * 3 * C * 4), *bs = up(c, span, nspan * 4);
+    ops_buf *bo = up(c, NULL, (size_t)B * T * C * 4);
+    ops_attention_tree(c, bo, bq, bs, span_off, B, T, C, NH);
+    down(c, bo, out, (size_t)B * T * C);
+    ops_free(c, bq), ops_free(c, bs), ops_free(c, bo);
+}
+
+/* The references. out [N, C] = wte[tok[n], :] + wpe[pos[n], :] */
+static void ref_embed_pos(const int *tok, const int *pos, const float *wte, const float *wpe, int N, int C, float *out) {
+    for (int n = 0; n < N; n++)
+        for (int i = 0; i < C; i++) out[(size_t)n * C + i] = wte[(size_t)tok[n] * C + i] + wpe[(size_t)pos[n] * C + i];
+}
+/* out [B*T, C] = softmax over the keys s in [r0, r0 + np) U [s0, t] of (q . k_s) / sqrt(HS), times
+ * v_s, per head; qkv [B*T, 3C], span int32 [B*T, 3]; in double, straight from the definition. */
+static void ref_attention_tree(const float *qkv, const int *span, int B, int T, int C, int NH, float *out) {
+    int HS = C / NH;
+    double scale = 1.0 / sqrt((double)HS), *w = malloc((size_t)T * sizeof *w);
+    for (int b = 0; b < B; b++)
+        for (int t = 0; t < T; t++) {
+            const int *sp = span + 3 * ((size_t)b * T + t);
+            const float *q = qkv + ((size_t)b * T + t) * 3 * C;
+            for (int h = 0; h < NH; h++) {
+                double mx = -INFINITY, sum = 0.0;
+                for (int s = 0; s <= t; s++) {
+                    w[s] = NAN;
+                    if (!((s >= sp[0] && s < sp[0] + sp[1]) || s >= sp[2])) continue; /* not one of its keys */
+                    const float *k = qkv + ((size_t)b * T + s) * 3 * C + C;
+                    double d = 0.0;
+                    for (int i = 0; i < HS; i++) d += (double)q[h * HS + i] * k[h * HS + i];
+                    w[s] = d * scale;
+                    if (w[s] > mx) mx = w[s];
+                }
+                for (int s = 0; s <= t; s++)
+                    if (!isnan(w[s])) sum += w[s] = exp(w[s] - mx);
+                for (int i = 0; i < HS; i++) {
+                    double a = 0.0;
+                    for (int s = 0; s <= t; s++)
+                        if (!isnan(w[s])) a += w[s] * qkv[((size_t)b * T + s) * 3 * C + 2 * C + h * HS + i];
+                    out[((size_t)b * T + t) * C + h * HS + i] = (float)(a / sum);
+                }
+            }
+        }
+    free(w);
+}
+
+static int irand(int n) { /* uniform in [0, n) */
+    rng = rng * 6364136223846793005ull + 1;
+    return (int)((rng >> 33) % (uint64_t)n);
+}
+
+/* Span patterns for ops_attention_tree, int32 [B*T, 3] per sequence. */
+enum { SPAN_PLAIN, SPAN_RANDOM, SPAN_PACKED };
+/* One packed sequence of T rows, as the probe engine lays it out: two groups one after the
+ * other, then padding to T (span (t, 0, t): itself only). A group starting at g0 is a root of n
+ * tokens (span (g0, 0, g0)) and child segments after it (kids[k] = {p, length}, taken in turn
+ * until the group has its rows), each sharing the root's first p tokens (span (g0, p, o) for all
+ * its tokens, o = its first row). The second group has a root of n / 2 tokens. */
+static void pack_row(int *sp, int T, int n, const int (*kids)[2], int nkids) {
+    int o = 0;
+    for (int g = 0; g < 2; g++) {
+        int g0 = o, rn = g ? n / 2 : n, end = g ? T - 8 : T / 2;
+        for (int t = 0; t < rn && o < T; t++, o++) sp[3 * o] = g0, sp[3 * o + 1] = 0, sp[3 * o + 2] = g0;
+        for (int k = 0; o < end; k = (k + 1) % nkids)
+            for (int i = 0; i < kids[k][1] && o < T; i++, o++)
+                sp[3 * o] = g0, sp[3 * o + 1] = kids[k][0] < rn ? kids[k][0] : rn, sp[3 * o + 2] = o - i;
+    }
+    for (int t = o; t < T; t++) sp[3 * t] = t, sp[3 * t + 1] = 0, sp[3 * t + 2] = t;
+}
+static void make_spans(int *sp, int B, int T, int kind) {
+    for (int b = 0; b < B; b++) {
+        int *s = sp + 3 * (size_t)b * T;
+        if (kind == SPAN_PLAIN) {
+            for (int t = 0; t < T; t++) s[3 * t] = 0, s[3 * t + 1] = 0, s[3 * t + 2] = 0;
+        } else if (kind == SPAN_RANDOM) { /* any 0 <= r0 <= r0 + np <= s0 <= t, rows of a workgroup differ */
+            for (int t = 0; t < T; t++) {
+                s[3 * t] = irand(t + 1);
+                s[3 * t + 1] = irand(t - s[3 * t] + 1);
+                s[3 * t + 2] = s[3 * t] + s[3 * t + 1] + irand(t - s[3 * t] - s[3 * t + 1] + 1);
+            }
+        } else { /* packed: the root length and the children differ per sequence */
+            static const int kids0[][2] = {{40, 12}, {0, 7}, {99, 30}, {1, 5}, {100, 40}, {63, 9}, {17, 33}};
+            static const int kids1[][2] = {{150, 5}, {129, 40}, {150, 21}, {2, 13}, {64, 6}, {150, 38}};
+            int n = b % 2 ? (T > 150 ? 150 : T / 2) : (T > 100 ? 100 : T / 3);
+            const int(*kids)[2] = b % 2 ? kids1 : kids0;
+            int nk = b % 2 ? (int)(sizeof kids1 / sizeof kids1[0]) : (int)(sizeof kids0 / sizeof kids0[0]);
+            int fixed[7][2];
+            for (int k = 0; k < nk; k++) fixed[k][0] = kids[k][0] < n ? kids[k][0] : n, fixed[k][1] = kids[k][1];
+            pack_row(s, T, n, (const int(*)[2])fixed, nk);
+        }
+    }
+}
+
+/* The tree-packed ops (ops_embed_pos, ops_attention_tree) on the Vulkan backend against the
+ * references above. */
+static void tree_ops(ops_ctx *vk, const char *tag) {
+    char what[256];
+    /* embed_pos: odd C, token / position offsets, positions in any order */
+    {
+        static const int shapes[][4] = {/* N, C, V, n_pos */ {1, 3, 4, 2}, {37, 7, 50, 9}, {200, 64, 300, 40}};
+        for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
+            int N = shapes[s][0], C = shapes[s][1], V = shapes[s][2], npos = shapes[s][3];
+            int off = 3, nid = off + 1 + N;
+            int *tok = malloc(nid * sizeof *tok), *pos = malloc(nid * sizeof *pos);
+            for (int i = 0; i < nid; i++) tok[i] = irand(V), pos[i] = irand(npos);
+            float *wte = rnd((size_t)V * C, 1), *wpe = rnd((size_t)npos * C, 1);
+            float *a = malloc((size_t)N * C * 4), *b = malloc((size_t)N * C * 4);
+            run_embed_pos(vk, tok, pos, nid, off, wte, V, wpe, npos, N, C, a);
+            ref_embed_pos(tok + off, pos + off + 1, wte, wpe, N, C, b);
+            snprintf(what, sizeof what, "%s N=%d C=%d", tag, N, C);
+            compare("embed_pos", what, a, b, (size_t)N * C);
+            free(tok), free(pos), free(wte), free(wpe), free(a), free(b);
+        }
+    }
+    /* attention_tree: T = 1, odd T, odd head size (scalar cpu-driver path), GPT-2 head size with
+     * T beyond one workgroup / key chunk; plain, random and packed spans. (A long packed row
+     * has T = 1000, not 1024: a power-of-two texel count makes lavapipe compile another variant
+     * of the pipeline, seconds of test time for nothing more tested.) */
+    {
+        static const int shapes[][5] = {/* B, T, C, NH, span kind */
+                                        {1, 1, 8, 2, SPAN_PLAIN},    {2, 5, 6, 2, SPAN_RANDOM},
+                                        {3, 19, 12, 4, SPAN_RANDOM}, {2, 19, 12, 4, SPAN_PLAIN},
+                                        {1, 37, 64, 1, SPAN_RANDOM}, {2, 150, 128, 2, SPAN_PLAIN},
+                                        {2, 150, 128, 2, SPAN_RANDOM}, {2, 300, 128, 2, SPAN_PACKED},
+                                        {3, 257, 12, 4, SPAN_PACKED}, {1, 1000, 64, 1, SPAN_PACKED}};
+        static const char *const kinds[] = {"plain", "random", "packed"};
+        for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
+            int B = shapes[s][0], T = shapes[s][1], C = shapes[s][2], NH = shapes[s][3], kind = shapes[s][4];
+            size_t nq = (size_t)B * T * 3 * C, no = (size_t)B * T * C, soff = 6, nspan = soff + 3 * (size_t)B * T;
+            int *span = malloc(nspan * sizeof *span);
+            for (size_t i = 0; i < soff; i++) span[i] = -1; /* before the spans: must not be read */
+            make_spans(span + soff, B, T, kind);
+            float *q = rnd(nq, 2), *a = malloc(no * 4), *b = malloc(no * 4);
+            run_attention_tree(vk, q, span, nspan, soff, B, T, C, NH, a);
+            ref_attention_tree(q, span + soff, B, T, C, NH, b);
+            snprintf(what, sizeof what, "%s B=%d T=%d C=%d NH=%d spans=%s", tag, B, T, C, NH, kinds[kind]);
+            compare("attention_tree", what, a, b, no);
+            if (kind == SPAN_PLAIN) {
+                run_attention(vk, q, B, T, C, NH, b);
+                compare("attention_tree==attention", what, a, b, no);
+            }
+            free(span), free(q), free(a), free(b);
+        }
+    }
+}
+
 static void parity(ops_ctx *vk, ops_ctx *cpu, const char *tag) {
     char what[256];
     /* embed: odd C, token offset, several sequences */
@@ -220,6 +381,7 @@ static void parity(ops_ctx *vk, ops_ctx *cpu, const char *tag) {
             free(q), free(a), free(b);
         }
     }
+    tree_ops(vk, tag);
 }
 
 int main(void) {

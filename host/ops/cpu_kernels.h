@@ -21,6 +21,9 @@ void *cpu_shared_scratch(ops_ctx *ctx, size_t bytes);
 /* out[B*T, C] = wte[tok[n]] + wpe[n % T]; ids >= V give a zero token embedding (callers check). */
 void cpu_embed(ops_ctx *ctx, float *out, const int32_t *tok, const float *wte, size_t V, const float *wpe, int B,
                int T, int C);
+/* out[N, C] = wte[tok[n]] + wpe[pos[n]] */
+void cpu_embed_pos(ops_ctx *ctx, float *out, const int32_t *tok, const int32_t *pos, const float *wte, size_t V,
+                   const float *wpe, int N, int C);
 /* out[N, C] = layernorm(x[N, C]) * g[C] + b[C] */
 void cpu_layernorm(ops_ctx *ctx, float *out, const float *x, const float *g, const float *b, int N, int C, float eps);
 /* x[n] = gelu_new(x[n]) for n < count */
@@ -29,6 +32,8 @@ void cpu_gelu(ops_ctx *ctx, float *x, size_t count);
 void cpu_add(ops_ctx *ctx, float *x, const float *y, size_t count);
 /* out[B*T, C] = causal attention over qkv[B*T, 3C]; -1 when scratch memory is short */
 int cpu_attention(ops_ctx *ctx, float *out, const float *qkv, int B, int T, int C, int NH);
+/* attention with per-row key spans (ops_attention_tree); -1 when scratch memory is short */
+int cpu_attention_tree(ops_ctx *ctx, float *out, const float *qkv, const int32_t *span, int B, int T, int C, int NH);
 /* out[N, OC] = x[N, IC] @ w[IC, OC] + bias[OC] (bias may be NULL); w is element w_off of w_buf
  * (w_buf may be NULL: no packed-weight cache); -1 when scratch is short */
 int cpu_matmul(ops_ctx *ctx, float *out, const float *x, const float *w, const float *bias, int N, int IC, int OC,

@@ -54,6 +54,14 @@ void ops_attention(ops_ctx *ctx, ops_buf *out, const ops_buf *qkv, int B, int T,
     ctx->vt->attention(ctx, out, qkv, B, T, C, NH);
 }
 void ops_add(ops_ctx *ctx, ops_buf *x, const ops_buf *y, size_t count) { ctx->vt->add(ctx, x, y, count); }
+void ops_embed_pos(ops_ctx *ctx, ops_buf *out, const ops_buf *tok, size_t tok_off, const ops_buf *pos, size_t pos_off,
+                   const ops_buf *wte, const ops_buf *wpe, int N, int C) {
+    ctx->vt->embed_pos(ctx, out, tok, tok_off, pos, pos_off, wte, wpe, N, C);
+}
+void ops_attention_tree(ops_ctx *ctx, ops_buf *out, const ops_buf *qkv, const ops_buf *span, size_t span_off, int B,
+                        int T, int C, int NH) {
+    ctx->vt->attention_tree(ctx, out, qkv, span, span_off, B, T, C, NH);
+}
 void ops_profile_print(ops_ctx *ctx, FILE *f) {
     if (ctx->vt->profile_print) ctx->vt->profile_print(ctx, f);
 }

@@ -89,6 +89,26 @@ void ops_gelu(ops_ctx *ctx, ops_buf *x, size_t n);
  * right-padding a shorter sequence changes none of its positions. */
 void ops_attention(ops_ctx *ctx, ops_buf *out, const ops_buf *qkv, int B, int T, int C, int NH);
 
+/* ---- tree-packed rows (the probe engine's prefix sharing) ----
+ * A packed row holds groups one after another. A group is a root sequence and "child"
+ * segments that share a prefix with it: a child's tokens are stored after the root without the
+ * shared prefix and attend to the root's first np keys instead. Per token, three int32 say
+ * where its keys are:
+ *   span[3n] = r0, span[3n+1] = np, span[3n+2] = s0: row t of sequence b attends to keys
+ *   [r0, r0 + np) and [s0, t] of the same sequence (0 <= r0, r0 + np <= s0 <= t).
+ * A root token of a group starting at g0 is (g0, 0, g0); a child segment stored at o that
+ * shares p tokens is (g0, p, o) for all its tokens; a plain causal row is (0, 0, 0).
+ * The position id of each token is given explicitly (its position in its own sequence). */
+
+/* out[N, C] = wte[tok[n], :] + wpe[pos[n], :], N rows; tok, pos int32 [N] (pos < n_pos). */
+void ops_embed_pos(ops_ctx *ctx, ops_buf *out, const ops_buf *tok, size_t tok_off, const ops_buf *pos,
+                   size_t pos_off, const ops_buf *wte, const ops_buf *wpe, int N, int C);
+
+/* Attention as ops_attention, except that row t of sequence b attends to the keys
+ * [r0, r0 + np) U [s0, t] named by span (int32 [B*T, 3] at element span_off, see above). */
+void ops_attention_tree(ops_ctx *ctx, ops_buf *out, const ops_buf *qkv, const ops_buf *span, size_t span_off, int B,
+                        int T, int C, int NH);
+
 /* x[n] += y[n] for n < count (residual add). */
 void ops_add(ops_ctx *ctx, ops_buf *x, const ops_buf *y, size_t count);
 

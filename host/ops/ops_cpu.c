@@ -262,6 +262,30 @@ static void cpu_op_attention(ops_ctx *ctx, ops_buf *out, const ops_buf *qkv, int
     PROF_END(c, P_ATTN, 2.0 * 2.0 * B * C * ((double)T * (T + 1) / 2));
 }
 
+static void cpu_op_embed_pos(ops_ctx *ctx, ops_buf *out, const ops_buf *tok, size_t tok_off, const ops_buf *pos,
+                             size_t pos_off, const ops_buf *wte, const ops_buf *wpe, int N, int C) {
+    cpu_ctx *c = C_(ctx);
+    PROF_BEGIN(c);
+    size_t V = cpu_buf_bytes(wte) / sizeof(float) / (size_t)C;
+    cpu_embed_pos(ctx, F(out, 0), (const int32_t *)cpu_buf_ptr(tok) + tok_off, (const int32_t *)cpu_buf_ptr(pos) + pos_off,
+                  F(wte, 0), V, F(wpe, 0), N, C);
+    cpu_buf_written(out);
+    PROF_END(c, P_EMBED, 0);
+}
+
+static void cpu_op_attention_tree(ops_ctx *ctx, ops_buf *out, const ops_buf *qkv, const ops_buf *span, size_t span_off,
+                                  int B, int T, int C, int NH) {
+    cpu_ctx *c = C_(ctx);
+    PROF_BEGIN(c);
+    const int32_t *sp = (const int32_t *)cpu_buf_ptr(span) + span_off;
+    if (cpu_attention_tree(ctx, F(out, 0), F(qkv, 0), sp, B, T, C, NH)) c->failed = 1;
+    cpu_buf_written(out);
+    double keys = 0; /* q.k and p.v over each row's keys */
+    for (size_t n = 0; c->profile && n < (size_t)B * (size_t)T; n++)
+        keys += sp[3 * n + 1] + (double)(n % (size_t)T) - sp[3 * n + 2] + 1;
+    PROF_END(c, P_ATTN, 2.0 * 2.0 * C * keys);
+}
+
 static void cpu_op_add(ops_ctx *ctx, ops_buf *x, const ops_buf *y, size_t n) {
     cpu_ctx *c = C_(ctx);
     PROF_BEGIN(c);
@@ -306,6 +330,8 @@ static const ops_vtable cpu_vt = {
     .gelu = cpu_op_gelu,
     .attention = cpu_op_attention,
     .add = cpu_op_add,
+    .embed_pos = cpu_op_embed_pos,
+    .attention_tree = cpu_op_attention_tree,
     .profile_print = cpu_profile_print,
     .profile_reset = cpu_profile_reset,
 };

@@ -21,6 +21,9 @@ typedef struct ops_vtable {
     void (*gelu)(ops_ctx *, ops_buf *, size_t);
     void (*attention)(ops_ctx *, ops_buf *, const ops_buf *, int, int, int, int);
     void (*add)(ops_ctx *, ops_buf *, const ops_buf *, size_t);
+    void (*embed_pos)(ops_ctx *, ops_buf *, const ops_buf *, size_t, const ops_buf *, size_t, const ops_buf *,
+                      const ops_buf *, int, int);
+    void (*attention_tree)(ops_ctx *, ops_buf *, const ops_buf *, const ops_buf *, size_t, int, int, int, int);
     void (*profile_print)(ops_ctx *, FILE *);
     void (*profile_reset)(ops_ctx *);
 } ops_vtable;

@@ -39,24 +39,43 @@ int vk_gpt2_set_tune(ops_ctx *ctx, const vk_gpt2_tune *t) {
 
 /* ---- ops ---- */
 
-/* out [B*T, C] = wte [V, C] rows tok [B*T] (int32, at tok_off) + wpe [T, C]; split by rows. */
-static void vk_embed(ops_ctx *c, ops_buf *out, const ops_buf *tok, size_t tok_off, const ops_buf *wte,
-                     const ops_buf *wpe, int B, int T, int C) {
-    vkb *vk = V(c);
-    static const vkb_kind kinds[] = {VKB_STORAGE, VKB_STORAGE, VKB_TEXEL_R32F, VKB_TEXEL_R32F};
+/* out [N, C] = wte [V, C] rows tok [N] (int32, at tok_off) + wpe [n_pos, C] rows: row n % T
+ * (row n of the whole batch), or pos [n] (int32 [N], at pos_off) when pos is given; wpe_n: the
+ * wpe elements to bind. Split by rows. */
+static void embed_rows(vkb *vk, ops_buf *out, const ops_buf *tok, size_t tok_off, const ops_buf *pos, size_t pos_off,
+                       const ops_buf *wte, const ops_buf *wpe, size_t wpe_n, size_t N, int T, int C) {
+    static const vkb_kind kinds[] = {VKB_STORAGE, VKB_STORAGE, VKB_TEXEL_R32F, VKB_TEXEL_R32F, VKB_STORAGE};
     uint32_t spec[] = {64};
-    vkb_pipe *p = vkb_pipeline(vk, "embed", 4, kinds, 1, spec);
-    size_t N = (size_t)B * T, rmax = zmin(vk->lim.max_storage_elems / (size_t)C, 65535u * 16);
+    vkb_pipe *p = vkb_pipeline(vk, pos ? "embed_pos" : "embed", pos ? 5 : 4, kinds, 1, spec);
+    size_t rmax = zmin(vk->lim.max_storage_elems / (size_t)C, 65535u * 16);
     size_t wte_n = zmin(ops_buf_bytes(wte) / 4, vk->lim.max_texel_elems);
     for (size_t r0 = 0; r0 < N; r0 += rmax) {
         size_t rows = zmin(rmax, N - r0);
         vkb_binding b[] = {{out, r0 * C, rows * C, 1},
                            {tok, tok_off + r0, rows, 0},
                            {wte, 0, wte_n, 0},
-                           {wpe, 0, (size_t)T * C, 0}};
+                           {wpe, 0, wpe_n, 0},
+                           {pos, pos_off + r0, rows, 0}};
         struct { uint32_t N, T, C, row0; } pc = {(uint32_t)rows, (uint32_t)T, (uint32_t)C, (uint32_t)r0};
-        vkb_dispatch(vk, p, b, &pc, sizeof pc, cdiv(C, 64), (uint32_t)zmin(rows, 65535), 1, "embed", 0.0);
+        struct { uint32_t N, C; } pcp = {(uint32_t)rows, (uint32_t)C}; /* embed_pos */
+        vkb_dispatch(vk, p, b, pos ? (const void *)&pcp : (const void *)&pc, pos ? sizeof pcp : sizeof pc,
+                     cdiv(C, 64), (uint32_t)zmin(rows, 65535), 1, "embed", 0.0);
     }
+}
+
+/* out [B*T, C] = wte [V, C] rows tok [B*T] (int32, at tok_off) + wpe [T, C]; split by rows. */
+static void vk_embed(ops_ctx *c, ops_buf *out, const ops_buf *tok, size_t tok_off, const ops_buf *wte,
+                     const ops_buf *wpe, int B, int T, int C) {
+    embed_rows(V(c), out, tok, tok_off, NULL, 0, wte, wpe, (size_t)T * C, (size_t)B * T, T, C);
+}
+
+/* out [N, C] = wte [V, C] rows tok [N] (int32, at tok_off) + wpe [n_pos, C] rows pos [N] (int32,
+ * at pos_off); split by rows. */
+static void vk_embed_pos(ops_ctx *c, ops_buf *out, const ops_buf *tok, size_t tok_off, const ops_buf *pos,
+                         size_t pos_off, const ops_buf *wte, const ops_buf *wpe, int N, int C) {
+    vkb *vk = V(c);
+    embed_rows(vk, out, tok, tok_off, pos, pos_off, wte, wpe, zmin(ops_buf_bytes(wpe) / 4, vk->lim.max_texel_elems),
+               (size_t)N, 1, C);
 }
 
 /* out [N, C] = layernorm(x [N, C]) * g [C] + b [C]; split by rows. */
@@ -161,39 +180,51 @@ static void vk_gelu(ops_ctx *c, ops_buf *x, size_t n) { elementwise(V(c), "gelu"
 /* x [n] += y [n] */
 static void vk_add(ops_ctx *c, ops_buf *x, const ops_buf *y, size_t n) { elementwise(V(c), "add", "add", 1.0, x, y, n); }
 
-/* out [B*T, C] = causal attention over qkv [B*T, 3C], NH heads of C/NH; split by sequences. */
-static void vk_attention(ops_ctx *c, ops_buf *out, const ops_buf *qkv, int B, int T, int C, int NH) {
+/* out [B*T, C] = attention over qkv [B*T, 3C], NH heads of C/NH: causal, or, given span (int32
+ * [B*T, 3] at span_off), over each row's keys [r0, r0 + np) U [s0, t] (ops_attention_tree; the *_tree
+ * shaders). Split by sequences. */
+static void attention(ops_ctx *c, ops_buf *out, const ops_buf *qkv, const ops_buf *span, size_t span_off, int B,
+                      int T, int C, int NH) {
     vkb *vk = V(c);
-    int HS = C / NH;
+    int HS = C / NH, tree = span != NULL;
     int gpu = vk->variant == VKB_VARIANT_GPU && HS <= 128;
     int vec4 = !gpu && HS % 4 == 0 && C % 4 == 0;
     vkb_pipe *p;
+    char name[32];
+    const char *sfx = tree ? "_tree" : "";
     uint32_t lx = (uint32_t)G(c)->tune.attn_lx, qr = (uint32_t)G(c)->tune.attn_qr;
     while (qr > 1 && (size_t)lx * (qr / 2) >= (size_t)T) qr /= 2; /* short sequences: fewer idle rows */
     if (gpu) {
-        static const vkb_kind kinds[] = {VKB_STORAGE, VKB_STORAGE};
-        p = vkb_pipeline(vk, vk->lim.subgroup_arith ? "attention_gpu_sg" : "attention_gpu", 2, kinds, 0, NULL);
+        static const vkb_kind kinds[] = {VKB_STORAGE, VKB_STORAGE, VKB_STORAGE};
+        snprintf(name, sizeof name, "%s%s", vk->lim.subgroup_arith ? "attention_gpu_sg" : "attention_gpu", sfx);
+        p = vkb_pipeline(vk, name, 2 + tree, kinds, 0, NULL);
     } else if (vec4) {
-        static const vkb_kind kinds[] = {VKB_IMAGE_RGBA32F, VKB_TEXEL_RGBA32F};
+        static const vkb_kind kinds[] = {VKB_IMAGE_RGBA32F, VKB_TEXEL_RGBA32F, VKB_STORAGE};
         uint32_t spec[] = {lx, (uint32_t)HS, qr};
-        p = vkb_pipeline(vk, "attention_cpu4", 2, kinds, 3, spec);
+        snprintf(name, sizeof name, "attention_cpu4%s", sfx);
+        p = vkb_pipeline(vk, name, 2 + tree, kinds, 3, spec);
     } else {
-        static const vkb_kind kinds[] = {VKB_STORAGE, VKB_TEXEL_R32F};
+        static const vkb_kind kinds[] = {VKB_STORAGE, VKB_TEXEL_R32F, VKB_STORAGE};
         uint32_t spec[] = {lx, (uint32_t)HS};
-        p = vkb_pipeline(vk, "attention_cpu", 2, kinds, 2, spec);
+        snprintf(name, sizeof name, "attention_cpu%s", sfx);
+        p = vkb_pipeline(vk, name, 2 + tree, kinds, 2, spec);
     }
     size_t seq = (size_t)T * C;
     size_t in_max = gpu ? vk->lim.max_storage_elems : vk->lim.max_texel_elems * (vec4 ? 4 : 1);
     size_t out_max = vec4 ? vk->lim.max_texel_elems * 4 : vk->lim.max_storage_elems;
     size_t bmax = zmin(zmin(out_max / seq, in_max / (3 * seq)), vk->lim.max_groups[2]);
+    if (tree) bmax = zmin(bmax, vk->lim.max_storage_elems / (3 * (size_t)T)); /* the span binding */
     if (bmax == 0) {
         vkb_fail(vk, "attention: one sequence (T=%d, C=%d) exceeds the device's binding range", T, C);
         return;
     }
     for (size_t b0 = 0; b0 < (size_t)B; b0 += bmax) {
         size_t nb = zmin(bmax, (size_t)B - b0);
-        vkb_binding b[] = {{out, b0 * seq, nb * seq, 1}, {qkv, b0 * 3 * seq, nb * 3 * seq, 0}};
-        double flops = 4.0 * HS * NH * nb * ((double)T * (T + 1) / 2);
+        vkb_binding b[] = {{out, b0 * seq, nb * seq, 1},
+                           {qkv, b0 * 3 * seq, nb * 3 * seq, 0},
+                           {span, span_off + b0 * 3 * T, nb * 3 * T, 0}};
+        /* tree rows: the keys each row takes are on the device; no work figure */
+        double flops = tree ? 0.0 : 4.0 * HS * NH * nb * ((double)T * (T + 1) / 2);
         if (gpu) {
             struct { uint32_t T, C, HS; float scale; } pc = {(uint32_t)T, (uint32_t)C, (uint32_t)HS,
                                                              1.0f / sqrtf((float)HS)};
@@ -204,6 +235,18 @@ static void vk_attention(ops_ctx *c, ops_buf *out, const ops_buf *qkv, int B, in
             vkb_dispatch(vk, p, b, &pc, sizeof pc, cdiv(T, rows), (uint32_t)NH, (uint32_t)nb, "attention", flops);
         }
     }
+}
+
+/* out [B*T, C] = causal attention over qkv [B*T, 3C], NH heads of C/NH. */
+static void vk_attention(ops_ctx *c, ops_buf *out, const ops_buf *qkv, int B, int T, int C, int NH) {
+    attention(c, out, qkv, NULL, 0, B, T, C, NH);
+}
+
+/* out [B*T, C] = attention over qkv [B*T, 3C], row t of sequence b taking the keys [0, np) U
+ * [s0, t] of span [B*T, 3] (int32, at span_off). */
+static void vk_attention_tree(ops_ctx *c, ops_buf *out, const ops_buf *qkv, const ops_buf *span, size_t span_off,
+                              int B, int T, int C, int NH) {
+    attention(c, out, qkv, span, span_off, B, T, C, NH);
 }
 
 /* ---- vtable glue ---- */
@@ -239,6 +282,8 @@ static const ops_vtable vk_vt = {
     .gelu = vk_gelu,
     .attention = vk_attention,
     .add = vk_add,
+    .embed_pos = vk_embed_pos,
+    .attention_tree = vk_attention_tree,
     .profile_print = vk_prof_print,
     .profile_reset = vk_prof_reset,
 };
