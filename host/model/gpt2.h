@@ -66,6 +66,10 @@ typedef struct gpt2_runner gpt2_runner;
  * batches of up to max_B sequences of up to max_T tokens. */
 int gpt2_runner_create(const gpt2_model *m, ops_ctx *ctx, int max_layer, int max_B, int max_T, gpt2_runner **out,
                        n2g_err *err);
+/* A runner for batches of max_B x max_T that uses src's weights on the device (no second
+ * copy), and src's activation buffers too when max_B * max_T fits in them: the two runners
+ * then must not have forwards in flight at the same time. src must outlive it. */
+int gpt2_runner_create_like(gpt2_runner *src, int max_B, int max_T, gpt2_runner **out, n2g_err *err);
 void gpt2_runner_free(gpt2_runner *r);
 ops_ctx *gpt2_runner_ops(gpt2_runner *r);
 
@@ -75,6 +79,12 @@ typedef void (*gpt2_hook_fn)(void *user, int layer, ops_buf *hook_post, int B, i
 
 /* Uploads B*T token ids (row-major [B, T]); checks ids < vocab and T <= n_ctx. */
 int gpt2_set_tokens(gpt2_runner *r, const int32_t *tok, int B, int T, n2g_err *err);
+/* Uploads a tree-packed batch (ops.h, "tree-packed rows"): tokens and position ids [B*T] and key
+ * spans [B*T, 3] (r0, np, s0: row t attends to keys [r0, r0 + np) and [s0, t] of its row).
+ * Checks ids, positions < n_ctx and 0 <= r0 <= r0 + np <= s0 <= t. The next gpt2_record_forward runs it; a later
+ * gpt2_set_tokens returns to plain causal batches. */
+int gpt2_set_tokens_tree(gpt2_runner *r, const int32_t *tok, const int32_t *pos, const int32_t *span, int B, int T,
+                         n2g_err *err);
 /* Records the forward for the current tokens through layer last_layer (its MLP GELU);
  * calls hook(user, l, ...) after each layer l's GELU for l in 0..last_layer.
  * The caller then calls ops_run(). */
