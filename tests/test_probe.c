@@ -1,7 +1,8 @@
 /* test_probe.c — the probe engine against direct forward passes (gpt2_hook_post_all, one
  * sequence at a time, CPU backend) on a small Hugging Face fixture model, on the CPU backend
  * and (when a Vulkan device exists) the Vulkan backend: duplicates, prefixes, mixed lengths,
- * layers and position ranges, tiny batch limits (many batches) and the no-prefix mode. */
+ * layers and position ranges, tiny batch limits (many batches), the masked copies of a prompt
+ * that tree packing shares a prefix between, and the no-prefix / no-tree mode. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,7 +11,7 @@
 #include "model/gpt2.h"
 #include "n2g/probe.h"
 
-#define NSEQ 40
+#define NSEQ 52 /* 40 mixed + a prompt and 11 masked copies of it (tree packing) */
 
 typedef struct {
     int32_t tok[128];
@@ -34,7 +35,7 @@ static void run_case(const gpt2_model *m, ops_ctx *ctx, const tseq *seqs, const 
                      int max_batch, int no_prefix, const char *what) {
     n2g_err err = {0};
     const gpt2_config *c = &m->cfg;
-    n2g_probe_opts o = {max_tokens, max_batch, no_prefix, -1};
+    n2g_probe_opts o = {max_tokens, max_batch, no_prefix, -1, no_prefix};
     n2g_probe_engine *e;
     CHECK(n2g_probe_create(m, ctx, &o, &e, &err) == 0, "%s: %s", what, err.msg);
     if (!e) return;
@@ -78,6 +79,12 @@ static void run_case(const gpt2_model *m, ops_ctx *ctx, const tseq *seqs, const 
     CHECK(st->seqs_submitted == 2 * NSEQ, "%s: submitted %llu", what, (unsigned long long)st->seqs_submitted);
     CHECK(st->seqs_unique < st->seqs_submitted, "%s: dedup found nothing", what);
     if (no_prefix)
+        CHECK(st->tokens_shared == 0 && st->tree_rows == 0, "%s: no-tree mode shared %llu tokens", what,
+              (unsigned long long)st->tokens_shared);
+    else
+        CHECK(st->tokens_shared >= 2 * 20 && st->tree_rows >= 2, "%s: tree packing shared %llu tokens in %llu rows", what,
+              (unsigned long long)st->tokens_shared, (unsigned long long)st->tree_rows);
+    if (no_prefix)
         CHECK(st->runs == st->seqs_unique, "%s: no-prefix runs %llu vs unique %llu", what, (unsigned long long)st->runs,
               (unsigned long long)st->seqs_unique);
     else
@@ -115,8 +122,13 @@ int main(void) {
         } else if (s >= 8 && s % 4 == 2) { /* same tokens, one changed at the end: not a prefix */
             seqs[s] = seqs[s - 6];
             seqs[s].tok[seqs[s].len - 1] = (int32_t)((seqs[s].tok[seqs[s].len - 1] + 1 + (int32_t)(rnd() % 100)) % c->vocab_size);
+        } else if (s > 40) { /* the prompt seqs[40] with token k masked, cut after k + 1 .. 30 tokens */
+            int k = 1 + (s - 41) * 2;
+            seqs[s] = seqs[40];
+            seqs[s].tok[k] = 1;
+            seqs[s].len = k + 1 + (int)(rnd() % (unsigned)(30 - k));
         } else {
-            seqs[s].len = 1 + (int)(rnd() % (unsigned)(s < 4 ? c->n_ctx : 40));
+            seqs[s].len = s == 40 ? 30 : 1 + (int)(rnd() % (unsigned)(s < 4 ? c->n_ctx : 40));
             seqs[s].tok[0] = c->vocab_size - 1;
             for (int i = 1; i < seqs[s].len; i++) seqs[s].tok[i] = (int32_t)(rnd() % (unsigned)c->vocab_size);
         }
@@ -136,7 +148,7 @@ int main(void) {
     gpt2_runner_free(r);
     run_case(m, cpu, seqs, (const float *const *)oracle, 0, 0, 0, "cpu");
     run_case(m, cpu, seqs, (const float *const *)oracle, 160, 3, 0, "cpu small batches");
-    run_case(m, cpu, seqs, (const float *const *)oracle, 0, 0, 1, "cpu no-prefix");
+    run_case(m, cpu, seqs, (const float *const *)oracle, 0, 0, 1, "cpu no-prefix no-tree");
     ops_destroy(cpu);
     ops_options vo = {0};
     vo.kind = OPS_VK;
@@ -146,6 +158,7 @@ int main(void) {
     if (ops_create(&vo, &vk, &err) == 0) {
         run_case(m, vk, seqs, (const float *const *)oracle, 0, 0, 0, "vk");
         run_case(m, vk, seqs, (const float *const *)oracle, 160, 3, 0, "vk small batches");
+        run_case(m, vk, seqs, (const float *const *)oracle, 0, 0, 1, "vk no-prefix no-tree");
         ops_destroy(vk);
     } else {
         fprintf(stderr, "test_probe: no Vulkan device (%s); Vulkan half skipped\n", err.msg);

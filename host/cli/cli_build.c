@@ -11,7 +11,7 @@ static const char *build_help =
     "usage: n2g build --run RUN [--neurons all | L:N,... | L:*] [--augment casings|mlm|none]\n"
     "                 [--mlm DIR]\n"
     "                 [--casings FILE] [--mask-token ID] [--seed N] [--block N] [--batch-tokens N]\n"
-    "                 [--no-svg] [--full-importance] [--device N|cpu] [--quiet]\n"
+    "                 [--no-svg] [--full-importance] [--no-tree] [--device N|cpu] [--profile] [--quiet]\n"
     "\n"
     "Builds the Neuron2Graph graph of each named neuron of a scrape run (n2g scrape): its top\n"
     "examples are split train / test, the training rows pruned, scored by masking and augmented,\n"
@@ -36,7 +36,10 @@ static const char *build_help =
     "  --no-svg           do not render graphs/L_N.svg with Graphviz\n"
     "  --full-importance  run every masked row in full (default: only as far as the graph reads\n"
     "                     the importance matrix; same graphs, less work)\n"
+    "  --no-tree          run masked rows without sharing their common prefix (benchmarks; same\n"
+    "                     graphs up to float rounding, more work)\n"
     "  --device N|cpu     Vulkan device index (see 'n2g devices') or the CPU backend\n"
+    "  --profile          print per-op device timings to stderr at the end\n"
     "  --quiet            no progress bar, no table\n"
     "Under mpirun / srun (a build with MPI), ranks take blocks of neurons as they finish (each on\n"
     "its own device unless --device is given); rank 0 writes stats.json and neuron_store.json.\n";
@@ -59,6 +62,10 @@ int cli_build(int argc, char **argv) {
             o.no_svg = 1;
         } else if (!strcmp(a, "--full-importance")) {
             o.full_importance = 1;
+        } else if (!strcmp(a, "--profile")) {
+            o.dev.profile = 1;
+        } else if (!strcmp(a, "--no-tree")) {
+            o.no_tree = 1;
         } else if (!strcmp(a, "--run") || !strcmp(a, "--neurons") || !strcmp(a, "--augment") || !strcmp(a, "--mlm") ||
                    !strcmp(a, "--casings") || !strcmp(a, "--mask-token") || !strcmp(a, "--seed") ||
                    !strcmp(a, "--block") || !strcmp(a, "--batch-tokens") || !strcmp(a, "--device")) {

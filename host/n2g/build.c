@@ -551,6 +551,7 @@ static int open_casings(builder *b, n2g_err *err) {
 
 static void builder_close(builder *b) {
     n2g_mlm_round_clear(&b->mlm_round);
+    if (b->ctx && b->o->dev.profile) ops_profile_print(b->ctx, stderr);
     n2g_mlm_close(b->mlm); /* device buffers: before ops_destroy */
     n2g_probe_free(b->eng);
     ops_destroy(b->ctx);
@@ -635,7 +636,8 @@ int n2g_build_run(const char *run_dir, const n2g_build_opts *o, n2g_build_result
         if (o->augment == N2G_AUGMENT_MLM && n2g_mlm_open(o->mlm_dir, b.ctx, 0, &b.mlm, err) != 0) goto done;
         int maxl = 0;
         for (long i = 0; i < todo; i++) maxl = list[2 * i] > maxl ? list[2 * i] : maxl;
-        n2g_probe_opts po = {o->max_tokens > 0 ? o->max_tokens : 16384, 512, 0, maxl};
+        n2g_probe_opts po = {.max_tokens = o->max_tokens > 0 ? o->max_tokens : 16384, .max_batch = 512,
+                             .max_layer = maxl, .no_tree = o->no_tree};
         if (n2g_probe_create(b.m, b.ctx, &po, &b.eng, err) != 0) goto done;
         int block = o->block > 0 ? o->block : 128;
         if (!(jobs = calloc((size_t)block, sizeof *jobs))) {

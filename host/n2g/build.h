@@ -36,6 +36,7 @@ typedef struct n2g_build_opts {
     int block;                /* neurons per round (one layer): 128 */
     int max_tokens;           /* probe batch size in tokens; 0 = 16384 */
     int no_svg;               /* skip `dot -Tsvg` */
+    int no_tree;              /* 1: no tree packing of shared prefixes in the probe engine (benchmarks) */
     int full_importance;      /* run every masked row in full (the graph reads only the columns
                                  of activating positions and p*; the result is the same) */
     int quiet;                /* no progress bar */

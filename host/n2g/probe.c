@@ -12,7 +12,10 @@ typedef struct {
     int len;
     int depth;    /* deepest requested layer, -1 = none */
     int run;      /* representative sequence answering this one (prefix merging) */
-    int batch_row;/* row inside its batch (set for representatives) */
+    int batch_row;/* runs: row inside its batch */
+    int share;    /* runs: tokens shared with its group's root (0 for roots and lone runs) */
+    int seg;      /* runs: where its own tokens start in the packed row */
+    int root_off; /* runs: where its group's root starts in the packed row */
     uint64_t hash;
 } pseq;
 
@@ -21,7 +24,8 @@ typedef struct {
     float *out;
 } preq;
 
-/* a runner for sequences up to max_T tokens (weights uploaded per runner) */
+/* a runner for sequences up to max_T tokens (the first one made owns the weights on the device,
+ * the others share them) */
 typedef struct {
     gpt2_runner *r;
     int max_B, max_T;
@@ -34,6 +38,7 @@ struct n2g_probe_engine {
     ops_ctx *ctx;
     n2g_probe_opts opt;
     prunner runners[N_CLASSES];
+    int owner; /* the runner that owns the weights (freed last) */
     int class_T[N_CLASSES];
     int32_t *pool;
     size_t pool_n, pool_cap;
@@ -85,7 +90,8 @@ int n2g_probe_create(const gpt2_model *m, ops_ctx *ctx, const n2g_probe_opts *op
 void n2g_probe_free(n2g_probe_engine *e) {
     if (!e) return;
     for (int c = 0; c < N_CLASSES; c++)
-        if (e->runners[c].r) gpt2_runner_free(e->runners[c].r);
+        if (c != e->owner && e->runners[c].r) gpt2_runner_free(e->runners[c].r);
+    gpt2_runner_free(e->runners[e->owner].r);
     ops_free(e->ctx, e->idx_buf);
     ops_free(e->ctx, e->out_buf);
     free(e->pool);
@@ -153,7 +159,7 @@ int n2g_probe_seq(n2g_probe_engine *e, const int32_t *tok, int len, n2g_err *err
     }
     memcpy(e->pool + e->pool_n, tok, sizeof(int32_t) * (size_t)len);
     int id = e->n_seqs++;
-    e->seqs[id] = (pseq){e->pool_n, len, -1, id, 0, h};
+    e->seqs[id] = (pseq){e->pool_n, len, -1, id, 0, 0, 0, 0, h};
     e->pool_n += (size_t)len;
     e->table[i] = id;
     return id;
@@ -184,6 +190,8 @@ int n2g_probe_want(n2g_probe_engine *e, int seq, int layer, int neuron, int pos0
 
 /* ---- flush ---- */
 
+#define TREE_MIN_SHARE 4 /* shorter shared prefixes are not worth a segment */
+
 static const n2g_probe_engine *g_sort_e; /* qsort context (flush is not reentrant per engine) */
 
 static int cmp_lex(const void *a, const void *b) {
@@ -195,11 +203,35 @@ static int cmp_lex(const void *a, const void *b) {
     return x->len < y->len ? -1 : x->len > y->len;
 }
 
-static int cmp_run(const void *a, const void *b) {
-    const pseq *x = &g_sort_e->seqs[*(const int *)a], *y = &g_sort_e->seqs[*(const int *)b];
+static int lcp_of(const n2g_probe_engine *e, int a, int b) {
+    const pseq *x = &e->seqs[a], *y = &e->seqs[b];
+    const int32_t *p = e->pool + x->off, *q = e->pool + y->off;
+    int n = x->len < y->len ? x->len : y->len, i = 0;
+    while (i < n && p[i] == q[i]) i++;
+    return i;
+}
+
+/* a tree group: runs[lo..hi] (lexicographic order), one of them the root */
+typedef struct {
+    int lo, hi, root;
+    int tokens;      /* packed length: root + every child's tokens after its share */
+    long sum_share;  /* sum of the children's shares */
+    int depth;
+    int row, off;    /* packed row (within its batch) and where the group starts in it */
+} pgroup;
+
+static int cmp_group(const void *a, const void *b) {
+    const pgroup *x = a, *y = b;
     if (x->depth != y->depth) return x->depth > y->depth ? -1 : 1;
-    if (x->len != y->len) return x->len > y->len ? -1 : 1;
-    return *(const int *)a - *(const int *)b;
+    if (x->tokens != y->tokens) return x->tokens > y->tokens ? -1 : 1;
+    return x->lo - y->lo;
+}
+
+static const int *g_lcp; /* edge weights for cmp_edge */
+static int cmp_edge(const void *a, const void *b) {
+    int x = *(const int *)a, y = *(const int *)b;
+    if (g_lcp[x] != g_lcp[y]) return g_lcp[x] > g_lcp[y] ? -1 : 1;
+    return x - y;
 }
 
 static int cmp_req_layer(const void *a, const void *b) {
@@ -216,8 +248,12 @@ static int runner_for(n2g_probe_engine *e, int T, prunner **out, n2g_err *err) {
         p->max_B = e->opt.max_tokens / p->max_T;
         if (p->max_B > e->opt.max_batch) p->max_B = e->opt.max_batch;
         if (p->max_B < 1) p->max_B = 1;
-        if (gpt2_runner_create(e->m, e->ctx, e->opt.max_layer, p->max_B, p->max_T, &p->r, err) != 0)
-            return n2g_wrap(err, "probe engine");
+        gpt2_runner *owner = NULL;
+        for (int k = 0; k < N_CLASSES && !owner; k++) owner = e->runners[k].r;
+        int rc = owner ? gpt2_runner_create_like(owner, p->max_B, p->max_T, &p->r, err)
+                       : gpt2_runner_create(e->m, e->ctx, e->opt.max_layer, p->max_B, p->max_T, &p->r, err);
+        if (rc != 0) return n2g_wrap(err, "probe engine");
+        if (!owner) e->owner = c;
     }
     *out = p;
     return 0;
@@ -257,20 +293,191 @@ static void reset_round(n2g_probe_engine *e) {
     memset(e->table, 0xff, sizeof(int) * e->table_cap);
 }
 
+/* 3: tree groups over runs[0..nr) (lexicographic order): fills g[] (returns their count) and
+ * each run's share. Edges between neighbours, longest shared prefix first; two groups merge
+ * when the merged row runs fewer tokens (keeping whichever root loses less) and fits n_ctx. */
+static int make_groups(n2g_probe_engine *e, const int *runs, int nr, pgroup *g, int *gid, int *lcp, int *edge) {
+    int cap = e->m->cfg.n_ctx, ne = 0;
+    for (int k = 0; k < nr; k++) {
+        pseq *s = &e->seqs[runs[k]];
+        s->share = 0;
+        g[k] = (pgroup){k, k, k, s->len, 0, s->depth, 0, 0};
+        gid[k] = k;
+        if (k > 0 && !e->opt.no_tree && s->depth == e->seqs[runs[k - 1]].depth) {
+            lcp[k] = lcp_of(e, runs[k - 1], runs[k]);
+            if (lcp[k] >= TREE_MIN_SHARE) edge[ne++] = k;
+        }
+    }
+    g_lcp = lcp;
+    qsort(edge, (size_t)ne, sizeof(int), cmp_edge);
+    for (int i = 0; i < ne; i++) {
+        int k = edge[i], w = lcp[k];
+        pgroup *A = &g[gid[k - 1]], *B = &g[gid[k]];
+        long cA = A->hi - A->lo, cB = B->hi - B->lo; /* children */
+        long keepA = -w + (B->sum_share - cB * w), keepB = -w + (A->sum_share - cA * w);
+        long delta = keepA <= keepB ? keepA : keepB;
+        if (delta >= 0 || A->tokens + B->tokens + delta > cap) continue;
+        pgroup *keep = keepA <= keepB ? A : B, *lose = keep == A ? B : A;
+        for (int x = lose->lo; x <= lose->hi; x++) e->seqs[runs[x]].share = w;
+        keep->tokens = A->tokens + B->tokens + (int)delta;
+        keep->sum_share += (long)(lose->hi - lose->lo + 1) * w;
+        keep->lo = A->lo < B->lo ? A->lo : B->lo;
+        keep->hi = A->hi > B->hi ? A->hi : B->hi;
+        int kid = (int)(keep - g);
+        for (int x = lose->lo; x <= lose->hi; x++) gid[x] = kid;
+        lose->lo = -1;
+    }
+    int ng = 0;
+    for (int k = 0; k < nr; k++)
+        if (g[k].lo >= 0) g[ng++] = g[k];
+    return ng;
+}
+
+/* rows: the groups g[0..ng) of one batch (each with its row and offset) into tok / pos / span
+ * [B*T] (span: 3 ints per token, ops.h "tree-packed rows"); unused tokens attend to themselves */
+static void fill_batch(n2g_probe_engine *e, const int *runs, const pgroup *g, int ng, int B, int T, int32_t *tok,
+                       int32_t *pos, int32_t *span) {
+    size_t N = (size_t)B * (size_t)T;
+    memset(tok, 0, sizeof(int32_t) * N);
+    for (size_t n = 0; n < N; n++) {
+        int t = (int)(n % (size_t)T);
+        pos[n] = 0, span[3 * n] = t, span[3 * n + 1] = 0, span[3 * n + 2] = t;
+    }
+    for (int k = 0; k < ng; k++) {
+        size_t rb = (size_t)g[k].row * (size_t)T;
+        int g0 = g[k].off, o = g0;
+        for (int pass = 0; pass < 2; pass++) /* the root first, then the children */
+            for (int x = g[k].lo; x <= g[k].hi; x++) {
+                if ((x == g[k].root) != (pass == 0)) continue;
+                pseq *c = &e->seqs[runs[x]];
+                int sh = pass ? c->share : 0, m = c->len - sh;
+                c->batch_row = g[k].row, c->seg = o, c->root_off = g0;
+                if (!pass) c->share = 0;
+                memcpy(tok + rb + (size_t)o, e->pool + c->off + sh, sizeof(int32_t) * (size_t)m);
+                for (int i = 0; i < m; i++) {
+                    size_t n = rb + (size_t)(o + i);
+                    pos[n] = sh + i, span[3 * n] = g0, span[3 * n + 1] = sh, span[3 * n + 2] = pass ? o : g0;
+                }
+                o += m;
+            }
+    }
+}
+
+/* 4: rows of up to cap tokens, first fit over the groups in decreasing size (g is sorted so):
+ * sets g[k].row (global row number) and g[k].off; returns the number of rows. */
+static int pack_rows(pgroup *g, int ng, int cap, int *used) {
+    int nrows = 0, first_open = 0;
+    for (int k = 0; k < ng; k++) {
+        int r = first_open;
+        while (r < nrows && used[r] + g[k].tokens > cap) r++;
+        if (r == nrows) used[nrows++] = 0;
+        g[k].row = r, g[k].off = used[r];
+        used[r] += g[k].tokens;
+        while (first_open < nrows && used[first_open] + 4 > cap) first_open++; /* rows with no room left */
+    }
+    return nrows;
+}
+
+static int cmp_row(const void *a, const void *b) {
+    const pgroup *x = a, *y = b;
+    return x->row != y->row ? x->row - y->row : x->off - y->off;
+}
+
+/* scratch of one flush */
+typedef struct {
+    const int *runs, *run_head, *req_next; /* runs (lexicographic); per-run request lists */
+    preq **breqs;                          /* a batch's requests */
+    int *layer_start;                      /* [n_layer + 2] */
+    int32_t *tok, *pos, *span, *idx;
+    float *vals;
+    size_t tok_cap, val_cap;
+} flushctx;
+
+/* 5-6: runs one batch of B rows of T tokens (groups g[0..ng), rows 0..B-1) through layer
+ * `depth` and scatters the gathered values to the requests */
+static int run_batch(n2g_probe_engine *e, flushctx *f, pgroup *g, int ng, int B, int T, int depth, prunner *pr,
+                     n2g_err *err) {
+    int L = e->m->cfg.n_layer, dm = e->m->cfg.d_mlp;
+    size_t ntok = (size_t)B * (size_t)T;
+    if (ntok > f->tok_cap) {
+        free(f->tok), free(f->pos), free(f->span);
+        f->tok_cap = ntok;
+        f->tok = malloc(sizeof(int32_t) * ntok), f->pos = malloc(sizeof(int32_t) * ntok);
+        f->span = malloc(sizeof(int32_t) * 3 * ntok);
+        if (!f->tok || !f->pos || !f->span) {
+            f->tok_cap = 0;
+            return n2g_fail(err, "probe: out of memory");
+        }
+    }
+    fill_batch(e, f->runs, g, ng, B, T, f->tok, f->pos, f->span);
+    int nb = 0;
+    for (int k = 0; k < ng; k++)
+        for (int x = g[k].lo; x <= g[k].hi; x++)
+            for (int q = f->run_head[f->runs[x]]; q >= 0; q = f->req_next[q]) f->breqs[nb++] = &e->reqs[q];
+    /* gather indices grouped by layer */
+    qsort(f->breqs, (size_t)nb, sizeof(preq *), cmp_req_layer);
+    memset(f->layer_start, 0, sizeof(int) * ((size_t)L + 2));
+    size_t nv = 0;
+    for (int q = 0; q < nb; q++) {
+        f->layer_start[f->breqs[q]->layer + 1] += f->breqs[q]->count;
+        nv += (size_t)f->breqs[q]->count;
+    }
+    for (int l = 0; l < L; l++) f->layer_start[l + 1] += f->layer_start[l];
+    if (nv > f->val_cap) {
+        free(f->idx), free(f->vals);
+        f->val_cap = nv;
+        f->idx = malloc(sizeof(int32_t) * nv), f->vals = malloc(sizeof(float) * nv);
+        if (!f->idx || !f->vals) {
+            f->val_cap = 0;
+            return n2g_fail(err, "probe: out of memory");
+        }
+    }
+    size_t v = 0;
+    for (int q = 0; q < nb; q++) {
+        preq *r = f->breqs[q];
+        const pseq *run = &e->seqs[e->seqs[r->seq].run];
+        for (int p = 0; p < r->count; p++) {
+            int j = r->pos0 + p; /* positions before a child's share are its root's */
+            int at = j < run->share ? run->root_off + j : run->seg + j - run->share;
+            f->idx[v++] = (int32_t)(((size_t)run->batch_row * (size_t)T + (size_t)at) * (size_t)dm + (size_t)r->neuron);
+        }
+    }
+    if (ensure_buf(e, &e->idx_buf, &e->idx_cap, nv, err) != 0 || ensure_buf(e, &e->out_buf, &e->out_cap, nv, err) != 0)
+        return -1;
+    if (gpt2_set_tokens_tree(pr->r, f->tok, f->pos, f->span, B, T, err) != 0) return -1;
+    if (ops_upload(e->ctx, e->idx_buf, 0, f->idx, nv * 4, err) != 0) return -1;
+    hook_ctx hc = {e, f->layer_start};
+    gpt2_record_forward(pr->r, B, T, depth, gather_hook, &hc);
+    if (ops_run(e->ctx, err) != 0) return -1;
+    if (ops_download(e->ctx, e->out_buf, 0, f->vals, nv * 4, err) != 0) return -1;
+    v = 0;
+    for (int q = 0; q < nb; q++) {
+        memcpy(f->breqs[q]->out, f->vals + v, sizeof(float) * (size_t)f->breqs[q]->count);
+        v += (size_t)f->breqs[q]->count;
+    }
+    e->st.batches++;
+    e->st.tokens_padded += ntok;
+    e->st.token_layers += ntok * (uint64_t)(depth + 1);
+    e->st.values += nv;
+    return 0;
+}
+
 int n2g_probe_flush(n2g_probe_engine *e, n2g_err *err) {
     double t0 = progress_now();
-    int rc = -1, L = e->m->cfg.n_layer, dm = e->m->cfg.d_mlp;
+    int rc = -1, L = e->m->cfg.n_layer;
     int ns = e->n_seqs;
-    int *order = malloc(sizeof(int) * (size_t)(ns + 1));
-    int *runs = malloc(sizeof(int) * (size_t)(ns + 1));
-    int *layer_start = calloc((size_t)L + 2, sizeof(int));
-    int *req_next = malloc(sizeof(int) * (size_t)(e->n_reqs + 1));   /* per-run request lists */
-    int *run_head = malloc(sizeof(int) * (size_t)(ns + 1));
-    preq **breqs = malloc(sizeof(preq *) * (size_t)(e->n_reqs + 1));
-    int32_t *tok = NULL, *idx = NULL;
-    float *vals = NULL;
-    size_t tok_cap = 0, val_cap = 0;
-    if (!order || !runs || !layer_start || !req_next || !run_head || !breqs) {
+    size_t n1 = (size_t)ns + 1;
+    flushctx f = {0};
+    int *order = malloc(sizeof(int) * n1), *runs = malloc(sizeof(int) * n1);
+    int *req_next = malloc(sizeof(int) * (size_t)(e->n_reqs + 1)); /* per-run request lists */
+    int *run_head = malloc(sizeof(int) * n1), *used = malloc(sizeof(int) * n1);
+    int *gid = malloc(sizeof(int) * n1), *lcp = malloc(sizeof(int) * n1), *edge = malloc(sizeof(int) * n1);
+    pgroup *grp = malloc(sizeof(pgroup) * n1);
+    f.layer_start = calloc((size_t)L + 2, sizeof(int));
+    f.breqs = malloc(sizeof(preq *) * (size_t)(e->n_reqs + 1));
+    f.runs = runs, f.run_head = run_head, f.req_next = req_next;
+    if (!order || !runs || !f.layer_start || !req_next || !run_head || !used || !gid || !lcp || !edge || !grp ||
+        !f.breqs) {
         n2g_fail(err, "probe: out of memory");
         goto done;
     }
@@ -297,100 +504,44 @@ int n2g_probe_flush(n2g_probe_engine *e, n2g_err *err) {
     for (int k = 0; k < nz; k++)
         if (e->seqs[order[k]].run == order[k]) runs[nr++] = order[k];
     e->st.runs += (uint64_t)nr;
-    for (int k = 0; k < nr; k++) e->st.tokens_run += (uint64_t)e->seqs[runs[k]].len;
-    /* request lists per run */
     for (int s = 0; s < ns; s++) run_head[s] = -1;
     for (int q = e->n_reqs - 1; q >= 0; q--) {
         int r = e->seqs[e->reqs[q].seq].run;
         req_next[q] = run_head[r];
         run_head[r] = q;
     }
-    /* 3: pack */
-    qsort(runs, (size_t)nr, sizeof(int), cmp_run);
-    for (int k = 0; k < nr;) {
-        pseq *first = &e->seqs[runs[k]];
-        int T = first->len, depth = first->depth;
+    /* 3: tree groups */
+    int ng = make_groups(e, runs, nr, grp, gid, lcp, edge);
+    for (int k = 0; k < ng; k++) {
+        e->st.tokens_run += (uint64_t)grp[k].tokens;
+        e->st.tokens_shared += (uint64_t)grp[k].sum_share;
+        e->st.tree_rows += grp[k].hi > grp[k].lo;
+    }
+    /* 4: per depth, rows of up to cap tokens (first fit, largest first), then batches of rows */
+    qsort(grp, (size_t)ng, sizeof(pgroup), cmp_group);
+    for (int k = 0; k < ng;) {
+        int depth = grp[k].depth, k1 = k;
+        while (k1 < ng && grp[k1].depth == depth) k1++;
+        int cap = grp[k].tokens > e->class_T[1] ? grp[k].tokens : e->class_T[1];
+        int nrows = pack_rows(grp + k, k1 - k, cap, used);
+        qsort(grp + k, (size_t)(k1 - k), sizeof(pgroup), cmp_row);
         prunner *pr = NULL;
-        if (runner_for(e, T, &pr, err) != 0) goto done;
-        int B = 0;
-        while (k + B < nr && B < pr->max_B && e->seqs[runs[k + B]].depth == depth) B++;
-        /* tokens, right-padded with token 0 */
-        size_t ntok = (size_t)B * (size_t)T;
-        if (ntok > tok_cap) {
-            free(tok);
-            tok_cap = ntok;
-            if (!(tok = malloc(sizeof(int32_t) * tok_cap))) {
-                n2g_fail(err, "probe: out of memory");
-                goto done;
-            }
+        if (runner_for(e, cap, &pr, err) != 0) goto done;
+        for (int r0 = 0, gk = k; r0 < nrows;) {
+            int T = 0, B = nrows - r0 < pr->max_B ? nrows - r0 : pr->max_B, gk1 = gk;
+            for (int r = r0; r < r0 + B; r++) T = used[r] > T ? used[r] : T;
+            while (gk1 < k1 && grp[gk1].row < r0 + B) grp[gk1++].row -= r0;
+            if (run_batch(e, &f, grp + gk, gk1 - gk, B, T, depth, pr, err) != 0) goto done;
+            r0 += B, gk = gk1;
         }
-        memset(tok, 0, sizeof(int32_t) * ntok);
-        int nb = 0;
-        for (int b = 0; b < B; b++) {
-            pseq *s = &e->seqs[runs[k + b]];
-            memcpy(tok + (size_t)b * (size_t)T, e->pool + s->off, sizeof(int32_t) * (size_t)s->len);
-            s->batch_row = b;
-            for (int q = run_head[runs[k + b]]; q >= 0; q = req_next[q]) breqs[nb++] = &e->reqs[q];
-        }
-        /* 5: gather indices grouped by layer */
-        qsort(breqs, (size_t)nb, sizeof(preq *), cmp_req_layer);
-        memset(layer_start, 0, sizeof(int) * ((size_t)L + 2));
-        size_t nv = 0;
-        for (int q = 0; q < nb; q++) {
-            layer_start[breqs[q]->layer + 1] += breqs[q]->count;
-            nv += (size_t)breqs[q]->count;
-        }
-        for (int l = 0; l < L; l++) layer_start[l + 1] += layer_start[l];
-        if (nv > val_cap) {
-            free(idx);
-            free(vals);
-            val_cap = nv;
-            idx = malloc(sizeof(int32_t) * nv);
-            vals = malloc(sizeof(float) * nv);
-            if (!idx || !vals) {
-                n2g_fail(err, "probe: out of memory");
-                goto done;
-            }
-        }
-        size_t v = 0;
-        for (int q = 0; q < nb; q++) {
-            preq *r = breqs[q];
-            int row = e->seqs[e->seqs[r->seq].run].batch_row;
-            for (int p = 0; p < r->count; p++)
-                idx[v++] = (int32_t)(((size_t)row * (size_t)T + (size_t)(r->pos0 + p)) * (size_t)dm + (size_t)r->neuron);
-        }
-        if (ensure_buf(e, &e->idx_buf, &e->idx_cap, nv, err) != 0 ||
-            ensure_buf(e, &e->out_buf, &e->out_cap, nv, err) != 0)
-            goto done;
-        if (gpt2_set_tokens(pr->r, tok, B, T, err) != 0) goto done;
-        if (ops_upload(e->ctx, e->idx_buf, 0, idx, nv * 4, err) != 0) goto done;
-        hook_ctx hc = {e, layer_start};
-        gpt2_record_forward(pr->r, B, T, depth, gather_hook, &hc);
-        if (ops_run(e->ctx, err) != 0) goto done;
-        if (ops_download(e->ctx, e->out_buf, 0, vals, nv * 4, err) != 0) goto done;
-        v = 0;
-        for (int q = 0; q < nb; q++) {
-            memcpy(breqs[q]->out, vals + v, sizeof(float) * (size_t)breqs[q]->count);
-            v += (size_t)breqs[q]->count;
-        }
-        e->st.batches++;
-        e->st.tokens_padded += ntok;
-        e->st.token_layers += ntok * (uint64_t)(depth + 1);
-        e->st.values += nv;
-        k += B;
+        k = k1;
     }
     rc = 0;
 done:
     reset_round(e);
-    free(order);
-    free(runs);
-    free(layer_start);
-    free(req_next);
-    free(run_head);
-    free(breqs);
-    free(tok);
-    free(idx);
-    free(vals);
+    free(order), free(runs), free(req_next), free(run_head), free(used);
+    free(gid), free(lcp), free(edge), free(grp);
+    free(f.layer_start), free(f.breqs), free(f.tok), free(f.pos), free(f.span), free(f.idx), free(f.vals);
     e->st.seconds += progress_now() - t0;
     return rc;
 }

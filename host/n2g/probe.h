@@ -9,11 +9,20 @@
  *   2. prefix — sequences are sorted lexicographically; one that is a prefix of another
  *               (same start, so every position sees the same context under causal attention)
  *               is answered by the longer one's run;
- *   3. pack   — runs are sorted by (depth, length) descending and packed greedily into batches
- *               of at most max_batch rows and max_tokens padded tokens, right-padded (free
- *               under causal attention: a padded row's real positions are unaffected);
- *   4. depth  — each batch runs only through the deepest layer any of its requests needs;
- *   5. gather — after each requested layer's GELU, one gather op pulls exactly the requested
+ *   3. tree   — runs that share a prefix of at least 4 tokens with another run of the same
+ *               depth are grouped: one run is the group's root, the others are children whose
+ *               tokens after the shared prefix are packed into the same row after the root and
+ *               attend to the root's prefix keys instead of recomputing them (ops.h,
+ *               "tree-packed rows"). Groups form greedily from the longest shared prefixes
+ *               down (adjacent runs in lexicographic order), merging two groups only when the
+ *               merged row runs fewer tokens, up to n_ctx tokens a row. The masked rows of an
+ *               importance matrix (row k = the prompt with token k masked) form one group
+ *               and cost about half the tokens they would alone;
+ *   4. pack   — groups are sorted by (depth, packed length) descending and packed greedily into
+ *               batches of at most max_batch rows and max_tokens padded tokens, right-padded
+ *               (free under causal attention: a padded row's real positions are unaffected);
+ *   5. depth  — each batch runs only through the deepest layer any of its requests needs;
+ *   6. gather — after each requested layer's GELU, one gather op pulls exactly the requested
  *               values out of hook_post on the device; only those come back to the host.
  */
 #ifndef N2G_PROBE_H
@@ -32,6 +41,7 @@ typedef struct n2g_probe_opts {
     int max_batch;     /* rows per batch; 0 = 256 */
     int no_prefix;     /* 1: do not merge prefix sequences (for tests / benchmarks) */
     int max_layer;     /* deepest layer ever requested (weights uploaded up to it); -1 = all */
+    int no_tree;       /* 1: do not tree-pack runs that share a prefix (for tests / benchmarks) */
 } n2g_probe_opts;
 
 typedef struct n2g_probe_stats {
@@ -39,7 +49,9 @@ typedef struct n2g_probe_stats {
     uint64_t seqs_unique;     /* after exact dedup */
     uint64_t runs;            /* after prefix merging = rows actually run */
     uint64_t tokens_submitted;/* sum of lengths over n2g_probe_seq calls */
-    uint64_t tokens_run;      /* sum of run lengths (real tokens) */
+    uint64_t tokens_run;      /* real tokens run (a tree child counts only its tokens after the shared prefix) */
+    uint64_t tokens_shared;   /* tokens not run because tree packing shared them with a root */
+    uint64_t tree_rows;       /* packed rows holding a root and at least one child */
     uint64_t tokens_padded;   /* sum of B * T over batches */
     uint64_t token_layers;    /* sum of B * T * (depth + 1) over batches: work actually done */
     uint64_t batches;
