@@ -11,7 +11,12 @@ TransformerLens and Neuroscope pages): the same *work pattern* with Hugging Face
     same number of prompts; the DistilBERT fill-mask forward is NOT counted);
   - evaluation: one forward per test row.
 usage: python3 ref_emulate.py MODEL_DIR RUN_DIR N2G_BIN L:N [L:N ...]
-       python3 ref_emulate.py --estimate MODEL_DIR RUN_DIR L:N [L:N ...]
+       python3 ref_emulate.py --estimate [--tl] MODEL_DIR RUN_DIR L:N [L:N ...]
+--tl: time the components with TransformerLens's HookedTransformer.run_with_cache, the call the
+reference makes (TransformerLens < 3; HF weights converted and processed as from_pretrained
+does: fold_ln, center_writing_weights, center_unembed), after checking that its hook_post
+matches the Hugging Face model's. Without it: Hugging Face GPT2LMHeadModel with one forward
+hook (default attention kernel), which is cheaper than run_with_cache.
 --estimate does not run the whole pattern (too slow for GPT-2 small on a small machine): it
 times each kind of forward once (a 1024-token row, a batch of 4 prune candidates, one
 importance batch of (L+1) x L at the neurons' mean prompt length, each full model + LM head)
@@ -27,6 +32,9 @@ from transformers import GPT2LMHeadModel
 
 torch.set_grad_enabled(False)
 estimate = sys.argv[1] == "--estimate"
+use_tl = estimate and sys.argv[2] == "--tl"
+if use_tl:
+    del sys.argv[2]
 if estimate:
     model_dir, run_dir = sys.argv[2:4]
     neurons = sys.argv[4:]
@@ -46,14 +54,49 @@ def acts(batch, layer, neuron):
     return captured["a"][:, :, neuron].float().numpy()
 
 
+def tl_model():
+    """the HF model as the reference's HookedTransformer (from_pretrained's weight processing)"""
+    from transformer_lens import HookedTransformer, HookedTransformerConfig
+    from transformer_lens.pretrained.weight_conversions import convert_gpt2_weights
+    c = model.config
+    cfg = HookedTransformerConfig(n_layers=c.n_layer, d_model=c.n_embd, d_head=c.n_embd // c.n_head, n_heads=c.n_head,
+                                  d_mlp=c.n_inner or 4 * c.n_embd, d_vocab=c.vocab_size, n_ctx=c.n_positions,
+                                  act_fn="gelu_new", normalization_type="LN", eps=c.layer_norm_epsilon,
+                                  default_prepend_bos=True)
+    tl = HookedTransformer(cfg)
+    tl.load_and_process_state_dict(convert_gpt2_weights(model, cfg), fold_ln=True, center_writing_weights=True,
+                                   center_unembed=True)
+    tl.eval()
+    ids = [BOS] + [(i * 7919) % c.vocab_size for i in range(1, 40)]
+    _, cache = tl.run_with_cache(torch.tensor([ids]))
+    for layer in range(c.n_layer):
+        d = (cache["blocks.%d.mlp.hook_post" % layer][0].float().numpy() - acts_all([ids], layer)[0]).__abs__().max()
+        assert d < 1e-3, "TransformerLens and Hugging Face disagree at layer %d: %g" % (layer, d)
+    return tl
+
+
+def acts_all(batch, layer):
+    h = model.transformer.h[layer].mlp.act.register_forward_hook(lambda m, i, o: captured.__setitem__("a", o))
+    model(torch.tensor(batch))
+    h.remove()
+    return captured["a"].float().numpy()
+
+
 def timed(batch, layer, neuron, reps=2):
     best = 1e9
     for _ in range(reps):
         t0 = time.time()
-        acts(batch, layer, neuron)
+        if use_tl:
+            _, cache = tl.run_with_cache(torch.tensor(batch))  # as the reference: cache[hook][b, pos, neuron]
+            cache["blocks.%d.mlp.hook_post" % layer][:, :, neuron].numpy()
+            del cache
+        else:
+            acts(batch, layer, neuron)
         best = min(best, time.time() - t0)
     return best
 
+
+tl = tl_model() if use_tl else None
 
 if estimate:
     res = [json.load(open("%s/build/%s.json" % (run_dir, spec.replace(":", "_")))) for spec in neurons]
@@ -66,8 +109,9 @@ if estimate:
     t_cand = timed([[11] * 16] * 4, L0, 0)
     t_imp = timed([[11] * Lm] * (Lm + 1), L0, 0)
     per = n_rows * t_row + n_train * t_cand + n_prompts * t_imp
-    print("components (full model + LM head, torch %s, %d threads): row 1024 %.3f s, candidates 4x16 %.3f s, "
-          "importance %dx%d %.3f s" % (torch.__version__, torch.get_num_threads(), t_row, t_cand, Lm + 1, Lm, t_imp))
+    print("components (%s, full model + LM head, torch %s, %d threads): row 1024 %.3f s, candidates 4x16 %.3f s, "
+          "importance %dx%d %.3f s" % ("TransformerLens run_with_cache" if use_tl else "HF GPT2LMHeadModel + hook",
+                                       torch.__version__, torch.get_num_threads(), t_row, t_cand, Lm + 1, Lm, t_imp))
     print("per neuron: %.0f rows + %.0f candidate batches + %.1f importance batches = %.2f s (estimate, lower bound)"
           % (n_rows, n_train, n_prompts, per))
     sys.exit(0)
