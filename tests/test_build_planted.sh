@@ -101,6 +101,34 @@ cp -r "$tmp/scrape" "$tmp/full"
 "$N2G" "${args[@]}" --run "$tmp/full" --full-importance || bad "--full-importance build failed"
 diff -r "$tmp/ref/graphs" "$tmp/full/graphs" >/dev/null && diff "$tmp/ref/stats.json" "$tmp/full/stats.json" >/dev/null &&
     ok || bad "--full-importance changed the graphs or stats"
+# --no-tree runs the masked rows without sharing their prefixes (probe engine step 3): the same
+# graphs and scores, and the tree-packed build ran fewer tokens (its --profile phase table)
+cp -r "$tmp/scrape" "$tmp/notree"
+"$N2G" "${args[@]}" --run "$tmp/notree" --no-tree || bad "--no-tree build failed"
+diff -r "$tmp/ref/graphs" "$tmp/notree/graphs" >/dev/null && diff "$tmp/ref/stats.json" "$tmp/notree/stats.json" >/dev/null &&
+    ok || bad "--no-tree changed the graphs or stats"
+for mode in tree notree; do
+    rm -rf "$tmp/p_$mode" && cp -r "$tmp/scrape" "$tmp/p_$mode"
+    extra=()
+    [ $mode = notree ] && extra=(--no-tree)
+    "$N2G" build --neurons 0:0,0:1,0:2,0:3 --device cpu --no-svg --block 4 --profile --run "$tmp/p_$mode" "${extra[@]}" \
+        2>"$tmp/prof_$mode" >/dev/null || bad "--profile build ($mode) failed"
+done
+python3 - "$tmp/prof_tree" "$tmp/prof_notree" <<'PY' && ok || bad "--profile phase tables: $(tail -5 "$tmp/prof_tree")"
+import sys
+def phases(path):
+    lines = open(path).read().replace("\r", "\n").splitlines()
+    i = max(k for k, l in enumerate(lines) if l.startswith("phase "))
+    return {l[:11].strip(): [float(x) for x in l[11:].split()] for l in lines[i + 1:i + 5]}
+t, n = phases(sys.argv[1]), phases(sys.argv[2])
+assert list(t) == ["test rows", "prune", "importance", "augmented"], list(t)
+# columns: sequences, tokens run, shared, token-layers, batches, seconds
+for k in t:
+    assert t[k][0] == n[k][0], (k, "same probes either way")
+    assert n[k][2] == 0, (k, "--no-tree shares nothing")
+assert t["importance"][2] > 0 and t["importance"][1] < n["importance"][1], ("tree packing", t["importance"], n["importance"])
+assert t["importance"][1] + t["importance"][2] >= n["importance"][1], "shared + run covers what --no-tree runs"
+PY
 
 # bad input
 expect() { # code, message fragment, args...

@@ -39,7 +39,7 @@ static const char *build_help =
     "  --no-tree          run masked rows without sharing their common prefix (benchmarks; same\n"
     "                     graphs up to float rounding, more work)\n"
     "  --device N|cpu     Vulkan device index (see 'n2g devices') or the CPU backend\n"
-    "  --profile          print per-op device timings to stderr at the end\n"
+    "  --profile          print per-op device timings and the probe work per phase to stderr\n"
     "  --quiet            no progress bar, no table\n"
     "Under mpirun / srun (a build with MPI), ranks take blocks of neurons as they finish (each on\n"
     "its own device unless --device is given); rank 0 writes stats.json and neuron_store.json.\n";
@@ -123,17 +123,29 @@ int cli_build(int argc, char **argv) {
                 res.requested, res.built, res.done_before, res.no_graph, res.seconds);
         if (p->seqs_submitted)
             fprintf(stderr,
-                    "; probes: %llu sequences (%llu tokens) -> %llu unique -> %llu runs (%llu tokens) in %llu batches "
-                    "(fill %.0f%%, %.3g token-layers, %.1fs in the engine)",
+                    "; probes: %llu sequences (%llu tokens) -> %llu unique -> %llu runs (%llu tokens; %llu more shared "
+                    "as tree prefixes) in %llu batches (fill %.0f%%, %.3g token-layers, %.1fs in the engine)",
                     (unsigned long long)p->seqs_submitted, (unsigned long long)p->tokens_submitted,
                     (unsigned long long)p->seqs_unique, (unsigned long long)p->runs,
-                    (unsigned long long)p->tokens_run, (unsigned long long)p->batches,
+                    (unsigned long long)p->tokens_run, (unsigned long long)p->tokens_shared, (unsigned long long)p->batches,
                     p->tokens_padded ? 100.0 * (double)p->tokens_run / (double)p->tokens_padded : 0.0,
                     (double)p->token_layers, p->seconds);
         if (res.mlm_masked)
             fprintf(stderr, "; mlm: %ld masked texts -> %ld augmented prompts in %.1fs", res.mlm_masked,
                     res.mlm_emitted, res.mlm_seconds);
         fputc('\n', stderr);
+        if (o.dev.profile) {
+            static const char *const names[N2G_PHASE_COUNT] = {"test rows", "prune", "importance", "augmented"};
+            fprintf(stderr, "%-11s %9s %11s %11s %12s %8s %9s\n", "phase", "sequences", "tokens run",
+                    "shared", "token-layers", "batches", "seconds");
+            for (int k = 0; k < N2G_PHASE_COUNT; k++) {
+                const n2g_probe_stats *q = &res.phase[k];
+                fprintf(stderr, "%-11s %9llu %11llu %11llu %12.3g %8llu %9.1f\n", names[k],
+                        (unsigned long long)q->seqs_submitted, (unsigned long long)q->tokens_run,
+                        (unsigned long long)q->tokens_shared, (double)q->token_layers,
+                        (unsigned long long)q->batches, q->seconds);
+            }
+        }
     }
     return 0;
 }

@@ -479,6 +479,18 @@ static int finish_job(builder *b, job *j, n2g_err *err) {
     return n2g_write_atomic(path, write_result, &rc, err);
 }
 
+/* acc += the engine's counts since *mark; *mark = now */
+static void phase_add(n2g_probe_stats *acc, n2g_probe_stats *mark, const n2g_probe_engine *e) {
+    const n2g_probe_stats *now = n2g_probe_get_stats(e);
+    acc->seqs_submitted += now->seqs_submitted - mark->seqs_submitted;
+    acc->tokens_run += now->tokens_run - mark->tokens_run;
+    acc->tokens_shared += now->tokens_shared - mark->tokens_shared;
+    acc->token_layers += now->token_layers - mark->token_layers;
+    acc->batches += now->batches - mark->batches;
+    acc->seconds += now->seconds - mark->seconds;
+    *mark = *now;
+}
+
 /* ---- setup ---- */
 
 static int load_job(builder *b, job *j, int layer, int neuron, n2g_err *err) {
@@ -658,10 +670,15 @@ int n2g_build_run(const char *run_dir, const n2g_build_opts *o, n2g_build_result
             }
             int r = 0;
             for (int k = 0; k < nj && r == 0; k++) r = load_job(&b, &jobs[k], list[2 * (i + k)], list[2 * (i + k) + 1], err);
+            n2g_probe_stats mark = *n2g_probe_get_stats(b.eng);
             if (r == 0) r = submit_rows(&b, jobs, nj, err);
+            phase_add(&res->phase[N2G_PHASE_TEST], &mark, b.eng);
             if (r == 0) r = submit_prune(&b, jobs, nj, err);
+            phase_add(&res->phase[N2G_PHASE_PRUNE], &mark, b.eng);
             if (r == 0) r = choose_prompts(&b, jobs, nj, err);
+            phase_add(&res->phase[N2G_PHASE_IMPORTANCE], &mark, b.eng);
             if (r == 0) r = augment_prompts(&b, jobs, nj, err);
+            phase_add(&res->phase[N2G_PHASE_AUGMENTED], &mark, b.eng);
             for (int k = 0; k < nj && r == 0; k++) {
                 r = finish_job(&b, &jobs[k], err);
                 if (r == 0) {

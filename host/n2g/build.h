@@ -46,6 +46,9 @@ typedef struct n2g_build_opts {
 
 void n2g_build_defaults(n2g_build_opts *o);
 
+/* the build's probe phases (n2g_build_result.phase) */
+enum { N2G_PHASE_TEST, N2G_PHASE_PRUNE, N2G_PHASE_IMPORTANCE, N2G_PHASE_AUGMENTED, N2G_PHASE_COUNT };
+
 typedef struct n2g_build_result {
     long requested;   /* neurons named */
     long done_before; /* already finished (skipped) */
@@ -53,6 +56,10 @@ typedef struct n2g_build_result {
     long no_graph;    /* finished without a graph (too few examples / no positive activation) */
     double seconds;   /* wall time of this call */
     n2g_probe_stats probe;
+    n2g_probe_stats phase[N2G_PHASE_COUNT]; /* per phase: sequences, tokens run / shared, token-layers,
+                                               batches, seconds (test rows; prune candidates;
+                                               importance of the pruned prompts; augmentation and its
+                                               importance) */
     long mlm_masked;     /* --augment mlm: masked texts run through the MLM */
     long mlm_emitted;    /* augmented prompts it produced */
     double mlm_seconds;  /* wall time of the fill-mask step (forwards included) */
