@@ -5,6 +5,12 @@
 //   -DMERGE:  one invocation per neuron c: merges the B row candidates into the sorted top-k
 //             store (val | row | pos blocks of C*k words) and Kahan-adds the row
 //             sums to stats[c] = (sum, comp). Total order: value desc, row asc.
+//   -DFIRE:   one invocation per neuron c: gives every kept row of the batch that has no fire
+//             list yet the lowest-index free list and fills it from its row of x (positions t >= p0
+//             with x >= ratio * the row's max, ascending, first F, the rest 0; count of all). As
+//             ops_topk_fire_one. A hook bigger than one binding comes in windows of rows: the
+//             first dispatch (assign = 1) hands out the lists of the whole batch, marking them
+//             PENDING, and each dispatch fills the PENDING lists whose row is in its window.
 // Push constants start with one base index per binding (host/ops/vk_backend.h).
 
 #ifdef ROWMAX
@@ -105,5 +111,77 @@ void main() {
     }
     st[p.bst + 2u * c] = sum;
     st[p.bst + 2u * c + 1u] = comp;
+}
+#endif
+
+#ifdef FIRE
+layout(local_size_x_id = 0) in;
+layout(std430, binding = 0) buffer Fire { uint fr[]; };
+layout(std430, binding = 1) readonly buffer TopK { uint tk[]; };
+layout(std430, binding = 2) readonly buffer X { float x[]; };
+// rows [row0, row0 + B) are the batch; x holds rows [xr0, xr0 + xB) of it
+layout(push_constant) uniform P { uint bfr, btk, bx; uint B, T, C, k, F, row0, p0, xr0, xB, assign; float ratio; } p;
+
+const uint EMPTY = 0xffffffffu, NONE = 0xffffffffu, PENDING = 0xfffffffeu;
+
+void main() {
+    uint c = gl_GlobalInvocationID.x;
+    if (c >= p.C) return;
+    uint n = p.C * p.k, nf = n * p.F;
+    uint vb = p.btk + c * p.k, rb = vb + n;     // top-k values, rows
+    uint tb = p.bfr + c * p.k, cb = tb + n;     // fire tags, counts
+    uint pb = p.bfr + 2u * n + c * p.k * p.F, fb = pb + nf; // positions, values
+    if (p.assign != 0u) {
+        // used: list i belongs to a kept row; has: slot j's row has a list (256 bits each)
+        uint used[8], has[8];
+        for (uint w = 0u; w < 8u; w++) { used[w] = 0u; has[w] = 0u; }
+        for (uint i = 0u; i < p.k; i++) {
+            uint tg = fr[tb + i];
+            if (tg == EMPTY) continue;
+            for (uint j = 0u; j < p.k; j++)
+                if (tk[rb + j] == tg) {
+                    used[i >> 5] |= 1u << (i & 31u);
+                    has[j >> 5] |= 1u << (j & 31u);
+                }
+        }
+        for (uint j = 0u; j < p.k; j++) {
+            uint r = tk[rb + j];
+            if (r == EMPTY || r - p.row0 >= p.B || (has[j >> 5] & (1u << (j & 31u))) != 0u) continue;
+            uint i = 0u;
+            while ((used[i >> 5] & (1u << (i & 31u))) != 0u) i++;
+            used[i >> 5] |= 1u << (i & 31u);
+            fr[tb + i] = r;
+            fr[cb + i] = PENDING;
+        }
+    }
+    for (uint i = 0u; i < p.k; i++) {
+        uint r = fr[tb + i];
+        if (fr[cb + i] != PENDING || r - p.xr0 >= p.xB) continue;
+        uint j = 0u;
+        while (tk[rb + j] != r) j++; // a PENDING list's row is kept
+        float v = uintBitsToFloat(tk[vb + j]);
+        uint cnt = 0u;
+        if (!(v > 0.0)) {
+            cnt = NONE;
+        } else {
+            precise float thr = p.ratio * v;
+            uint xb = p.bx + (r - p.xr0) * p.T * p.C + c;
+            for (uint t = p.p0; t < p.T; t++) {
+                float a = x[xb + t * p.C];
+                if (!(a >= thr)) continue;
+                if (cnt < p.F) {
+                    fr[pb + i * p.F + cnt] = t;
+                    fr[fb + i * p.F + cnt] = floatBitsToUint(a);
+                }
+                cnt++;
+            }
+        }
+        fr[cb + i] = cnt;
+        // entries past the count are 0, whatever an earlier row left in the list
+        for (uint q = cnt == NONE ? 0u : cnt; q < p.F; q++) {
+            fr[pb + i * p.F + q] = 0u;
+            fr[fb + i * p.F + q] = 0u;
+        }
+    }
 }
 #endif

@@ -1,4 +1,4 @@
-/* cpu_topk.c — CPU backend of ops_rowmax / ops_topk_merge (see ops_topk.h).
+/* cpu_topk.c — CPU backend of ops_rowmax / ops_topk_merge / ops_topk_fire (see ops_topk.h).
  * Executed immediately when recorded, like the rest of the CPU backend. */
 #include <math.h>
 #include <string.h>
@@ -83,4 +83,33 @@ void cpu_topk_merge(ops_ctx *ctx, ops_buf *topk, size_t topk_off, ops_buf *stats
     cpu_parallel_for(ctx, (size_t)C, 64, merge_range, &j);
     cpu_buf_written(topk);
     cpu_buf_written(stats);
+}
+
+typedef struct {
+    uint32_t *fire;
+    const uint32_t *topk;
+    const float *x;
+    int B, T, C, k, F, p0;
+    uint32_t row0;
+    float ratio;
+} fire_job;
+
+static void fire_range(void *arg, size_t c0, size_t c1, int thread) {
+    (void)thread;
+    const fire_job *j = arg;
+    size_t n = (size_t)j->C * j->k, nf = n * j->F;
+    for (size_t c = c0; c < c1; c++) {
+        size_t o = c * j->k, of = o * j->F;
+        ops_topk_fire_one((const float *)j->topk + o, j->topk + n + o, j->k, j->fire + o, j->fire + n + o,
+                          j->fire + 2 * n + of, (float *)(j->fire + 2 * n + nf) + of, j->F, j->x + c, (size_t)j->C,
+                          j->B, j->T, j->row0, j->p0, j->ratio);
+    }
+}
+
+void cpu_topk_fire(ops_ctx *ctx, ops_buf *fire, size_t fire_off, const ops_buf *topk, size_t topk_off,
+                   const ops_buf *x, int B, int T, int C, int k, int F, uint32_t row0, int p0, float ratio) {
+    fire_job j = {(uint32_t *)cpu_buf_ptr(fire) + fire_off, (const uint32_t *)cpu_buf_ptr(topk) + topk_off,
+                  (const float *)cpu_buf_ptr(x), B, T, C, k, F, p0, row0, ratio};
+    cpu_parallel_for(ctx, (size_t)C, 16, fire_range, &j);
+    cpu_buf_written(fire);
 }
