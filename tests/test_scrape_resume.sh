@@ -54,18 +54,34 @@ cmp "$tmp/ref/manifest.json" "$tmp/run/manifest.json" && ok || bad "manifest.jso
 "$N2G" "${args[@]}" --batch 7 --out "$tmp/b7" || bad "batch 7 run failed"
 cmp "$tmp/ref/examples.bin" "$tmp/b7/examples.bin" && ok || bad "examples.bin depends on the batch size"
 
+# kill_resume TAG B1 B2 ARGS...: a run with --batch B1 killed with kill -9 after 0.5 s (checkpoint
+# after every batch), then finished with --batch B2; its examples.bin must equal a run with --batch 2
+kill_resume() {
+    local tag=$1 b1=$2 b2=$3
+    shift 3
+    "$N2G" "$@" --batch 2 --out "$tmp/${tag}_ref" || bad "$tag: batch 2 run failed"
+    "$N2G" "$@" --batch "$b1" --out "$tmp/${tag}_run" --checkpoint-secs 0 &
+    local pid=$!
+    sleep 0.5
+    kill -9 $pid 2>/dev/null
+    wait $pid 2>/dev/null
+    "$N2G" "$@" --batch "$b2" --out "$tmp/${tag}_run" || bad "$tag: resume failed"
+    cmp "$tmp/${tag}_ref/examples.bin" "$tmp/${tag}_run/examples.bin" && ok ||
+        bad "$tag: examples.bin depends on the batch size / kill -9 + resume"
+}
+
+# --fire-lists: the firing lists are part of the state; they too depend on neither
+kill_resume fire 7 3 "${args[@]}" --fire-lists
+grep -q '"fire_lists": {"entries": 32, "ratio": 0.5}' "$tmp/fire_ref/manifest.json" && ok || bad "--fire-lists not in the manifest"
+# resuming a run with the other --fire-lists setting is refused (its identity differs)
+"$N2G" "${args[@]}" --out "$tmp/fire_ref" 2>"$tmp/err" && bad "resume without --fire-lists accepted" || ok
+
 # Vulkan: the result does not depend on the batch size either, and a killed run resumes to the
 # same bytes
 if "$N2G" devices >/dev/null 2>&1; then
     vargs=(scrape --model "$model" --corpus "$corpus" --ctx 32 --top-k 5 --max-tokens 16000 --device 0 --quiet)
-    "$N2G" "${vargs[@]}" --batch 2 --out "$tmp/vk2" || bad "vk batch 2 failed"
-    "$N2G" "${vargs[@]}" --batch 7 --out "$tmp/vk7" --checkpoint-secs 0 &
-    pid=$!
-    sleep 0.5
-    kill -9 $pid 2>/dev/null
-    wait $pid 2>/dev/null
-    "$N2G" "${vargs[@]}" --batch 5 --out "$tmp/vk7" || bad "vk resume failed"
-    cmp "$tmp/vk2/examples.bin" "$tmp/vk7/examples.bin" && ok || bad "vk: examples.bin depends on batch size / resume"
+    kill_resume vk 7 5 "${vargs[@]}"
+    kill_resume vkfire 7 5 "${vargs[@]}" --fire-lists
 fi
 
 # bad input: message and exit code

@@ -95,6 +95,7 @@ static void scan_info(const scan *s, scrape_scan_info *i) {
 /* Downloads the device state and drops rows no neuron keeps. */
 static int scan_sync(scan *s, n2g_err *err) {
     if (scrape_engine_get_state(s->eng, s->st.topk, s->st.stats, err)) return -1;
+    if (s->st.fire && scrape_engine_get_fire(s->eng, s->st.fire, err)) return -1;
     scrape_rows_prune(&s->rows, &s->st);
     return 0;
 }
@@ -149,6 +150,21 @@ static int scan_load(scan *s, n2g_err *err) {
             const float *rec = m.stats + ((size_t)l * s->st.d_mlp + c) * 4;
             s->st.stats[((size_t)l * s->st.d_mlp + c) * 2] = rec[2];
             s->st.stats[((size_t)l * s->st.d_mlp + c) * 2 + 1] = rec[3];
+        }
+    }
+    if (s->st.fire) { /* canonical (slot order, tag = the slot's row) -> the device layout */
+        if ((int)h->fire_f != s->st.fire_f || !m.fire_cnt) {
+            rc = n2g_fail(err, "%s: holds no firing lists of %d entries (--fire-lists); choose a new --out",
+                          s->examples_path, s->st.fire_f);
+            goto out;
+        }
+        size_t F = (size_t)s->st.fire_f, per = ops_topk_fire_words(s->st.d_mlp, s->st.k, s->st.fire_f);
+        for (int l = 0; l < s->st.n_layers; l++) {
+            uint32_t *st = s->st.fire + (size_t)l * per, *cnt = st + ck, *pos = st + 2 * ck, *val = pos + ck * F;
+            memcpy(st, m.row + l * ck, ck * 4);
+            memcpy(cnt, m.fire_cnt + l * ck, ck * 4);
+            memcpy(pos, m.fire_pos + l * ck * F, ck * F * 4);
+            memcpy(val, m.fire_val + l * ck * F, ck * F * 4);
         }
     }
     s->st.flags = h->flags;
@@ -248,6 +264,12 @@ int scrape_scan(const scrape_params *p, scrape_result *res, n2g_err *err) {
     s->id.ctx = ctx;
     s->id.max_tokens = p->max_tokens;
     s->id.include_bos = p->include_bos;
+    s->id.fire_f = p->fire_lists ? SCRAPE_FIRE_F : 0;
+    s->id.fire_ratio = p->fire_lists ? SCRAPE_FIRE_RATIO : 0.0f;
+    if (p->fire_lists && R > 1) {
+        n2g_failc(err, N2G_E_USAGE, "--fire-lists is not supported under MPI yet (%d ranks); run it as one process", R);
+        goto done;
+    }
 
     /* state */
     s->st.n_layers = n_layers;
@@ -265,6 +287,17 @@ int scrape_scan(const scrape_params *p, scrape_result *res, n2g_err *err) {
         goto done;
     }
     for (int l = 0; l < n_layers; l++) ops_topk_init_host(s->st.topk + (size_t)l * 3 * ck, cfg->d_mlp, p->top_k);
+    if (p->fire_lists) {
+        size_t per = ops_topk_fire_words(cfg->d_mlp, p->top_k, SCRAPE_FIRE_F);
+        s->st.fire_f = SCRAPE_FIRE_F;
+        s->st.fire_ratio = SCRAPE_FIRE_RATIO;
+        if (!(s->st.fire = malloc((size_t)n_layers * per * 4))) {
+            n2g_fail(err, "out of memory");
+            goto done;
+        }
+        for (int l = 0; l < n_layers; l++)
+            ops_topk_fire_init_host(s->st.fire + (size_t)l * per, cfg->d_mlp, p->top_k, SCRAPE_FIRE_F);
+    }
     scrape_rows_init(&s->rows, ctx);
 
     /* run directory: new, or resume after checking the identity */
@@ -301,7 +334,8 @@ int scrape_scan(const scrape_params *p, scrape_result *res, n2g_err *err) {
     if (B < 1) B = 1;
     if (scrape_ops_create(&p->ops, p->cpu_fallback, &ops, res->note, sizeof res->note, err)) goto done;
     if (scrape_engine_create(m, ops, s->layers, n_layers, p->top_k, ctx, B, p0, &s->eng, err) ||
-        scrape_engine_set_state(s->eng, s->st.topk, s->st.stats, err))
+        scrape_engine_set_state(s->eng, s->st.topk, s->st.stats, err) ||
+        (s->st.fire && scrape_engine_set_fire(s->eng, s->st.fire_f, s->st.fire_ratio, s->st.fire, err)))
         goto done;
 
     if (scrape_source_open(p->corpus, p->n_corpus, p->model_dir, ctx, p->strict, &src, err)) goto done;
@@ -389,6 +423,7 @@ done:
     corpus_free_list(flist, n_files);
     free(s->st.topk);
     free(s->st.stats);
+    free(s->st.fire);
     scrape_rows_free(&s->rows);
     free(s);
     return rc;

@@ -11,7 +11,9 @@ struct scrape_engine {
     gpt2_runner *run;
     int n_layers, slot_of[4096], max_layer;
     int C, k, T, max_B, p0;
-    ops_buf *topk, *stats, *rmax, *rarg, *rsum;
+    int fire_f; /* firing lists: entries per list, 0 = none */
+    float fire_ratio;
+    ops_buf *topk, *stats, *rmax, *rarg, *rsum, *fire;
     /* per step */
     uint32_t row0;
     int do_topk;
@@ -19,6 +21,36 @@ struct scrape_engine {
 
 size_t scrape_engine_topk_words(const scrape_engine *e) { return (size_t)e->n_layers * 3 * e->C * e->k; }
 size_t scrape_engine_stats_words(const scrape_engine *e) { return (size_t)e->n_layers * e->C * 2; }
+size_t scrape_engine_fire_words(const scrape_engine *e) {
+    return e->fire_f ? (size_t)e->n_layers * ops_topk_fire_words(e->C, e->k, e->fire_f) : 0;
+}
+
+int scrape_engine_set_fire(scrape_engine *e, int F, float ratio, const uint32_t *fire, n2g_err *err) {
+    if (F < 1 || F > OPS_TOPK_MAX_F || !(ratio > 0 && ratio <= 1))
+        return n2g_fail(err, "scrape: firing lists of %d entries at ratio %g are out of range", F, (double)ratio);
+    size_t per = ops_topk_fire_words(e->C, e->k, F);
+    if (!e->fire) {
+        e->fire_f = F, e->fire_ratio = ratio;
+        if (!(e->fire = ops_alloc(e->ops, scrape_engine_fire_words(e) * 4, err))) {
+            e->fire_f = 0;
+            return -1;
+        }
+    }
+    uint32_t *tmp = NULL;
+    if (!fire) {
+        if (!(tmp = malloc(scrape_engine_fire_words(e) * 4))) return n2g_fail(err, "scrape: out of memory");
+        for (int l = 0; l < e->n_layers; l++) ops_topk_fire_init_host(tmp + l * per, e->C, e->k, F);
+        fire = tmp;
+    }
+    int rc = ops_upload(e->ops, e->fire, 0, fire, scrape_engine_fire_words(e) * 4, err);
+    free(tmp);
+    return rc ? -1 : 0;
+}
+
+int scrape_engine_get_fire(scrape_engine *e, uint32_t *fire, n2g_err *err) {
+    if (!e->fire) return 0;
+    return ops_download(e->ops, e->fire, 0, fire, scrape_engine_fire_words(e) * 4, err) ? -1 : 0;
+}
 
 int scrape_engine_create(const gpt2_model *m, ops_ctx *ops, const int *layers, int n_layers, int k, int T, int max_B,
                          int p0, scrape_engine **out, n2g_err *err) {
@@ -67,6 +99,7 @@ void scrape_engine_free(scrape_engine *e) {
     ops_free(e->ops, e->rmax);
     ops_free(e->ops, e->rarg);
     ops_free(e->ops, e->rsum);
+    ops_free(e->ops, e->fire);
     gpt2_runner_free(e->run);
     free(e);
 }
@@ -121,6 +154,10 @@ static void on_layer(void *user, int layer, ops_buf *hook_post, int B, int T) {
     ops_rowmax(e->ops, e->rmax, e->rarg, e->rsum, cand_off, hook_post, B, T, e->C, e->p0);
     ops_topk_merge(e->ops, e->topk, (size_t)s * 3 * e->C * e->k, e->stats, (size_t)s * 2 * e->C, e->rmax, e->rarg,
                    e->rsum, cand_off, B, e->C, e->k, e->row0);
+    if (e->fire)
+        ops_topk_fire(e->ops, e->fire, (size_t)s * ops_topk_fire_words(e->C, e->k, e->fire_f), e->topk,
+                      (size_t)s * 3 * e->C * e->k, hook_post, B, T, e->C, e->k, e->fire_f, e->row0, e->p0,
+                      e->fire_ratio);
 }
 
 int scrape_engine_step(scrape_engine *e, const int32_t *tok, int B, uint32_t row0, int topk, n2g_err *err) {

@@ -32,6 +32,14 @@ int scrape_engine_step(scrape_engine *e, const int32_t *tok, int B, uint32_t row
  * statistics itself, in global row order (dist.h). */
 int scrape_engine_get_rowsums(scrape_engine *e, int B, float *sums, n2g_err *err);
 
+/* Firing lists (ops_topk_fire after every merge): F entries per list, positions >= ratio * the
+ * row's max. The first call allocates them; fire NULL = empty lists, else a state in the
+ * device layout [n_layers][ops_topk_fire_words] words. */
+int scrape_engine_set_fire(scrape_engine *e, int F, float ratio, const uint32_t *fire, n2g_err *err);
+/* Downloads them (nothing when the engine keeps none). */
+int scrape_engine_get_fire(scrape_engine *e, uint32_t *fire, n2g_err *err);
+size_t scrape_engine_fire_words(const scrape_engine *e); /* 0 when none */
+
 size_t scrape_engine_topk_words(const scrape_engine *e);  /* n_layers * 3 * d_mlp * k */
 size_t scrape_engine_stats_words(const scrape_engine *e); /* n_layers * d_mlp * 2 */
 

@@ -52,7 +52,9 @@ static void ident_write(FILE *f, const scrape_ident *id, int with_paths) {
         fprintf(f, "%llu", (unsigned long long)id->max_tokens);
     else
         fprintf(f, "null");
-    fprintf(f, ",\n    \"include_bos\": %s\n  }", id->include_bos ? "true" : "false");
+    fprintf(f, ",\n    \"include_bos\": %s", id->include_bos ? "true" : "false");
+    if (id->fire_f) fprintf(f, ",\n    \"fire_lists\": {\"entries\": %d, \"ratio\": %g}", id->fire_f, (double)id->fire_ratio);
+    fprintf(f, "\n  }");
 }
 
 uint64_t scrape_ident_hash(const scrape_ident *id) {

@@ -39,6 +39,8 @@ typedef struct scrape_ident {
     int n_layers, top_k, ctx;
     uint64_t max_tokens; /* 0 = whole corpus */
     int include_bos;
+    int fire_f;          /* --fire-lists: entries per firing list, 0 = off (then absent from the manifest) */
+    float fire_ratio;
 } scrape_ident;
 
 typedef struct scrape_scan_info {

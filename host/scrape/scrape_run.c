@@ -102,6 +102,21 @@ int scrape_run_stats(const scrape_run *r, int layer, int neuron, scrape_neuron_s
     return 0;
 }
 
+int scrape_run_fire(const scrape_run *r, int layer, int neuron, int j, const uint32_t **pos, const float **val,
+                    float *ratio) {
+    const scrape_header *h = r->map.h;
+    if (!r->map.fire_cnt || !scrape_run_has_neuron(r, layer, neuron) || j < 0 || (uint32_t)j >= h->k) return -1;
+    size_t i = ((size_t)r->slot_of[layer] * h->d_mlp + (size_t)neuron) * h->k + (size_t)j;
+    uint32_t n = r->map.fire_cnt[i];
+    if (n == OPS_TOPK_FIRE_NONE || n > h->fire_f) return -1;
+    *pos = r->map.fire_pos + i * h->fire_f;
+    *val = r->map.fire_val + i * h->fire_f;
+    for (uint32_t q = 0; q < n; q++)
+        if ((*pos)[q] >= h->ctx || (q && (*pos)[q] <= (*pos)[q - 1])) return -1;
+    *ratio = h->fire_ratio;
+    return (int)n;
+}
+
 const int32_t *scrape_run_row(const scrape_run *r, uint32_t row) { return scrape_map_row(&r->map, row); }
 
 int scrape_parse_neuron(const char *s, const scrape_run *r, int *layer, int *neuron, n2g_err *err) {

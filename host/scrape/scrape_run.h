@@ -50,6 +50,13 @@ int scrape_run_has_neuron(const scrape_run *r, int layer, int neuron);
  * fewer rows were scanned), or -1 when the neuron was not scraped. */
 int scrape_run_topk(const scrape_run *r, int layer, int neuron, scrape_example *out);
 int scrape_run_stats(const scrape_run *r, int layer, int neuron, scrape_neuron_stats *out);
+/* The firing list of the neuron's example in top-k slot j (scrape --fire-lists): the positions of
+ * its row whose activation is >= *ratio * the row's max, ascending, with their values. Returns
+ * the number of positions (all of them are in pos / val), or -1 when the run has no usable list
+ * for it (no --fire-lists, no list, more positions than a list holds, or a position outside the
+ * row: a damaged file). */
+int scrape_run_fire(const scrape_run *r, int layer, int neuron, int j, const uint32_t **pos, const float **val,
+                    float *ratio);
 /* The ctx tokens of a stored row, or NULL when the row is not stored. */
 const int32_t *scrape_run_row(const scrape_run *r, uint32_t row);
 /* Parses "L:N"; checks against the run when r != NULL. */

@@ -119,7 +119,46 @@ static void layout(scrape_header *h) {
     o = align64(o + 4 * h->n_rows);
     h->off_tokens = o;
     o = o + 4ull * h->n_rows * h->ctx;
+    if (h->fire_f) {
+        o = align64(o);
+        h->off_fire = o;
+        o += 4ull * nck * (1 + 2ull * h->fire_f);
+    }
     h->file_bytes = o;
+}
+
+/* the list of the example in slot j of (layer l, neuron c): index into the state's fire store, or -1 */
+static long fire_list_of(const scrape_state *s, int l, int c, int j) {
+    size_t ck = (size_t)s->d_mlp * s->k, per = ops_topk_fire_words(s->d_mlp, s->k, s->fire_f);
+    uint32_t row = s->topk[(size_t)l * 3 * ck + ck + (size_t)c * s->k + j];
+    const uint32_t *tag = s->fire + (size_t)l * per + (size_t)c * s->k;
+    if (row == OPS_TOPK_EMPTY_ROW) return -1;
+    for (int i = 0; i < s->k; i++)
+        if (tag[i] == row) return (long)c * s->k + i;
+    return -1;
+}
+
+/* the fire section, in top-k slot order (canonical: independent of which list a row got) */
+static void write_fire(FILE *f, const scrape_state *s, const scrape_header *h) {
+    size_t ck = (size_t)s->d_mlp * s->k, per = ops_topk_fire_words(s->d_mlp, s->k, s->fire_f), F = (size_t)s->fire_f;
+    put_zeros(f, h->off_tokens + 4ull * h->n_rows * h->ctx, h->off_fire);
+    uint32_t *zero = calloc(F, 4);
+    for (int part = 0; part < 3; part++)
+        for (int l = 0; l < s->n_layers; l++) {
+            const uint32_t *st = s->fire + (size_t)l * per, *cnt = st + ck, *pos = st + 2 * ck, *val = pos + ck * F;
+            for (int c = 0; c < s->d_mlp; c++)
+                for (int j = 0; j < s->k; j++) {
+                    long i = fire_list_of(s, l, c, j);
+                    if (part == 0) {
+                        uint32_t n = i < 0 ? OPS_TOPK_FIRE_NONE : cnt[i];
+                        fwrite(&n, 4, 1, f);
+                    } else {
+                        const uint32_t *src = i < 0 ? zero : (part == 1 ? pos : val) + (size_t)i * F;
+                        fwrite(src ? src : zero, 4, F, f);
+                    }
+                }
+        }
+    free(zero);
 }
 
 int scrape_store_write(const char *path, const scrape_state *s, const scrape_rows *rows, n2g_err *err) {
@@ -158,6 +197,8 @@ int scrape_store_write(const char *path, const scrape_state *s, const scrape_row
     h.positions = s->positions;
     h.n_rows = nk;
     h.ident_hash = s->ident_hash;
+    h.fire_f = s->fire ? (uint32_t)s->fire_f : 0;
+    h.fire_ratio = h.fire_f ? s->fire_ratio : 0.0f;
     layout(&h);
 
     scrape_afile a;
@@ -195,6 +236,7 @@ int scrape_store_write(const char *path, const scrape_state *s, const scrape_row
     fwrite(keep, 4, nk, f);
     put_zeros(f, h.off_row_ids + 4ull * nk, h.off_tokens);
     for (size_t i = 0; i < nk; i++) fwrite(rows->tok + at[i] * (size_t)rows->ctx, 4, (size_t)rows->ctx, f);
+    if (h.fire_f) write_fire(f, s, &h);
     free(keep);
     free(at);
     return scrape_atomic_commit(&a, err);
@@ -232,7 +274,8 @@ int scrape_store_map(const char *path, scrape_map *m, n2g_err *err) {
                         want.version, want.header_bytes, SCRAPE_VERSION, sizeof want);
     }
     if (!h->n_layers || h->n_layers > 4096 || !h->d_mlp || h->d_mlp > (1u << 20) || !h->k ||
-        h->k > OPS_TOPK_MAX_K || !h->ctx || h->ctx > (1u << 20) || h->n_rows > (1ull << 32)) {
+        h->k > OPS_TOPK_MAX_K || !h->ctx || h->ctx > (1u << 20) || h->n_rows > (1ull << 32) ||
+        h->fire_f > OPS_TOPK_MAX_F || (h->fire_f && !(h->fire_ratio > 0 && h->fire_ratio <= 1))) {
         scrape_store_unmap(m);
         return n2g_fail(err, "%s: header shape out of range", path);
     }
@@ -251,6 +294,12 @@ int scrape_store_map(const char *path, scrape_map *m, n2g_err *err) {
     m->stats = (const float *)(b + h->off_stats);
     m->row_ids = (const uint32_t *)(b + h->off_row_ids);
     m->tokens = (const int32_t *)(b + h->off_tokens);
+    if (h->fire_f) {
+        uint64_t nck = (uint64_t)h->n_layers * h->d_mlp * h->k;
+        m->fire_cnt = (const uint32_t *)(b + h->off_fire);
+        m->fire_pos = m->fire_cnt + nck;
+        m->fire_val = (const float *)(m->fire_pos + nck * h->fire_f);
+    }
     for (uint64_t i = 1; i < h->n_rows; i++)
         if (m->row_ids[i] <= m->row_ids[i - 1]) {
             scrape_store_unmap(m);

@@ -9,6 +9,12 @@
  *   stats    f32 [n_layers, d_mlp, 4]     max, mean, sum, sum_comp (Kahan compensation)
  *   row_ids  u32 [n_rows]                 ascending: every row some neuron kept, once
  *   tokens   i32 [n_rows, ctx]            the tokens of those rows
+ *   fire     (only when fire_f > 0: `n2g scrape --fire-lists`) the firing list of each example,
+ *            in top-k slot order (ops_topk.h: the positions of the example's row whose
+ *            activation is >= fire_ratio * the row's max):
+ *            cnt u32 [n_layers, d_mlp, k]; pos u32 [n_layers, d_mlp, k, fire_f];
+ *            val f32 [n_layers, d_mlp, k, fire_f] (cnt > fire_f: only the first fire_f kept;
+ *            OPS_TOPK_FIRE_NONE: no list)
  * Empty slots (fewer than k rows scanned): val = -inf, row = 0xFFFFFFFF, pos = 0.
  * Count (positions per neuron that entered max / mean) is the header's `positions`, the same
  * for every neuron. flags: bit 0 = scan complete, bit 1 = position 0 included (--include-bos).
@@ -34,7 +40,10 @@ typedef struct scrape_header {
     uint64_t n_rows;       /* rows stored */
     uint64_t ident_hash;   /* hash of the manifest's identity (model, corpus, parameters) */
     uint64_t off_layers, off_val, off_row, off_pos, off_stats, off_row_ids, off_tokens, file_bytes;
-    uint8_t reserved[120];
+    uint64_t off_fire; /* 0 when the run keeps no firing lists */
+    uint32_t fire_f;   /* entries per list (0: none) */
+    float fire_ratio;  /* a list holds the positions >= fire_ratio * the row's max */
+    uint8_t reserved[104];
 } scrape_header;
 
 /* The scan state as the device holds it. */
@@ -44,6 +53,9 @@ typedef struct scrape_state {
     const int *layers;       /* [n_layers] */
     uint32_t *topk;          /* [n_layers][3 * d_mlp * k] words: val | row | pos (ops_topk.h) */
     float *stats;            /* [n_layers][d_mlp][2]: sum, comp */
+    int fire_f;              /* firing lists: entries per list, 0 = none */
+    float fire_ratio;
+    uint32_t *fire;          /* [n_layers][ops_topk_fire_words(d_mlp, k, fire_f)] (ops_topk.h layout) */
     uint64_t rows_scanned, positions, ident_hash;
 } scrape_state;
 
@@ -74,6 +86,8 @@ typedef struct scrape_map {
     const uint32_t *layers, *row, *pos, *row_ids;
     const float *val, *stats;
     const int32_t *tokens;
+    const uint32_t *fire_cnt, *fire_pos; /* NULL when the run keeps no firing lists */
+    const float *fire_val;
 } scrape_map;
 int scrape_store_map(const char *path, scrape_map *m, n2g_err *err);
 void scrape_store_unmap(scrape_map *m);
