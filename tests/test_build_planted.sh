@@ -130,6 +130,33 @@ assert t["importance"][2] > 0 and t["importance"][1] < n["importance"][1], ("tre
 assert t["importance"][1] + t["importance"][2] >= n["importance"][1], "shared + run covers what --no-tree runs"
 PY
 
+# scrape --fire-lists: the build scores test rows from the scrape's firing lists instead of
+# running them; the scores must equal those of --rerun-test-rows (which runs them), and the
+# graphs must be identical; correlation is null (it needs every activation)
+"$N2G" scrape --model "$tmp/model" --corpus "$DATA/corpus/fixture_small.txt" --out "$tmp/fscrape" --device cpu \
+    --quiet --fire-lists || bad "scrape --fire-lists failed"
+fl=(build --neurons "$neurons,0:0,0:1,0:2,0:3,1:190,1:191" --device cpu --no-svg --block 8)
+cp -r "$tmp/fscrape" "$tmp/flist"
+"$N2G" "${fl[@]}" --run "$tmp/flist" 2>"$tmp/flist.err" >/dev/null || bad "build from firing lists failed"
+grep -q "from the scrape's firing lists" "$tmp/flist.err" && ok || bad "no firing-list count: $(tail -1 "$tmp/flist.err")"
+cp -r "$tmp/fscrape" "$tmp/frerun"
+"$N2G" "${fl[@]}" --run "$tmp/frerun" --rerun-test-rows --quiet || bad "--rerun-test-rows build failed"
+diff -r "$tmp/flist/graphs" "$tmp/frerun/graphs" >/dev/null && ok || bad "firing lists changed the graphs"
+python3 - "$tmp/flist/stats.json" "$tmp/frerun/stats.json" <<'PY' && ok || bad "firing lists changed the scores"
+import json, sys
+a, b = (json.load(open(p)) for p in sys.argv[1:3])
+assert a.keys() == b.keys() and a, (a.keys(), b.keys())
+n = 0
+for L in a:
+    assert a[L].keys() == b[L].keys()
+    for N in a[L]:
+        x, y = dict(a[L][N]), dict(b[L][N])
+        assert x.pop("correlation") is None, (L, N, "correlation from firing lists")
+        y.pop("correlation")
+        assert x == y, (L, N, x, y)
+        n += 1
+assert n >= 6, n
+PY
 # bad input
 expect() { # code, message fragment, args...
     local code=$1 msg=$2

@@ -11,7 +11,8 @@ static const char *build_help =
     "usage: n2g build --run RUN [--neurons all | L:N,... | L:*] [--augment casings|mlm|none]\n"
     "                 [--mlm DIR]\n"
     "                 [--casings FILE] [--mask-token ID] [--seed N] [--block N] [--batch-tokens N]\n"
-    "                 [--no-svg] [--full-importance] [--no-tree] [--device N|cpu] [--profile] [--quiet]\n"
+    "                 [--no-svg] [--full-importance] [--no-tree] [--rerun-test-rows] [--device N|cpu]\n"
+    "                 [--profile] [--quiet]\n"
     "\n"
     "Builds the Neuron2Graph graph of each named neuron of a scrape run (n2g scrape): its top\n"
     "examples are split train / test, the training rows pruned, scored by masking and augmented,\n"
@@ -38,6 +39,8 @@ static const char *build_help =
     "                     the importance matrix; same graphs, less work)\n"
     "  --no-tree          run masked rows without sharing their common prefix (benchmarks; same\n"
     "                     graphs up to float rounding, more work)\n"
+    "  --rerun-test-rows  run every test row, even when the scrape kept its firing list (scrape\n"
+    "                     --fire-lists); gives the correlation field, same scores\n"
     "  --device N|cpu     Vulkan device index (see 'n2g devices') or the CPU backend\n"
     "  --profile          print per-op device timings and the probe work per phase to stderr\n"
     "  --quiet            no progress bar, no table\n"
@@ -64,6 +67,8 @@ int cli_build(int argc, char **argv) {
             o.full_importance = 1;
         } else if (!strcmp(a, "--profile")) {
             o.dev.profile = 1;
+        } else if (!strcmp(a, "--rerun-test-rows")) {
+            o.rerun_test_rows = 1;
         } else if (!strcmp(a, "--no-tree")) {
             o.no_tree = 1;
         } else if (!strcmp(a, "--run") || !strcmp(a, "--neurons") || !strcmp(a, "--augment") || !strcmp(a, "--mlm") ||
@@ -130,6 +135,9 @@ int cli_build(int argc, char **argv) {
                     (unsigned long long)p->tokens_run, (unsigned long long)p->tokens_shared, (unsigned long long)p->batches,
                     p->tokens_padded ? 100.0 * (double)p->tokens_run / (double)p->tokens_padded : 0.0,
                     (double)p->token_layers, p->seconds);
+        if (res.test_rows_listed)
+            fprintf(stderr, "; test rows: %ld from the scrape's firing lists, %ld run", res.test_rows_listed,
+                    res.test_rows_run);
         if (res.mlm_masked)
             fprintf(stderr, "; mlm: %ld masked texts -> %ld augmented prompts in %.1fs", res.mlm_masked,
                     res.mlm_emitted, res.mlm_seconds);

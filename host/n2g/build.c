@@ -61,6 +61,8 @@ typedef struct cand_set { /* the prune candidates of one pivot */
     float *acts[N2G_PRUNE_MAX_CANDS];
 } cand_set;
 
+#define FIRE_THRESHOLD 0.5f /* the reference's fire_threshold (evaluation) */
+
 typedef struct job {
     int layer, neuron;
     float base_max;
@@ -69,6 +71,7 @@ typedef struct job {
     const int32_t *rows[MAX_EX];
     int train[MAX_EX], test[MAX_EX], n_train, n_test;
     float *acts[MAX_EX]; /* [ctx] per test example (training rows are not rerun) */
+    int n_listed;        /* test examples whose acts come from the scrape's firing lists */
     cand_set *cands;
     int n_cands;
     prompt *prompts;
@@ -80,6 +83,7 @@ typedef struct job {
 typedef struct builder {
     const char *run_dir;
     const n2g_build_opts *o;
+    n2g_build_result *res;
     scrape_run *run;
     gpt2_model *m;
     ops_ctx *ctx;
@@ -157,7 +161,24 @@ static void path_of(char *buf, size_t cap, const char *run, const char *sub, int
 
 /* ---- phases ---- */
 
-/* A: every example row, all positions */
+/* A test row from the scrape's firing list of its example (scrape --fire-lists), when it has a
+ * usable one: the list holds every position whose activation is >= ratio * the row's max, so
+ * with ratio <= the fire threshold and the row's max <= base_max it holds every position that
+ * fires; the others are set to 0 (not firing: the scores are exact, the correlation is not
+ * computed). 1 when acts was filled. */
+static int test_row_from_list(builder *b, job *j, int e) {
+    const uint32_t *pos;
+    const float *val;
+    float ratio;
+    if (b->o->rerun_test_rows || !(j->ex[e].value > 0) || !(j->base_max >= j->ex[e].value)) return 0;
+    int n = scrape_run_fire(b->run, j->layer, j->neuron, e, &pos, &val, &ratio);
+    if (n < 0 || !(ratio <= FIRE_THRESHOLD)) return 0;
+    memset(j->acts[e], 0, sizeof(float) * (size_t)b->ctx_len);
+    for (int q = 0; q < n; q++) j->acts[e][pos[q]] = val[q];
+    return 1;
+}
+
+/* A: every test row, all positions (or its firing list) */
 static int submit_rows(builder *b, job *jobs, int nj, n2g_err *err) {
     for (int i = 0; i < nj; i++) {
         job *j = &jobs[i];
@@ -165,6 +186,12 @@ static int submit_rows(builder *b, job *jobs, int nj, n2g_err *err) {
         for (int t = 0; t < j->n_test; t++) {
             int e = j->test[t];
             if (!(j->acts[e] = malloc(sizeof(float) * (size_t)b->ctx_len))) return n2g_fail(err, "out of memory");
+            if (test_row_from_list(b, j, e)) {
+                j->n_listed++;
+                b->res->test_rows_listed++;
+                continue;
+            }
+            b->res->test_rows_run++;
             int s = n2g_probe_seq(b->eng, j->rows[e], b->ctx_len, err);
             if (s < 0 || n2g_probe_want(b->eng, s, j->layer, j->neuron, 0, b->ctx_len, j->acts[e], err) != 0)
                 return n2g_wrap(err, "neuron %d:%d example %d", j->layer, j->neuron, e);
@@ -464,7 +491,8 @@ static int finish_job(builder *b, job *j, n2g_err *err) {
             if (b->skip0) nr[0] = 0; /* the scrape ignored position 0: it never counts as firing */
             rows[t] = (n2g_row){(int32_t *)j->rows[e], nr, b->ctx_len};
         }
-        int r = n2g_evaluate(g, b->vocab, rows, (size_t)j->n_test, 0.5f, &ev, err);
+        int r = n2g_evaluate(g, b->vocab, rows, (size_t)j->n_test, FIRE_THRESHOLD, &ev, err);
+        if (j->n_listed) ev.correlation = NAN; /* needs every activation; a firing list has only those that fire */
         free(rows), free(norm);
         path_of(path, sizeof path, b->run_dir, "graphs", j->layer, j->neuron, ".json");
         path_of(dotp, sizeof dotp, b->run_dir, "graphs", j->layer, j->neuron, ".dot");
@@ -588,6 +616,7 @@ int n2g_build_run(const char *run_dir, const n2g_build_opts *o, n2g_build_result
     n2g_build_result rdummy;
     if (!res) res = &rdummy;
     memset(res, 0, sizeof *res);
+    b.res = res;
     int *list = NULL;
     long nl = 0;
     job *jobs = NULL;

@@ -37,6 +37,7 @@ typedef struct n2g_build_opts {
     int max_tokens;           /* probe batch size in tokens; 0 = 16384 */
     int no_svg;               /* skip `dot -Tsvg` */
     int no_tree;              /* 1: no tree packing of shared prefixes in the probe engine (benchmarks) */
+    int rerun_test_rows;      /* 1: run every test row even when the scrape kept its firing list */
     int full_importance;      /* run every masked row in full (the graph reads only the columns
                                  of activating positions and p*; the result is the same) */
     int quiet;                /* no progress bar */
@@ -56,6 +57,8 @@ typedef struct n2g_build_result {
     long no_graph;    /* finished without a graph (too few examples / no positive activation) */
     double seconds;   /* wall time of this call */
     n2g_probe_stats probe;
+    long test_rows_listed;  /* test rows scored from the scrape's firing lists (scrape --fire-lists) */
+    long test_rows_run;     /* test rows run through the model */
     n2g_probe_stats phase[N2G_PHASE_COUNT]; /* per phase: sequences, tokens run / shared, token-layers,
                                                batches, seconds (test rows; prune candidates;
                                                importance of the pruned prompts; augmentation and its
