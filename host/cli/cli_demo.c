@@ -163,7 +163,7 @@ int cli_demo(int argc, char **argv) {
     sp.n_corpus = 1;
     sp.out = run;
     sp.top_k = 20;
-    sp.fire_lists = 1; /* the build scores test rows from them */
+    sp.fire_lists = SCRAPE_FIRE_F; /* the build scores test rows from them */
     sp.checkpoint_secs = 300;
     sp.quiet = quiet;
     sp.ops = dev;

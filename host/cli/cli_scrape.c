@@ -6,12 +6,13 @@
 
 #include "cli.h"
 #include "dist/dist.h"
+#include "ops/ops_topk.h"
 #include "scrape/scrape.h"
 
 static const char *scrape_help =
     "usage: n2g scrape --model DIR --corpus PATH... --out RUN [--layers 0-11] [--top-k 20] [--ctx 1024]\n"
-    "                  [--max-tokens N] [--batch B] [--device N|cpu] [--include-bos] [--fire-lists] [--strict]\n"
-    "                  [--quiet] [--checkpoint-secs S] [--checkpoint-rows R]\n"
+    "                  [--max-tokens N] [--batch B] [--device N|cpu] [--include-bos] [--fire-lists[=N]]\n"
+    "                  [--strict] [--quiet] [--checkpoint-secs S] [--checkpoint-rows R]\n"
     "\n"
     "Streams the corpus in rows of CTX tokens (BOS + text, documents joined by EOS) through the model\n"
     "and keeps, for every neuron of the chosen layers (blocks.L.mlp.hook_post), the TOP-K rows with\n"
@@ -27,9 +28,9 @@ static const char *scrape_help =
     "  --batch B            rows per forward pass (default: automatic; does not change the result)\n"
     "  --device N|cpu       Vulkan device index (see 'n2g devices') or the CPU backend\n"
     "  --include-bos        let position 0 (BOS) count in max / argmax / mean, as Neuroscope did\n"
-    "  --fire-lists         also keep, for every example, the positions of its row where the neuron\n"
-    "                       reaches half the row's max (up to 32): n2g build then scores test rows\n"
-    "                       without running them again (single process only, for now)\n"
+    "  --fire-lists[=N]     also keep, for every example, the positions of its row where the neuron\n"
+    "                       reaches half the row's max (up to N, default 32): n2g build then scores\n"
+    "                       those test rows without running them again (single process only, for now)\n"
     "  --strict             stop at the first bad corpus input (invalid UTF-8, bad JSONL line,\n"
     "                       damaged .gz/.zst) instead of skipping it with a warning and a count\n"
     "  --checkpoint-secs S  checkpoint every S seconds (default 300; 0 = after every batch)\n"
@@ -67,7 +68,14 @@ int cli_scrape(int argc, char **argv) {
         } else if (!strcmp(a, "--include-bos")) {
             p.include_bos = 1;
         } else if (!strcmp(a, "--fire-lists")) {
-            p.fire_lists = 1;
+            p.fire_lists = SCRAPE_FIRE_F;
+        } else if (!strncmp(a, "--fire-lists=", 13)) {
+            char *end;
+            long f = strtol(a + 13, &end, 10);
+            if (end == a + 13 || *end || f < 1 || f > OPS_TOPK_MAX_F)
+                return cli_usage("scrape", "--fire-lists=N: N (entries per list) must be 1..%d, got '%s'", OPS_TOPK_MAX_F,
+                                 a + 13);
+            p.fire_lists = (int)f;
         } else if (!strcmp(a, "--strict")) {
             p.strict = 1;
         } else if (!strcmp(a, "--quiet")) {

@@ -264,7 +264,11 @@ int scrape_scan(const scrape_params *p, scrape_result *res, n2g_err *err) {
     s->id.ctx = ctx;
     s->id.max_tokens = p->max_tokens;
     s->id.include_bos = p->include_bos;
-    s->id.fire_f = p->fire_lists ? SCRAPE_FIRE_F : 0;
+    if (p->fire_lists < 0 || p->fire_lists > OPS_TOPK_MAX_F) {
+        n2g_failc(err, N2G_E_USAGE, "--fire-lists=%d: entries per list must be 1..%d", p->fire_lists, OPS_TOPK_MAX_F);
+        goto done;
+    }
+    s->id.fire_f = p->fire_lists;
     s->id.fire_ratio = p->fire_lists ? SCRAPE_FIRE_RATIO : 0.0f;
     if (p->fire_lists && R > 1) {
         n2g_failc(err, N2G_E_USAGE, "--fire-lists is not supported under MPI yet (%d ranks); run it as one process", R);
@@ -288,15 +292,15 @@ int scrape_scan(const scrape_params *p, scrape_result *res, n2g_err *err) {
     }
     for (int l = 0; l < n_layers; l++) ops_topk_init_host(s->st.topk + (size_t)l * 3 * ck, cfg->d_mlp, p->top_k);
     if (p->fire_lists) {
-        size_t per = ops_topk_fire_words(cfg->d_mlp, p->top_k, SCRAPE_FIRE_F);
-        s->st.fire_f = SCRAPE_FIRE_F;
+        size_t per = ops_topk_fire_words(cfg->d_mlp, p->top_k, p->fire_lists);
+        s->st.fire_f = p->fire_lists;
         s->st.fire_ratio = SCRAPE_FIRE_RATIO;
         if (!(s->st.fire = malloc((size_t)n_layers * per * 4))) {
             n2g_fail(err, "out of memory");
             goto done;
         }
         for (int l = 0; l < n_layers; l++)
-            ops_topk_fire_init_host(s->st.fire + (size_t)l * per, cfg->d_mlp, p->top_k, SCRAPE_FIRE_F);
+            ops_topk_fire_init_host(s->st.fire + (size_t)l * per, cfg->d_mlp, p->top_k, p->fire_lists);
     }
     scrape_rows_init(&s->rows, ctx);
 

@@ -13,7 +13,7 @@
 #include "common/err.h"
 #include "ops/ops.h"
 
-#define SCRAPE_FIRE_F 32        /* entries per firing list (--fire-lists) */
+#define SCRAPE_FIRE_F 32        /* default entries per firing list (--fire-lists) */
 #define SCRAPE_FIRE_RATIO 0.5f  /* a list holds the positions >= this * the row's max (N2G's fire threshold) */
 
 typedef struct scrape_params {
@@ -28,7 +28,7 @@ typedef struct scrape_params {
     uint64_t max_tokens;       /* 0 = whole corpus; else rounded down to whole rows */
     int batch;                 /* rows per forward; 0 = automatic */
     int include_bos;           /* position 0 enters max / argmax / mean */
-    int fire_lists;            /* keep each example's firing list (ops_topk.h), SCRAPE_FIRE_F entries */
+    int fire_lists;            /* keep each example's firing list (ops_topk.h) of this many entries; 0 = off */
     int strict;                /* stop at the first bad corpus input instead of skipping it */
     int quiet;
     double checkpoint_secs;    /* default 300; 0 = after every batch */
