@@ -362,7 +362,7 @@ int n2g_augment_mlm(n2g_mlm *m, const n2g_mlm_prompt *p, int n, const n2g_augmen
     }
     /* unique masked texts in (length, ids) order, so batches pad little; duplicates (the same
      * prompt of several neurons) share the first one's candidates */
-    ord = malloc(sizeof *ord * (size_t)(ne ? ne : 1));
+    ord = malloc(sizeof *ord * (ne > 0 ? (size_t)ne : 1));
     if (!ord) goto oom;
     for (int i = 0; i < ne; i++) ord[i] = i;
     qsort_r(ord, (size_t)ne, sizeof *ord, entry_cmp, e);
