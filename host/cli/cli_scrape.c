@@ -72,9 +72,11 @@ int cli_scrape(int argc, char **argv) {
         } else if (!strncmp(a, "--fire-lists=", 13)) {
             char *end;
             long f = strtol(a + 13, &end, 10);
-            if (end == a + 13 || *end || f < 1 || f > OPS_TOPK_MAX_F)
-                return cli_usage("scrape", "--fire-lists=N: N (entries per list) must be 1..%d, got '%s'", OPS_TOPK_MAX_F,
-                                 a + 13);
+            if (end == a + 13 || *end || f < 1 || f > OPS_TOPK_MAX_F) {
+                rc = cli_usage("scrape", "--fire-lists=N: N (entries per list) must be 1..%d, got '%s'", OPS_TOPK_MAX_F,
+                               a + 13);
+                goto out;
+            }
             p.fire_lists = (int)f;
         } else if (!strcmp(a, "--strict")) {
             p.strict = 1;
