@@ -49,11 +49,14 @@ same_run "$tmp/ref" "$tmp/np2" "np 2"
 same_run "$tmp/ref" "$tmp/np3" "np 3, batch 3, checkpoint after every round"
 # --max-tokens not a multiple of a round, and a row count smaller than one round
 "$N2G" "${args[@]}" --batch 4 --max-tokens 1000 --out "$tmp/ref_small" || bad "small single-process scrape failed"
-# --fire-lists is single-process for now: refused with a usage error naming it, nothing written
-"${MPIRUN[@]}" -np 2 "$N2G" "${args[@]}" --fire-lists --out "$tmp/fire2" >/dev/null 2>"$tmp/err"
-rc=$?
-[ $rc -eq 2 ] && grep -q "fire-lists is not supported under MPI" "$tmp/err" && [ ! -e "$tmp/fire2/examples.bin" ] && ok ||
-    bad "np 2 --fire-lists: rc $rc, $(cat "$tmp/err")"
+# --fire-lists: the firing lists of every kept row, from whichever rank scanned it: the same bytes
+"$N2G" "${args[@]}" --batch 2 --fire-lists=4 --out "$tmp/fref" || bad "single-process --fire-lists scrape failed"
+"${MPIRUN[@]}" -np 2 "$N2G" "${args[@]}" --batch 2 --fire-lists=4 --out "$tmp/fnp2" 2>"$tmp/err" ||
+    bad "np 2 --fire-lists: $(cat "$tmp/err")"
+same_run "$tmp/fref" "$tmp/fnp2" "np 2 --fire-lists"
+"${MPIRUN[@]}" -np 3 "$N2G" "${args[@]}" --batch 3 --fire-lists=4 --checkpoint-secs 0 --out "$tmp/fnp3" 2>"$tmp/err" ||
+    bad "np 3 --fire-lists: $(cat "$tmp/err")"
+same_run "$tmp/fref" "$tmp/fnp3" "np 3 --fire-lists, checkpoint after every round"
 "${MPIRUN[@]}" -np 2 "$N2G" "${args[@]}" --batch 4 --max-tokens 1000 --out "$tmp/np2_small" 2>"$tmp/err" ||
     bad "np 2 small scrape: $(cat "$tmp/err")"
 same_run "$tmp/ref_small" "$tmp/np2_small" "np 2, 31 rows in rounds of 8"

@@ -30,7 +30,7 @@ static const char *scrape_help =
     "  --include-bos        let position 0 (BOS) count in max / argmax / mean, as Neuroscope did\n"
     "  --fire-lists[=N]     also keep, for every example, the positions of its row where the neuron\n"
     "                       reaches half the row's max (up to N, default 32): n2g build then scores\n"
-    "                       those test rows without running them again (single process only, for now)\n"
+    "                       those test rows without running them again\n"
     "  --strict             stop at the first bad corpus input (invalid UTF-8, bad JSONL line,\n"
     "                       damaged .gz/.zst) instead of skipping it with a warning and a count\n"
     "  --checkpoint-secs S  checkpoint every S seconds (default 300; 0 = after every batch)\n"

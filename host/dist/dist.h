@@ -55,6 +55,13 @@ int dist_gatherv(const void *buf, size_t bytes, int root, void **out, size_t *co
  * (f32), k rows (u32), k positions (u32), sorted, empty slots (-inf, 0xFFFFFFFF, 0) at the end.
  * Every rank gets the merged records (MPI_Allreduce with a user-defined operation). */
 void dist_allreduce_topk(uint32_t *recs, size_t n, int k);
+/* Firing lists of the merged top-k, completed over all ranks: recs [n] records of k * (1 + 2F)
+ * words (cnt [k], pos [k, F], val [k, F], scrape_fire_to_slots); a slot whose cnt is `absent`
+ * on one rank takes the slot of a rank that has it (a list depends only on its row, so any two
+ * present copies are equal). Every rank gets the result. */
+void dist_allreduce_fire(uint32_t *recs, size_t n, int k, int F, uint32_t absent);
+/* That reduction on two records (no MPI): b's absent slots take a's. */
+void dist_fire_merge_rec(const uint32_t *a, uint32_t *b, int k, int F, uint32_t absent);
 /* The merge itself (no MPI): out = best k of a and b, records as above ([3k] words each). */
 void dist_topk_merge_rec(const uint32_t *a, const uint32_t *b, uint32_t *out, int k);
 /* ops_topk layout (val [C,k] | row [C,k] | pos [C,k]) <-> records [C][3k]. */

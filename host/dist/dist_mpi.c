@@ -59,6 +59,9 @@ int dist_gatherv(const void *buf, size_t bytes, int root, void **out, size_t *co
     return 0;
 }
 void dist_allreduce_topk(uint32_t *recs, size_t n, int k) { (void)recs, (void)n, (void)k; }
+void dist_allreduce_fire(uint32_t *recs, size_t n, int k, int F, uint32_t absent) {
+    (void)recs, (void)n, (void)k, (void)F, (void)absent;
+}
 int dist_counter_create(dist_counter **out, n2g_err *err) {
     if (!(*out = calloc(1, sizeof **out))) return n2g_fail(err, "out of memory");
     return 0;
@@ -197,6 +200,35 @@ static void topk_op(void *in, void *inout, int *len, MPI_Datatype *dt) {
         dist_topk_merge_rec(a, b, tmp, k);
         memcpy(b, tmp, (size_t)k * 12);
     }
+}
+
+/* the fire reduction's shape (MPI user operations get no context; one reduction at a time) */
+static int g_fire_k, g_fire_f;
+static uint32_t g_fire_absent;
+static void fire_op(void *in, void *inout, int *len, MPI_Datatype *dt) {
+    (void)dt;
+    size_t rw = (size_t)g_fire_k * (1 + 2 * (size_t)g_fire_f);
+    for (int i = 0; i < *len; i++)
+        dist_fire_merge_rec((uint32_t *)in + (size_t)i * rw, (uint32_t *)inout + (size_t)i * rw, g_fire_k, g_fire_f,
+                            g_fire_absent);
+}
+
+void dist_allreduce_fire(uint32_t *recs, size_t n, int k, int F, uint32_t absent) {
+    if (g_size < 2) return;
+    g_fire_k = k, g_fire_f = F, g_fire_absent = absent;
+    size_t rw = (size_t)k * (1 + 2 * (size_t)F);
+    MPI_Datatype rec;
+    MPI_Type_contiguous((int)rw, MPI_UINT32_T, &rec);
+    MPI_Type_commit(&rec);
+    MPI_Op op;
+    MPI_Op_create(fire_op, 1, &op); /* commutative: present copies of a slot are equal */
+    size_t per = ((size_t)1 << 28) / (rw * 4) + 1; /* records per call (int counts, bounded messages) */
+    for (size_t at = 0; at < n; at += per) {
+        size_t m = n - at < per ? n - at : per;
+        MPI_Allreduce(MPI_IN_PLACE, recs + at * rw, (int)m, rec, op, MPI_COMM_WORLD);
+    }
+    MPI_Op_free(&op);
+    MPI_Type_free(&rec);
 }
 
 void dist_allreduce_topk(uint32_t *recs, size_t n, int k) {

@@ -38,6 +38,28 @@ void dist_scrape_share_state(scrape_state *st, int *resumed) {
     st->positions = hdr[2];
     *resumed = (int)hdr[3];
     dist_bcast(st->topk, (size_t)st->n_layers * 3 * st->d_mlp * st->k * 4, 0);
+    if (st->fire) dist_bcast(st->fire, (size_t)st->n_layers * ops_topk_fire_words(st->d_mlp, st->k, st->fire_f) * 4, 0);
+}
+
+#define FIRE_ABSENT 0xFFFFFFFEu /* a kept row whose list is on another rank */
+
+/* After the top-k merge: every rank gets the firing list of every kept row, from the rank that
+ * scanned it, in slot order (the lists stay row-determined, so the bytes are a single process's). */
+static int share_fire(dist_scrape_ctx *c, n2g_err *err) {
+    scrape_state *st = c->st;
+    if (!st->fire) return 0;
+    size_t n = (size_t)st->n_layers * st->d_mlp, rw = scrape_fire_rec_words(st);
+    uint32_t *recs = malloc(n * rw * 4);
+    if (!recs) return n2g_fail(err, "out of memory");
+    int rc = scrape_engine_get_fire(c->eng, st->fire, err);
+    if (rc == 0) {
+        scrape_fire_to_slots(st, recs, FIRE_ABSENT);
+        dist_allreduce_fire(recs, n, st->k, st->fire_f, FIRE_ABSENT);
+        scrape_fire_from_slots(st, recs, FIRE_ABSENT);
+        rc = scrape_engine_set_fire(c->eng, st->fire_f, st->fire_ratio, st->fire, err);
+    }
+    free(recs);
+    return rc;
 }
 
 /* Merges rank 0's kept rows with rows received (n, [id u32, tokens i32 x ctx] each). */
@@ -78,7 +100,7 @@ static int checkpoint(dist_scrape_ctx *c, uint32_t *recs, float *devstats, int w
     for (int l = 0; l < L; l++) dist_topk_pack(st->topk + l * per, recs + l * per, C, k);
     dist_allreduce_topk(recs, (size_t)L * C, k);
     for (int l = 0; l < L; l++) dist_topk_unpack(recs + l * per, st->topk + l * per, C, k);
-    if (scrape_engine_set_state(c->eng, st->topk, devstats, err)) return -1;
+    if (scrape_engine_set_state(c->eng, st->topk, devstats, err) || share_fire(c, err)) return -1;
     scrape_rows_prune(c->rows, st);
     /* the surviving rows of ranks > 0 go to rank 0 */
     int me = dist_rank();

@@ -77,3 +77,13 @@ void dist_pick_device(ops_options *o, int device_given) {
     if (m > 0) o->device = idx[lr % m];
     free(d);
 }
+
+void dist_fire_merge_rec(const uint32_t *a, uint32_t *b, int k, int F, uint32_t absent) {
+    size_t f = (size_t)F;
+    for (int j = 0; j < k; j++) {
+        if (b[j] != absent || a[j] == absent) continue;
+        b[j] = a[j];
+        memcpy(b + k + (size_t)j * f, a + k + (size_t)j * f, f * 4);
+        memcpy(b + k + (size_t)k * f + (size_t)j * f, a + k + (size_t)k * f + (size_t)j * f, f * 4);
+    }
+}

@@ -270,10 +270,6 @@ int scrape_scan(const scrape_params *p, scrape_result *res, n2g_err *err) {
     }
     s->id.fire_f = p->fire_lists;
     s->id.fire_ratio = p->fire_lists ? SCRAPE_FIRE_RATIO : 0.0f;
-    if (p->fire_lists && R > 1) {
-        n2g_failc(err, N2G_E_USAGE, "--fire-lists is not supported under MPI yet (%d ranks); run it as one process", R);
-        goto done;
-    }
 
     /* state */
     s->st.n_layers = n_layers;

@@ -138,6 +138,49 @@ static long fire_list_of(const scrape_state *s, int l, int c, int j) {
     return -1;
 }
 
+size_t scrape_fire_rec_words(const scrape_state *s) { return (size_t)s->k * (1 + 2 * (size_t)s->fire_f); }
+
+void scrape_fire_to_slots(const scrape_state *s, uint32_t *recs, uint32_t absent) {
+    size_t ck = (size_t)s->d_mlp * s->k, per = ops_topk_fire_words(s->d_mlp, s->k, s->fire_f), F = (size_t)s->fire_f;
+    size_t rw = scrape_fire_rec_words(s);
+    for (int l = 0; l < s->n_layers; l++) {
+        const uint32_t *st = s->fire + (size_t)l * per, *cnt = st + ck, *pos = st + 2 * ck, *val = pos + ck * F;
+        for (int c = 0; c < s->d_mlp; c++) {
+            uint32_t *r = recs + ((size_t)l * s->d_mlp + c) * rw, *rp = r + s->k, *rv = rp + (size_t)s->k * F;
+            for (int j = 0; j < s->k; j++) {
+                long i = fire_list_of(s, l, c, j);
+                int empty = s->topk[(size_t)l * 3 * ck + ck + (size_t)c * s->k + j] == OPS_TOPK_EMPTY_ROW;
+                r[j] = i >= 0 ? cnt[i] : empty ? OPS_TOPK_FIRE_NONE : absent;
+                if (i >= 0) {
+                    memcpy(rp + (size_t)j * F, pos + (size_t)i * F, F * 4);
+                    memcpy(rv + (size_t)j * F, val + (size_t)i * F, F * 4);
+                } else {
+                    memset(rp + (size_t)j * F, 0, F * 4);
+                    memset(rv + (size_t)j * F, 0, F * 4);
+                }
+            }
+        }
+    }
+}
+
+void scrape_fire_from_slots(scrape_state *s, const uint32_t *recs, uint32_t absent) {
+    size_t ck = (size_t)s->d_mlp * s->k, per = ops_topk_fire_words(s->d_mlp, s->k, s->fire_f), F = (size_t)s->fire_f;
+    size_t rw = scrape_fire_rec_words(s);
+    for (int l = 0; l < s->n_layers; l++) {
+        uint32_t *st = s->fire + (size_t)l * per, *cnt = st + ck, *pos = st + 2 * ck, *val = pos + ck * F;
+        memcpy(st, s->topk + (size_t)l * 3 * ck + ck, ck * 4); /* tags = the slots' rows */
+        for (int c = 0; c < s->d_mlp; c++) {
+            const uint32_t *r = recs + ((size_t)l * s->d_mlp + c) * rw, *rp = r + s->k, *rv = rp + (size_t)s->k * F;
+            for (int j = 0; j < s->k; j++) {
+                size_t i = (size_t)c * s->k + (size_t)j;
+                cnt[i] = r[j] == absent ? OPS_TOPK_FIRE_NONE : r[j];
+                memcpy(pos + i * F, rp + (size_t)j * F, F * 4);
+                memcpy(val + i * F, rv + (size_t)j * F, F * 4);
+            }
+        }
+    }
+}
+
 /* the fire section, in top-k slot order (canonical: independent of which list a row got) */
 static void write_fire(FILE *f, const scrape_state *s, const scrape_header *h) {
     size_t ck = (size_t)s->d_mlp * s->k, per = ops_topk_fire_words(s->d_mlp, s->k, s->fire_f), F = (size_t)s->fire_f;

@@ -75,6 +75,15 @@ int scrape_rows_append(scrape_rows *r, uint32_t id, const int32_t *tok, n2g_err 
 void scrape_rows_prune(scrape_rows *r, const scrape_state *s);
 size_t scrape_rows_bytes(const scrape_rows *r);
 
+/* The firing lists in top-k slot order, one record of scrape_fire_rec_words(s) words per (layer,
+ * neuron): cnt [k], pos [k, F], val [k, F]. A kept row with no list in the state gets cnt =
+ * absent (empty slots: OPS_TOPK_FIRE_NONE). */
+size_t scrape_fire_rec_words(const scrape_state *s);
+void scrape_fire_to_slots(const scrape_state *s, uint32_t *recs, uint32_t absent);
+/* Back to the state's layout: list j of each neuron tagged with slot j's row; cnt = absent
+ * becomes OPS_TOPK_FIRE_NONE (no list). */
+void scrape_fire_from_slots(scrape_state *s, const uint32_t *recs, uint32_t absent);
+
 /* Writes PATH atomically. Every row referenced by the state must be in rows (checked). */
 int scrape_store_write(const char *path, const scrape_state *s, const scrape_rows *rows, n2g_err *err);
 
