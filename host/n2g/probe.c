@@ -333,6 +333,20 @@ static int make_groups(n2g_probe_engine *e, const int *runs, int nr, pgroup *g, 
     return ng;
 }
 
+/* writes run c at column o of row `row` (base index rb) in a group whose root starts at g0: its
+ * tokens after its share, their positions and key spans; returns the next free column */
+static int place(pseq *c, const int32_t *pool, int row, size_t rb, int g0, int o, int32_t *tok, int32_t *pos,
+                 int32_t *span) {
+    int m = c->len - c->share; /* a root shares nothing (make_groups) */
+    c->batch_row = row, c->seg = o, c->root_off = g0;
+    memcpy(tok + rb + (size_t)o, pool + c->off + c->share, sizeof(int32_t) * (size_t)m);
+    for (int i = 0; i < m; i++) {
+        size_t n = rb + (size_t)(o + i);
+        pos[n] = c->share + i, span[3 * n] = g0, span[3 * n + 1] = c->share, span[3 * n + 2] = o;
+    }
+    return o + m;
+}
+
 /* rows: the groups g[0..ng) of one batch (each with its row and offset) into tok / pos / span
  * [B*T] (span: 3 ints per token, ops.h "tree-packed rows"); unused tokens attend to themselves */
 static void fill_batch(n2g_probe_engine *e, const int *runs, const pgroup *g, int ng, int B, int T, int32_t *tok,
@@ -345,21 +359,9 @@ static void fill_batch(n2g_probe_engine *e, const int *runs, const pgroup *g, in
     }
     for (int k = 0; k < ng; k++) {
         size_t rb = (size_t)g[k].row * (size_t)T;
-        int g0 = g[k].off, o = g0;
-        for (int pass = 0; pass < 2; pass++) /* the root first, then the children */
-            for (int x = g[k].lo; x <= g[k].hi; x++) {
-                if ((x == g[k].root) != (pass == 0)) continue;
-                pseq *c = &e->seqs[runs[x]];
-                int sh = pass ? c->share : 0, m = c->len - sh;
-                c->batch_row = g[k].row, c->seg = o, c->root_off = g0;
-                if (!pass) c->share = 0;
-                memcpy(tok + rb + (size_t)o, e->pool + c->off + sh, sizeof(int32_t) * (size_t)m);
-                for (int i = 0; i < m; i++) {
-                    size_t n = rb + (size_t)(o + i);
-                    pos[n] = sh + i, span[3 * n] = g0, span[3 * n + 1] = sh, span[3 * n + 2] = pass ? o : g0;
-                }
-                o += m;
-            }
+        int g0 = g[k].off, o = place(&e->seqs[runs[g[k].root]], e->pool, g[k].row, rb, g0, g0, tok, pos, span);
+        for (int x = g[k].lo; x <= g[k].hi; x++)
+            if (x != g[k].root) o = place(&e->seqs[runs[x]], e->pool, g[k].row, rb, g0, o, tok, pos, span);
     }
 }
 

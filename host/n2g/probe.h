@@ -18,9 +18,11 @@
  *               merged row runs fewer tokens, up to n_ctx tokens a row. The masked rows of an
  *               importance matrix (row k = the prompt with token k masked) form one group
  *               and cost about half the tokens they would alone;
- *   4. pack   — groups are sorted by (depth, packed length) descending and packed greedily into
- *               batches of at most max_batch rows and max_tokens padded tokens, right-padded
- *               (free under causal attention: a padded row's real positions are unaffected);
+ *   4. pack   — per depth, groups are placed first-fit, largest first, into rows of
+ *               max(largest group, 256) tokens, several groups per row, each attending only
+ *               within itself; rows form batches of at most max_batch rows and max_tokens
+ *               tokens (a batch is as wide as its longest row; the rest is padding that attends
+ *               to itself);
  *   5. depth  — each batch runs only through the deepest layer any of its requests needs;
  *   6. gather — after each requested layer's GELU, one gather op pulls exactly the requested
  *               values out of hook_post on the device; only those come back to the host.

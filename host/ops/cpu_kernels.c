@@ -111,6 +111,18 @@ typedef struct {
     size_t ld_s; /* row stride of S */
 } attn_args;
 
+/* plain causal attention of the m rows starting at q (keys = those rows), in place in qkv:
+ * the triangle-only GEMMs; out is row 0's output */
+static void causal_block(const attn_args *a, cpu_isa isa, const cpu_vec_fns *v, const float *q, int m, float *out,
+                         float *S, float *gs) {
+    int C = a->C, HS = C / a->NH;
+    size_t C3 = 3 * (size_t)C;
+    float scale = 1.0f / sqrtf((float)HS);
+    cpu_gemm_small(isa, m, m, HS, q, C3, q + C, 1, C3, S, a->ld_s, 1, gs);
+    for (int t = 0; t < m; t++) v->softmax_row(S + (size_t)t * a->ld_s, t + 1, m, scale);
+    cpu_gemm_small(isa, m, HS, m, S, a->ld_s, q + 2 * (size_t)C, C3, 1, out, (size_t)C, 2, gs);
+}
+
 /* keys [r0, r0 + np) and [s0, e) of the segment [s, e) of one (sequence, head) */
 static void tree_segment(const attn_args *a, cpu_isa isa, const cpu_vec_fns *v, const float *base, float *out, int s,
                          int e, int r0, int np, int s0, float *S, float *kc, float *vc, float *gs) {
@@ -119,6 +131,10 @@ static void tree_segment(const attn_args *a, cpu_isa isa, const cpu_vec_fns *v, 
     if (s0 < 0 || s0 > s) s0 = s; /* outside the contract: attend to the segment only */
     if (r0 < 0 || np < 0 || r0 + np > s0) np = 0;
     int m = e - s, nk = np + e - s0;
+    if (np == 0 && s0 == s) { /* a root or a lone sequence: causal within itself, no copies */
+        causal_block(a, isa, v, base + (size_t)s * C3, m, out + (size_t)s * C, S, gs);
+        return;
+    }
     for (int j = 0; j < nk; j++) {
         int row = j < np ? r0 + j : s0 + j - np;
         memcpy(kc + (size_t)j * HS, base + (size_t)row * C3 + C, sizeof(float) * (size_t)HS);
@@ -139,7 +155,6 @@ static void attn_items(void *a_, size_t b_, size_t e_, int th) {
     cpu_isa isa = cpu_isa_of(a->ctx);
     const cpu_vec_fns *v = cpu_vec_of(a->ctx);
     float *S = cpu_scratch(a->ctx, th), *kc = S + (size_t)T * a->ld_s, *vc = kc + kv, *gs = vc + kv;
-    float scale = 1.0f / sqrtf((float)HS);
     for (size_t it = b_; it < e_; it++) {
         size_t b = it / (size_t)a->NH;
         int h = (int)(it % (size_t)a->NH);
@@ -153,9 +168,7 @@ static void attn_items(void *a_, size_t b_, size_t e_, int th) {
             }
             continue;
         }
-        cpu_gemm_small(isa, T, T, HS, base, C3, base + C, 1, C3, S, a->ld_s, 1, gs);
-        for (int t = 0; t < T; t++) v->softmax_row(S + (size_t)t * a->ld_s, t + 1, T, scale);
-        cpu_gemm_small(isa, T, HS, T, S, a->ld_s, base + 2 * (size_t)C, C3, 1, out, (size_t)C, 2, gs);
+        causal_block(a, isa, v, base, T, out, S, gs);
     }
 }
 
