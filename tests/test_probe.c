@@ -145,6 +145,16 @@ int main(void) {
         oracle[s] = malloc(sizeof(float) * (size_t)c->n_layer * (size_t)seqs[s].len * (size_t)c->d_mlp);
         CHECK(gpt2_hook_post_all(r, seqs[s].tok, seqs[s].len, c->n_layer - 1, oracle[s], &err) == 0, "%s", err.msg);
     }
+    /* gpt2_set_tokens_tree checks what it is given: positions and key spans name the bad token */
+    int32_t tt[4] = {1, 2, 3, 4}, tp[4] = {0, 1, 2, 3}, ts[12] = {0, 0, 0, 0, 0, 0, 0, 3, 2, 0, 0, 3};
+    CHECK(gpt2_set_tokens_tree(r, tt, tp, ts, 1, 4, &err) == -1 && strstr(err.msg, "token 2") &&
+              strstr(err.msg, "key span"),
+          "bad span: %s", err.msg);
+    ts[7] = 2, tp[3] = c->n_ctx; /* token 2 now shares the first two keys: valid */
+    CHECK(gpt2_set_tokens_tree(r, tt, tp, ts, 1, 4, &err) == -1 && strstr(err.msg, "token 3: position id"),
+          "bad position: %s", err.msg);
+    tp[3] = 3;
+    CHECK(gpt2_set_tokens_tree(r, tt, tp, ts, 1, 4, &err) == 0, "good tree batch: %s", err.msg);
     gpt2_runner_free(r);
     run_case(m, cpu, seqs, (const float *const *)oracle, 0, 0, 0, "cpu");
     run_case(m, cpu, seqs, (const float *const *)oracle, 160, 3, 0, "cpu small batches");

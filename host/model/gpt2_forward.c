@@ -18,7 +18,7 @@ struct gpt2_runner {
     int shares_acts;     /* 1: so do tok / x / ln / qkv / att / tmp / h */
     int tree;            /* 1: the current batch is tree-packed (gpt2_set_tokens_tree) */
     ops_buf *tok, *x, *ln, *qkv, *att, *tmp, *h;
-    ops_buf *pos, *span; /* tree-packed batches: position ids [N], key spans [N, 2]; allocated on first use */
+    ops_buf *pos, *span; /* tree-packed batches: position ids [N], key spans [N, 3]; allocated on first use */
     ops_buf **hall; /* [max_layer + 1] hook_post buffers of gpt2_hook_post_all, [max_T, d_mlp] */
 };
 

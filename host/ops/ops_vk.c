@@ -242,7 +242,7 @@ static void vk_attention(ops_ctx *c, ops_buf *out, const ops_buf *qkv, int B, in
     attention(c, out, qkv, NULL, 0, B, T, C, NH);
 }
 
-/* out [B*T, C] = attention over qkv [B*T, 3C], row t of sequence b taking the keys [0, np) U
+/* out [B*T, C] = attention over qkv [B*T, 3C], row t of sequence b taking the keys [r0, r0 + np) U
  * [s0, t] of span [B*T, 3] (int32, at span_off). */
 static void vk_attention_tree(ops_ctx *c, ops_buf *out, const ops_buf *qkv, const ops_buf *span, size_t span_off,
                               int B, int T, int C, int NH) {
