@@ -9,7 +9,8 @@
 #        NO_TREE=1 to add a CPU run with --no-tree (the probe engine without prefix sharing),
 #        CORPUS (default shared/data/corpus/fixture_small.txt),
 #        REF=estimate (default: time each kind of reference forward once, before and after our
-#        CPU run, "bracketed") or REF=emulate (run the reference pattern in full; slow),
+#        CPU run, "bracketed"), REF=single (one CPU run, one estimate after it) or REF=emulate
+#        (run the reference pattern in full; slow),
 #        TL_PYTHON=/path/to/python with transformer-lens<3 (HookedTransformer): the estimate is
 #        also made with TransformerLens run_with_cache, the call the reference makes
 #        (e.g. python3 -m venv --system-site-packages V && V/bin/pip install "transformer-lens<3")
@@ -70,6 +71,6 @@ for L in $LAYERS; do
     else
         ref_estimate "$L" "$NEURONS"
     fi
-    [ "${NO_TREE:-0}" = 1 ] && build "$L" notree "$NEURONS" --device cpu --no-tree
-    [ "$VK_NEURONS" -gt 0 ] && build "$L" vk "$VK_NEURONS"
+    if [ "${NO_TREE:-0}" = 1 ]; then build "$L" notree "$NEURONS" --device cpu --no-tree; fi
+    if [ "$VK_NEURONS" -gt 0 ]; then build "$L" vk "$VK_NEURONS"; fi
 done
