@@ -242,9 +242,13 @@ int main(void) {
             long off;
             unsigned char byte;
             const char *needle;
-        } cases[] = {{0, 'X', "bad magic"},           {12, 7, "unsupported version"},
-                     {16, 0, "out of range"},          {56, 0xff, "inconsistent header"},
-                     {-4, 0, NULL} /* truncated */};
+        } cases[] = {{0, 'X', "bad magic"},
+                     {8, 7, "unsupported format version 7 (this n2g reads version "},
+                     {12, 7, "damaged header: header size 263, expected 256"},
+                     {16, 0, "out of range"},
+                     {56, 0xff, "bytes, but its header (2 layers x 256 neurons"},   /* n_rows: the shape needs another size */
+                     {80, 0x01, "damaged header: field off_val is "}, /* an offset its shape contradicts */
+                     {-4, 0, "truncated or damaged"}};
         for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
             snprintf(cmd, sizeof cmd, "cp '%s/examples.bin' '%s'", src, ex);
             CHECK(system(cmd) == 0, "copy");

@@ -313,8 +313,13 @@ int scrape_store_map(const char *path, scrape_map *m, n2g_err *err) {
     }
     if (want.version != SCRAPE_VERSION || want.header_bytes != sizeof want || want.token_bytes != 4) {
         scrape_store_unmap(m);
-        return n2g_fail(err, "%s: unsupported version %u / header size %u (expected version %u, %zu bytes)", path,
-                        want.version, want.header_bytes, SCRAPE_VERSION, sizeof want);
+        if (want.version != SCRAPE_VERSION)
+            return n2g_fail(err, "%s: unsupported format version %u (this n2g reads version %u)", path, want.version,
+                            SCRAPE_VERSION);
+        if (want.header_bytes != sizeof want)
+            return n2g_fail(err, "%s: damaged header: header size %u, expected %zu for version %u", path,
+                            want.header_bytes, sizeof want, SCRAPE_VERSION);
+        return n2g_fail(err, "%s: damaged header: token size %u bytes, expected 4", path, want.token_bytes);
     }
     if (!h->n_layers || h->n_layers > 4096 || !h->d_mlp || h->d_mlp > (1u << 20) || !h->k ||
         h->k > OPS_TOPK_MAX_K || !h->ctx || h->ctx > (1u << 20) || h->n_rows > (1ull << 32) ||
@@ -324,9 +329,25 @@ int scrape_store_map(const char *path, scrape_map *m, n2g_err *err) {
     }
     layout(&want);
     if (memcmp(&want, h, sizeof want) || want.file_bytes != (uint64_t)st.st_size) {
+        /* name what is wrong: the file's size, or the first offset field its shape contradicts */
+        static const char *const names[] = {"off_layers", "off_val", "off_row", "off_pos", "off_stats",
+                                            "off_row_ids", "off_tokens", "file_bytes", "off_fire"};
+        const uint64_t *got = &h->off_layers, *exp = &want.off_layers;
+        if (want.file_bytes != (uint64_t)st.st_size) {
+            n2g_fail(err, "%s: %lld bytes, but its header (%u layers x %u neurons x top-%u, %llu rows of %u tokens) "
+                     "needs %llu: truncated or damaged", path, (long long)st.st_size, want.n_layers, want.d_mlp, want.k,
+                     (unsigned long long)want.n_rows, want.ctx, (unsigned long long)want.file_bytes);
+        } else {
+            size_t f = 0; /* off_layers .. file_bytes, off_fire: consecutive uint64 fields */
+            while (f < 9 && got[f] == exp[f]) f++;
+            if (f < 9)
+                n2g_fail(err, "%s: damaged header: field %s is %llu, but the header's shape gives %llu", path,
+                         names[f], (unsigned long long)got[f], (unsigned long long)exp[f]);
+            else
+                n2g_fail(err, "%s: damaged header", path);
+        }
         scrape_store_unmap(m);
-        return n2g_fail(err, "%s: inconsistent header or size (%lld bytes, expected %llu)", path,
-                        (long long)st.st_size, (unsigned long long)want.file_bytes);
+        return -1;
     }
     const char *b = base;
     m->h = h;
