@@ -182,6 +182,10 @@ static void bad_checkpoints(void) {
     d = edited("vocab.txt", "[MASK]\n", "[MASK]\nzzzextra\n");
     CHECK(distilbert_load(d, &m, &err) != 0 && strstr(err.msg, "1001 tokens, but config.json vocab_size is 1000"), "%s",
           err.msg);
+    d = edited("config.json", "\"max_position_embeddings\": 64", "\"max_position_embeddings\": 1099511627776");
+    CHECK(distilbert_load(d, &m, &err) != 0 &&
+              strstr(err.msg, "\"max_position_embeddings\" = 1099511627776 is out of range [1, "),
+          "%s", err.msg);
     d = edited("config.json", "\"dim\": 32", "\"dim\": 64");
     CHECK(distilbert_load(d, &m, &err) != 0 && strstr(err.msg, "has shape [1000, 32], config.json implies [1000, 64]"),
           "%s", err.msg);

@@ -29,6 +29,29 @@ int main(void) {
     CHECK(json_get_int(r, "s", "cfg", &iv, &e) == -1 && strstr(e.msg, "\"s\""), "typed error names field: %s", e.msg);
     json_free(d);
 
+    /* numbers in messages and displays are exact: integers in full, fractions round-trip */
+    {
+        const char *nd = "{\"big\": 1099511627776, \"half\": 2.5, \"neg\": -3000000000}";
+        json_doc *d2 = json_parse(nd, strlen(nd), "t", &e);
+        CHECK(d2 != NULL, "%s", e.msg);
+        const json_value *r2 = json_root(d2);
+        CHECK(json_get_int(r2, "big", "cfg", &iv, &e) == -1 && strstr(e.msg, "is 1099511627776, out of range"),
+              "big int: %s", e.msg);
+        CHECK(json_get_int(r2, "neg", "cfg", &iv, &e) == -1 && strstr(e.msg, "is -3000000000, out of range"),
+              "negative int: %s", e.msg);
+        CHECK(json_get_int(r2, "half", "cfg", &iv, &e) == -1 && strstr(e.msg, "is 2.5, expected an integer"),
+              "fraction: %s", e.msg);
+        json_free(d2);
+        char b[40];
+        CHECK(!strcmp(json_format_number(b, sizeof b, 13334144.0), "13334144"), "13334144 -> %s", b);
+        CHECK(!strcmp(json_format_number(b, sizeof b, 597465.0), "597465"), "597465 -> %s", b);
+        CHECK(!strcmp(json_format_number(b, sizeof b, 9007199254740991.0), "9007199254740991"), "2^53-1 -> %s", b);
+        CHECK(!strcmp(json_format_number(b, sizeof b, 0.1), "0.1"), "0.1 -> %s", b);
+        CHECK(!strcmp(json_format_number(b, sizeof b, -2.5e-7), "-2.5e-07"), "-2.5e-7 -> %s", b);
+        double third = 1.0 / 3.0;
+        CHECK(strtod(json_format_number(b, sizeof b, third), NULL) == third, "1/3 round trip: %s", b);
+    }
+
     /* rejections */
     CHECK(!parses("{\"a\":1,}"), "trailing comma");
     CHECK(!parses("[1 2]"), "missing comma");

@@ -230,6 +230,19 @@ int main(void) {
     c = edit(g_cfg, NULL, "\"n_embd\": 48", "\"n_embd\": \"48\"");
     expect_fail("n_embd a string", write_model(c, g_header, g_data, g_data_len), "n_embd", (const char *)NULL);
     free(c);
+    /* integers printed exactly: out of range is said so, a fraction is not an integer */
+    c = edit(g_cfg, NULL, "\"n_positions\": 40", "\"n_positions\": 1099511627776");
+    expect_fail("n_positions huge", write_model(c, g_header, g_data, g_data_len),
+                "\"n_positions\" = 1099511627776 is out of range [1, ", (const char *)NULL);
+    free(c);
+    c = edit(g_cfg, NULL, "\"n_positions\": 40", "\"n_positions\": 40.5");
+    expect_fail("n_positions fraction", write_model(c, g_header, g_data, g_data_len),
+                "\"n_positions\" is 40.5, expected an integer", (const char *)NULL);
+    free(c);
+    c = edit(g_cfg, NULL, "\"n_layer\": 3", "\"n_layer\": 123456789");
+    expect_fail("n_layer big", write_model(c, g_header, g_data, g_data_len), "\"n_layer\" = 123456789 is out of range",
+                (const char *)NULL);
+    free(c);
     expect_fail("config not JSON", write_model("{\"n_layer\": 3,,}", g_header, g_data, g_data_len), "config.json",
                 (const char *)NULL);
     expect_fail("no such directory", "/nonexistent/n2g-model", "config.json", (const char *)NULL);

@@ -486,11 +486,29 @@ int json_get_double(const json_value *obj, const char *key, const char *what, do
     return 0;
 }
 
+char *json_format_number(char *buf, size_t cap, double v) {
+    if (!isfinite(v)) {
+        snprintf(buf, cap, "%s", isnan(v) ? "nan" : v > 0 ? "inf" : "-inf");
+    } else if (v == floor(v) && fabs(v) < 9007199254740992.0) {
+        snprintf(buf, cap, "%.0f", v);
+    } else {
+        for (int prec = 6; prec <= 17; prec++) {
+            snprintf(buf, cap, "%.*g", prec, v);
+            if (strtod(buf, NULL) == v) break;
+        }
+    }
+    return buf;
+}
+
 int json_get_int(const json_value *obj, const char *key, const char *what, int *out, n2g_err *err) {
     double d;
     if (json_get_double(obj, key, what, &d, err)) return -1;
-    if (d != floor(d) || d < -2147483648.0 || d > 2147483647.0)
-        return n2g_fail(err, "%s: field \"%s\" is %g, expected an integer", what, key, d);
+    char num[40];
+    if (d != floor(d))
+        return n2g_fail(err, "%s: field \"%s\" is %s, expected an integer", what, key, json_format_number(num, sizeof num, d));
+    if (d < -2147483648.0 || d > 2147483647.0)
+        return n2g_fail(err, "%s: field \"%s\" is %s, out of range (an integer in -2147483648..2147483647)", what, key,
+                        json_format_number(num, sizeof num, d));
     *out = (int)d;
     return 0;
 }

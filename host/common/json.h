@@ -51,6 +51,10 @@ void json_write_string(FILE *f, const char *s, size_t n);
 /* Writes a float so that it reads back as the same float (shortest %.9g form). */
 void json_write_float(FILE *f, float v);
 
+/* Formats a number exactly: an integer (|v| < 2^53) in full ("13334144", "1099511627776"), else
+ * the shortest %g form that reads back as the same double. Returns buf. */
+char *json_format_number(char *buf, size_t cap, double v);
+
 /* Writes code point cp (<= U+10FFFF) as UTF-8 at o; returns the end. */
 char *json_put_utf8(char *o, uint32_t cp);
 

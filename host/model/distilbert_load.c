@@ -1,6 +1,7 @@
 /* distilbert_load.c — config.json + model.safetensors + vocab.txt of a Hugging Face
  * DistilBertForMaskedLM checkpoint, checked tensor by tensor against the config, converted to
  * fp32 (linear weights transposed to [in, out]) in one host arena. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,8 +13,13 @@
 
 static int cfg_int(const json_value *r, const char *key, const char *path, int *out, int lo, int hi, n2g_err *err) {
     if (!json_get(r, key)) return n2g_fail(err, "%s: missing \"%s\" (not a DistilBERT config?)", path, key);
-    if (json_get_int(r, key, path, out, err)) return -1;
-    if (*out < lo || *out > hi) return n2g_fail(err, "%s: \"%s\" = %d is out of range [%d, %d]", path, key, *out, lo, hi);
+    double d;
+    char num[40];
+    if (json_get_double(r, key, path, &d, err)) return -1;
+    if (d != floor(d)) return n2g_fail(err, "%s: \"%s\" is %s, expected an integer", path, key, json_format_number(num, sizeof num, d));
+    if (d < lo || d > hi)
+        return n2g_fail(err, "%s: \"%s\" = %s is out of range [%d, %d]", path, key, json_format_number(num, sizeof num, d), lo, hi);
+    *out = (int)d;
     return 0;
 }
 

@@ -11,8 +11,13 @@
 #include "safetensors.h"
 
 static int cfg_int(const json_value *r, const char *key, const char *path, int *out, int lo, int hi, n2g_err *err) {
-    if (json_get_int(r, key, path, out, err)) return -1;
-    if (*out < lo || *out > hi) return n2g_fail(err, "%s: \"%s\" = %d is out of range [%d, %d]", path, key, *out, lo, hi);
+    double d;
+    char num[40];
+    if (json_get_double(r, key, path, &d, err)) return -1;
+    if (d != floor(d)) return n2g_fail(err, "%s: \"%s\" is %s, expected an integer", path, key, json_format_number(num, sizeof num, d));
+    if (d < lo || d > hi)
+        return n2g_fail(err, "%s: \"%s\" = %s is out of range [%d, %d]", path, key, json_format_number(num, sizeof num, d), lo, hi);
+    *out = (int)d;
     return 0;
 }
 
