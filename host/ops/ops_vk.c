@@ -41,25 +41,35 @@ int vk_gpt2_set_tune(ops_ctx *ctx, const vk_gpt2_tune *t) {
 
 /* out [N, C] = wte [V, C] rows tok [N] (int32, at tok_off) + wpe [n_pos, C] rows: row n % T
  * (row n of the whole batch), or pos [n] (int32 [N], at pos_off) when pos is given; wpe_n: the
- * wpe elements to bind. Split by rows. */
+ * wpe elements to bind. Split by rows; a table larger than one texel binding (GPT-2's fp32 wte
+ * on a device with 2^27 texels per binding is not, a 4 GiB one is) is bound part by part, each
+ * dispatch writing the rows whose token lies in its part. */
 static void embed_rows(vkb *vk, ops_buf *out, const ops_buf *tok, size_t tok_off, const ops_buf *pos, size_t pos_off,
                        const ops_buf *wte, const ops_buf *wpe, size_t wpe_n, size_t N, int T, int C) {
     static const vkb_kind kinds[] = {VKB_STORAGE, VKB_STORAGE, VKB_TEXEL_R32F, VKB_TEXEL_R32F, VKB_STORAGE};
     uint32_t spec[] = {64};
     vkb_pipe *p = vkb_pipeline(vk, pos ? "embed_pos" : "embed", pos ? 5 : 4, kinds, 1, spec);
     size_t rmax = zmin(vk->lim.max_storage_elems / (size_t)C, 65535u * 16);
-    size_t wte_n = zmin(ops_buf_bytes(wte) / 4, vk->lim.max_texel_elems);
+    size_t V = ops_buf_bytes(wte) / 4 / (size_t)C, vpart = vk->lim.max_texel_elems / (size_t)C;
+    if (vpart == 0) {
+        vkb_fail(vk, "embed: one row of %d floats exceeds the device's texel binding range", C);
+        return;
+    }
     for (size_t r0 = 0; r0 < N; r0 += rmax) {
         size_t rows = zmin(rmax, N - r0);
-        vkb_binding b[] = {{out, r0 * C, rows * C, 1},
-                           {tok, tok_off + r0, rows, 0},
-                           {wte, 0, wte_n, 0},
-                           {wpe, 0, wpe_n, 0},
-                           {pos, pos_off + r0, rows, 0}};
-        struct { uint32_t N, T, C, row0; } pc = {(uint32_t)rows, (uint32_t)T, (uint32_t)C, (uint32_t)r0};
-        struct { uint32_t N, C; } pcp = {(uint32_t)rows, (uint32_t)C}; /* embed_pos */
-        vkb_dispatch(vk, p, b, pos ? (const void *)&pcp : (const void *)&pc, pos ? sizeof pcp : sizeof pc,
-                     cdiv(C, 64), (uint32_t)zmin(rows, 65535), 1, "embed", 0.0);
+        for (size_t v0 = 0; v0 < V; v0 += vpart) {
+            size_t nv = zmin(vpart, V - v0);
+            vkb_binding b[] = {{out, r0 * C, rows * C, 1},
+                               {tok, tok_off + r0, rows, 0},
+                               {wte, v0 * C, nv * C, 0},
+                               {wpe, 0, wpe_n, 0},
+                               {pos, pos_off + r0, rows, 0}};
+            struct { uint32_t N, T, C, row0, v0, nv; } pc = {(uint32_t)rows, (uint32_t)T, (uint32_t)C, (uint32_t)r0,
+                                                             (uint32_t)v0, (uint32_t)nv};
+            struct { uint32_t N, C, v0, nv; } pcp = {(uint32_t)rows, (uint32_t)C, (uint32_t)v0, (uint32_t)nv};
+            vkb_dispatch(vk, p, b, pos ? (const void *)&pcp : (const void *)&pc, pos ? sizeof pcp : sizeof pc,
+                         cdiv(C, 64), (uint32_t)zmin(rows, 65535), 1, "embed", 0.0);
+        }
     }
 }
 

@@ -68,10 +68,21 @@ int vkb_open(vkb *vk, const ops_options *opt, n2g_err *err) {
     if (vk_rt_open(&vk->rt, opt->device, validation, err)) return -1;
     const VkPhysicalDeviceLimits *L = &vk->rt.props.limits;
     VkDeviceSize sa = L->minStorageBufferOffsetAlignment;
+    vk->max_range = L->maxStorageBufferRange;
+    vk->max_texels = L->maxTexelBufferElements;
+    /* test-only: binding limits as small as N MiB (storage bytes; R32F texels * 4), so that the
+       paths for tables beyond one binding run on any device (test_vk_runtime) */
+    const char *sim = getenv("N2G_VK_SIM_BINDING_MIB");
+    unsigned long long sim_mib = sim && *sim ? strtoull(sim, NULL, 10) : 0;
+    if (sim_mib >= 1 && sim_mib < (1ull << 20)) {
+        VkDeviceSize cap = (VkDeviceSize)sim_mib << 20;
+        if (cap < vk->max_range) vk->max_range = cap;
+        if (cap / 4 < vk->max_texels) vk->max_texels = (uint32_t)(cap / 4);
+    }
     /* shaders index with 32-bit ints: keep every binding below 2^30 elements */
-    vk->lim.max_storage_elems = (size_t)((L->maxStorageBufferRange - (sa > 4 ? sa : 4)) / 16 * 4);
+    vk->lim.max_storage_elems = (size_t)((vk->max_range - (sa > 4 ? sa : 4)) / 16 * 4);
     if (vk->lim.max_storage_elems > (1u << 30)) vk->lim.max_storage_elems = 1u << 30;
-    vk->lim.max_texel_elems = L->maxTexelBufferElements - 64;
+    vk->lim.max_texel_elems = vk->max_texels - 64;
     if (vk->lim.max_texel_elems > (1u << 28)) vk->lim.max_texel_elems = 1u << 28;
     for (int i = 0; i < 3; i++) vk->lim.max_groups[i] = L->maxComputeWorkGroupCount[i];
     vk->lim.subgroup_size = vk->rt.info.subgroup_size;
@@ -381,7 +392,7 @@ static VkBufferView get_view(vkb *vk, ops_buf *b, VkFormat fmt, VkDeviceSize ts,
                              VkDeviceSize need_bytes, uint32_t *resid) {
     VkDeviceSize align = vk->rt.props.limits.minTexelBufferOffsetAlignment;
     if (align < ts) align = ts;
-    VkDeviceSize maxr = (VkDeviceSize)vk->rt.props.limits.maxTexelBufferElements * ts;
+    VkDeviceSize maxr = (VkDeviceSize)vk->max_texels * ts;
     VkDeviceSize bufsz = b->m.size;
     for (int i = 0; i < b->nviews; i++) {
         vkb_view *v = &b->views[i];
@@ -401,7 +412,7 @@ static VkBufferView get_view(vkb *vk, ops_buf *b, VkFormat fmt, VkDeviceSize ts,
     range = range / ts * ts;
     if (off_bytes + need_bytes > base + range) {
         vkb_fail(vk, "texel binding of %llu bytes exceeds maxTexelBufferElements (%u)",
-                 (unsigned long long)need_bytes, vk->rt.props.limits.maxTexelBufferElements);
+                 (unsigned long long)need_bytes, vk->max_texels);
         return VK_NULL_HANDLE;
     }
     VkBufferViewCreateInfo ci = {.sType = VK_STRUCTURE_TYPE_BUFFER_VIEW_CREATE_INFO,
@@ -499,11 +510,11 @@ void vkb_dispatch(vkb *vk, vkb_pipe *p, const vkb_binding *b, const void *push, 
             VkDeviceSize base = off / L->minStorageBufferOffsetAlignment * L->minStorageBufferOffsetAlignment;
             VkDeviceSize range = off - base + (cnt ? cnt : 4);
             if (base + range > buf->m.size) range = buf->m.size - base;
-            if (range > L->maxStorageBufferRange) {
+            if (range > vk->max_range) {
                 vkb_fail(vk,
-                         "%s: binding %d covers %llu bytes, more than maxStorageBufferRange (%u); split the work "
+                         "%s: binding %d covers %llu bytes, more than maxStorageBufferRange (%llu); split the work "
                          "or bind it as a texel buffer",
-                         p->shader, i, (unsigned long long)range, L->maxStorageBufferRange);
+                         p->shader, i, (unsigned long long)range, (unsigned long long)vk->max_range);
                 return;
             }
             bi[i] = (VkDescriptorBufferInfo){buf->m.buf, base, range};

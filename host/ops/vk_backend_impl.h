@@ -18,6 +18,8 @@ struct vkb {
     vk_rt rt;
     vkb_variant variant;
     vkb_limits lim;
+    VkDeviceSize max_range; /* maxStorageBufferRange, or less under N2G_VK_SIM_BINDING_MIB */
+    uint32_t max_texels;    /* maxTexelBufferElements, or less under N2G_VK_SIM_BINDING_MIB */
     int quiet;
     /* recording */
     VkCommandBuffer cmd;
