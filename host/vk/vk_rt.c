@@ -72,6 +72,8 @@ static int has_layer(const char *name) {
     return found;
 }
 
+int vk_rt_validation_available(void) { return loader_ready(NULL) == 0 && has_layer(VALIDATION_LAYER); }
+
 /* rt may be NULL (listing only: no validation). */
 static int make_instance(vk_rt *rt, int validation, VkInstance *out, n2g_err *err) {
     if (loader_ready(err)) return -1;

@@ -69,6 +69,9 @@ typedef struct vk_rt {
     char val_msg[768];
 } vk_rt;
 
+/* 1 when the Vulkan loader is present and VK_LAYER_KHRONOS_validation is installed. */
+int vk_rt_validation_available(void);
+
 /* Opens device `index` (-1: default choice). validation: enable VK_LAYER_KHRONOS_validation
  * with a messenger (fails clearly if the layer is not installed). */
 int vk_rt_open(vk_rt *rt, int index, int validation, n2g_err *err);
