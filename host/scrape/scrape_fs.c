@@ -68,9 +68,15 @@ void scrape_hash_init(scrape_hash *h) {
 }
 
 static inline uint64_t rd64(const unsigned char *p) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    uint64_t v;
+    memcpy(&v, p, 8); /* one load; the same value as below */
+    return v;
+#else
     uint64_t v = 0;
     for (int i = 7; i >= 0; i--) v = (v << 8) | p[i];
     return v;
+#endif
 }
 
 static void fh_blocks(scrape_hash *h, const unsigned char *p, size_t nblk) {
