@@ -82,6 +82,9 @@ static void test_table(void) {
                             {"{\"a\": 3}", "word \"a\": expected an array"},
                             {"{\"a\": [[\"A\"]]}", "expected [casing string, count number]"},
                             {"{\"a\": [[1, 2]]}", "expected [casing string, count number]"},
+                            /* found by fuzz_casings: inf was accepted, then saved as "inf" (not JSON) */
+                            {"{\"a\": [[\"A\", 1e999]]}", "entry 0: count inf is out of range (0 .. 2^53)"},
+                            {"{\"a\": [[\"A\", 2], [\"a\", -1]]}", "entry 1: count -1 is out of range"},
                             {"{\"a\": [", "w_bad.json"}};
     snprintf(path, sizeof path, "%s/w_bad.json", dir);
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {

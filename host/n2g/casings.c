@@ -213,6 +213,14 @@ int n2g_casings_load(const char *path, n2g_casings **out, n2g_err *err) {
                 n2g_fail(err, "%s: word \"%s\" entry %zu: expected [casing string, count number]", path, r->keys[i], c);
                 goto fail;
             }
+            /* bounded, so that sums of repeated entries stay finite (1e999 reads as inf, which the
+             * table could not write back as JSON) */
+            double count = p->items[1].num;
+            if (!(count >= 0 && count <= 9007199254740992.0)) {
+                n2g_fail(err, "%s: word \"%s\" entry %zu: count %g is out of range (0 .. 2^53)", path, r->keys[i], c,
+                         count);
+                goto fail;
+            }
             if (add(t, r->keys[i], r->key_lens[i], p->items[0].str, p->items[0].n, p->items[1].num) != 0) {
                 n2g_fail(err, "casings: out of memory");
                 goto fail;
