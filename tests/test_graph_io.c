@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "common/json.h"
 #include "graph_fixture.h"
 #include "n2g/baseline.h"
 #include "n2g/evaluate.h"
@@ -337,6 +338,21 @@ static void test_stats_json(const char *dir) {
     CHECK(ctx.layers == 2, "two layers");
     /* layer 0: neuron 3 P1 = .5, neuron 4 predicted nothing -> counts as 1: mean .75 */
     CHECK(ctx.p1[0] == 0.75, "layer 0 firing precision %g", ctx.p1[0]);
+    /* found by fuzz_stats: another entry's 1e999 (read as inf) was rewritten as "inf", not JSON */
+    FILE *f = fopen(path, "w");
+    fputs("{\"7\": {\"1\": {\"x\": 1e999, \"y\": [-1e400, 0.5]}}}\n", f);
+    fclose(f);
+    CHECK(n2g_stats_update(path, 0, 3, &a, &err) == 0, "stats over inf: %s", err.msg);
+    json_doc *d = json_parse_file(path, &err);
+    CHECK(d != NULL, "an updated stats.json with an infinite value does not parse: %s", err.msg);
+    if (d) {
+        const json_value *e7 = json_get(json_get(json_root(d), "7"), "1");
+        const json_value *y = json_get(e7, "y");
+        CHECK(json_get(e7, "x") && json_get(e7, "x")->num == INFINITY && y && y->n == 2 && y->items[0].num == -INFINITY &&
+                  y->items[1].num == 0.5,
+              "the other entry kept as it was");
+        json_free(d);
+    }
 }
 
 void fn(void *c, const char *layer, const n2g_summary *s) {

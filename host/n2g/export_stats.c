@@ -15,8 +15,9 @@ static void write_value(FILE *f, const json_value *v, int in) {
     case JSON_NULL: fputs("null", f); break;
     case JSON_TRUE: fputs("true", f); break;
     case JSON_FALSE: fputs("false", f); break;
-    case JSON_NUMBER:
-        if (v->num == floor(v->num) && fabs(v->num) < 1e15) fprintf(f, "%.0f", v->num);
+    case JSON_NUMBER: /* another entry, kept as it was: 1e999 read as inf is written so as to read back as inf */
+        if (isinf(v->num)) fputs(v->num > 0 ? "1e999" : "-1e999", f);
+        else if (v->num == floor(v->num) && fabs(v->num) < 1e15) fprintf(f, "%.0f", v->num);
         else fprintf(f, "%.17g", v->num);
         break;
     case JSON_STRING: json_write_string(f, v->str, v->n); break;
