@@ -92,7 +92,7 @@ expect 2 "--neuron 256: the model has 256 neurons" --model "$FIX" --tokens 1 --n
 expect 2 "token id 50257 at index 1 is out of range (vocab_size 50257)" --model "$FIX" --tokens 1,50257 --device cpu
 expect 2 "token id -5 at index 0" --model "$FIX" --tokens -5 --device cpu
 expect 2 "129 tokens exceed the model's context of 128" --model "$FIX" --tokens "$LONG,1" --device cpu
-expect 2 "unknown argument '--bogus'" --model "$FIX" --tokens 1 --bogus
+expect 2 "unknown option '--bogus'" --model "$FIX" --tokens 1 --bogus
 expect 2 "--layer needs a value" --model "$FIX" --tokens 1 --layer
 expect 2 "--device: expected 'cpu' or a device index" --model "$FIX" --tokens 1 --device gpu0
 expect 2 "--no-bos goes with --text" --model "$FIX" --tokens 1 --no-bos

@@ -34,7 +34,7 @@ expect 2 "bad item 'x'" -- "$N2G" report --run "$T/run" --neurons x
 expect 2 "--context: expected B,A" -- "$N2G" report --run "$T/run" --context 5
 expect 2 "--acts: expected auto, model or none" -- "$N2G" report --run "$T/run" --acts sometimes
 expect 2 "--device: expected 'cpu' or a device index" -- "$N2G" report --run "$T/run" --device gpu0
-expect 2 "the model directory has no config.json" -- "$N2G" report --quiet --run "$T/run" --acts model --vocab "$VOCAB"
+expect 1 "the model directory has no config.json" -- "$N2G" report --quiet --run "$T/run" --acts model --vocab "$VOCAB"
 "$N2G" plant --out "$T/pm" > /dev/null 2>&1
 expect 1 "does not match the run (d_mlp 6" -- "$N2G" report --quiet --run "$T/run" --acts model --model "$T/pm" --vocab "$VOCAB"
 # auto without a model: the pages are written, and stderr says why activations are missing

@@ -66,7 +66,7 @@ static int parse_args(int argc, char **argv, acts_args *a) {
             else if (!strcmp(s, "--threads") && cli_parse_int(v, 0, 4096, &a->threads))
                 return -cli_usage("acts", "--threads: expected 0..4096, got '%s'", v);
         } else {
-            return -cli_usage("acts", "unknown argument '%s'", s);
+            return -cli_unknown("acts", s);
         }
     }
     if (!a->model) return -cli_usage("acts", "--model DIR is required");
@@ -109,7 +109,8 @@ static int open_device(const acts_args *a, ops_ctx **ctx, n2g_err *err) {
     o.profile = a->profile;
     o.quiet = a->json;
     if (ops_create(&o, ctx, err) == 0) return 0;
-    if (a->device) return n2g_wrap(err, "--device %s", a->device);
+    if (a->device) /* name the option, once (a missing device's message already does) */
+        return strncmp(err->msg, "--device", 8) ? n2g_wrap(err, "--device %s", a->device) : -1;
     /* no device named and no Vulkan device: the CPU backend */
     fprintf(stderr, "n2g acts: no Vulkan device (%s); using the CPU backend\n", err->msg);
     o.kind = OPS_CPU;

@@ -76,7 +76,7 @@ int cli_build(int argc, char **argv) {
                    !strcmp(a, "--block") || !strcmp(a, "--batch-tokens") || !strcmp(a, "--device")) {
             if (i + 1 >= argc) return cli_usage(sub, "%s needs a value", a);
             const char *val = argv[++i];
-            if (!strcmp(a, "--run")) run = val;
+            if (!strcmp(a, "--run")) run = cli_dir(argv[i]);
             else if (!strcmp(a, "--neurons")) o.neurons = val;
             else if (!strcmp(a, "--casings")) o.casings_path = val;
             else if (!strcmp(a, "--mlm")) o.mlm_dir = val;
@@ -101,7 +101,7 @@ int cli_build(int argc, char **argv) {
                 o.max_tokens = (int)v;
             }
         } else {
-            return cli_usage(sub, "unknown argument '%s'", a);
+            return cli_unknown(sub, a);
         }
     }
     if (!run) return cli_usage(sub, "--run RUN is required");

@@ -40,7 +40,7 @@ int cli_casings(int argc, char **argv) {
             while (i + 1 < argc && strncmp(argv[i + 1], "--", 2)) paths[np++] = argv[++i];
         } else {
             free(paths);
-            return cli_usage("casings", "unknown argument '%s'", a);
+            return cli_unknown("casings", a);
         }
     }
     if (!np || !out) {

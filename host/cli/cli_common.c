@@ -6,7 +6,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+static const char *current_sub;
+
+void cli_set_command(const char *sub) { current_sub = sub; }
+
 int cli_error(const n2g_err *err) {
+    if (err->code == N2G_E_USAGE && current_sub) return cli_usage(current_sub, "%s", err->msg[0] ? err->msg : "bad arguments");
     fprintf(stderr, "n2g: %s\n", err->msg[0] ? err->msg : "failed");
     return err->code ? err->code : 1;
 }
@@ -19,6 +24,22 @@ int cli_usage(const char *sub, const char *fmt, ...) {
     fprintf(stderr, " (see 'n2g %s --help')\n", sub);
     va_end(ap);
     return 2;
+}
+
+int cli_unknown(const char *sub, const char *arg) {
+    if (arg[0] == '-' && arg[1]) return cli_usage(sub, "unknown option '%s'", arg);
+    return cli_usage(sub, "unexpected argument '%s'", arg);
+}
+
+char *cli_dir(char *s) {
+    size_t n = strlen(s);
+    while (n > 1 && s[n - 1] == '/') s[--n] = 0;
+    return s;
+}
+
+int cli_int_opt(const char *sub, const char *opt, const char *s, long lo, long hi, long *out) {
+    if (cli_parse_int(s, lo, hi, out) == 0) return 0;
+    return cli_usage(sub, "%s: expected an integer in %ld..%ld, got '%s'", opt, lo, hi, s);
 }
 
 int cli_parse_int(const char *s, long lo, long hi, long *out) {

@@ -21,6 +21,7 @@
 #include "report/report.h"
 #include "report/report_run.h"
 #include "scrape/scrape.h"
+#include "text/corpus.h"
 
 static const char *demo_help =
     "usage: n2g demo [--out DIR] [--corpus FILE] [--sample N] [--device N|cpu] [--quiet]\n"
@@ -122,12 +123,12 @@ int cli_demo(int argc, char **argv) {
         } else if (!strcmp(a, "--out") || !strcmp(a, "--corpus") || !strcmp(a, "--device") || !strcmp(a, "--sample")) {
             if (i + 1 >= argc) return cli_usage(sub, "%s needs a value", a);
             const char *v = argv[++i];
-            if (!strcmp(a, "--out")) out = v;
+            if (!strcmp(a, "--out")) out = cli_dir(argv[i]);
             else if (!strcmp(a, "--corpus")) corpus = v;
             else if (!strcmp(a, "--device")) device = v;
             else if (cli_parse_int(v, 0, 1000, &sample)) return cli_usage(sub, "--sample: expected 0..1000, got '%s'", v);
         } else {
-            return cli_usage(sub, "unknown argument '%s'", a);
+            return cli_unknown(sub, a);
         }
     }
     n2g_err err = {0};
@@ -139,6 +140,13 @@ int cli_demo(int argc, char **argv) {
     if (!corpus) {
         snprintf(corpus_def, sizeof corpus_def, "%s/corpus/fixture_small.txt", n2g_data_dir());
         corpus = corpus_def;
+    }
+    /* inputs first: a missing corpus stops the demo before it plants or creates anything */
+    {
+        char **files = NULL;
+        int nf = 0;
+        if (corpus_list_inputs(&corpus, 1, &files, &nf, &err)) return cli_error(&err);
+        corpus_free_list(files, nf);
     }
     if (mkdir(out, 0777) && errno != EEXIST) {
         n2g_fail(&err, "%s: cannot create the output folder: %s", out, strerror(errno));

@@ -24,7 +24,7 @@ int cli_devices(int argc, char **argv) {
             help(stdout);
             return 0;
         }
-        return cli_usage("devices", "unexpected argument '%s'", argv[i]);
+        return cli_unknown("devices", argv[i]);
     }
     n2g_err err = {0};
     vk_device_info *d = NULL;

@@ -34,8 +34,9 @@ int cli_export(int argc, char **argv) {
             if (i + 1 >= argc) return cli_usage("export", "%s needs a value", a);
             const char **dst = a[2] == 'r' ? &run_dir : a[2] == 'n' ? &neuron_s : a[2] == 'm' ? &model : &device;
             *dst = argv[++i];
+            if (dst == &run_dir) cli_dir(argv[i]);
         } else {
-            return cli_usage("export", "unknown argument '%s'", a);
+            return cli_unknown("export", a);
         }
     }
     if (!run_dir || !neuron_s) return cli_usage("export", "--run and --neuron are required");

@@ -79,7 +79,6 @@ int cli_fit(int argc, char **argv) {
     float fire = 0.5f;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
-        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
             fputs(fit_help, stdout);
             return 0;
@@ -91,31 +90,33 @@ int cli_fit(int argc, char **argv) {
             quiet = 1;
         } else if (!strcmp(a, "--ngram-raw-threshold")) {
             raw_thr = 1;
-        } else if (!v) {
-            return cli_usage("fit", "unknown argument '%s' or missing value", a);
+        } else if (strcmp(a, "--samples") && strcmp(a, "--out") && strcmp(a, "--vocab") && strcmp(a, "--model") &&
+                   strcmp(a, "--layer") && strcmp(a, "--neuron") && strcmp(a, "--ngram-prior") &&
+                   strcmp(a, "--activation-threshold") && strcmp(a, "--importance-threshold") &&
+                   strcmp(a, "--fire-threshold")) {
+            return cli_unknown("fit", a);
+        } else if (i + 1 >= argc) {
+            return cli_usage("fit", "%s needs a value", a);
         } else if (!strcmp(a, "--samples")) {
             samples_path = argv[++i];
         } else if (!strcmp(a, "--out")) {
-            out = argv[++i];
+            out = cli_dir(argv[++i]);
         } else if (!strcmp(a, "--vocab") || !strcmp(a, "--model")) {
             vocab_path = argv[++i];
         } else if (!strcmp(a, "--layer")) {
-            if (cli_parse_int(argv[++i], 0, 100000, &layer)) return cli_usage("fit", "--layer: expected an integer >= 0");
+            if (cli_int_opt("fit", a, argv[++i], 0, 100000, &layer)) return 2;
         } else if (!strcmp(a, "--neuron")) {
-            if (cli_parse_int(argv[++i], 0, 100000000, &neuron))
-                return cli_usage("fit", "--neuron: expected an integer >= 0");
+            if (cli_int_opt("fit", a, argv[++i], 0, 100000000, &neuron)) return 2;
         } else if (!strcmp(a, "--ngram-prior")) {
-            if (cli_parse_int(argv[++i], 0, 1000, &prior)) return cli_usage("fit", "--ngram-prior: expected 0..1000");
+            if (cli_int_opt("fit", a, argv[++i], 0, 1000, &prior)) return 2;
         } else if (!strcmp(a, "--activation-threshold")) {
             if (parse_float(argv[++i], &params.activation_threshold))
-                return cli_usage("fit", "--activation-threshold: expected a number");
+                return cli_usage("fit", "--activation-threshold: expected a number, got '%s'", argv[i]);
         } else if (!strcmp(a, "--importance-threshold")) {
             if (parse_float(argv[++i], &params.importance_threshold))
-                return cli_usage("fit", "--importance-threshold: expected a number");
+                return cli_usage("fit", "--importance-threshold: expected a number, got '%s'", argv[i]);
         } else if (!strcmp(a, "--fire-threshold")) {
-            if (parse_float(argv[++i], &fire)) return cli_usage("fit", "--fire-threshold: expected a number");
-        } else {
-            return cli_usage("fit", "unknown argument '%s'", a);
+            if (parse_float(argv[++i], &fire)) return cli_usage("fit", "--fire-threshold: expected a number, got '%s'", argv[i]);
         }
     }
     if (!samples_path) return cli_usage("fit", "--samples FILE is required");

@@ -34,13 +34,13 @@ int cli_plant(int argc, char **argv) {
             return 0;
         }
         if (strcmp(a, "--out") && strcmp(a, "--vocab") && strcmp(a, "--seed") && strcmp(a, "--n-ctx"))
-            return cli_usage(sub, "unknown option '%s'", a);
+            return cli_unknown(sub, a);
         if (i + 1 >= argc) return cli_usage(sub, "%s needs a value", a);
         const char *v = argv[++i];
         long x;
         if (!strcmp(a, "--out")) {
             if (!*v) return cli_usage(sub, "--out: empty path");
-            out = v;
+            out = cli_dir(argv[i]);
         } else if (!strcmp(a, "--vocab")) {
             opt.vocab_dir = v;
         } else if (!strcmp(a, "--seed")) {

@@ -112,8 +112,11 @@ int cli_predict(int argc, char **argv) {
             return 0;
         } else if (!strcmp(a, "--json")) {
             json = 1;
+        } else if (strcmp(a, "--graph") && strcmp(a, "--tokens") && strcmp(a, "--text") && strcmp(a, "--batch") &&
+                   strcmp(a, "--vocab") && strcmp(a, "--model")) {
+            return cli_unknown("predict", a);
         } else if (i + 1 >= argc) {
-            return cli_usage("predict", "unknown argument '%s' or missing value", a);
+            return cli_usage("predict", "%s needs a value", a);
         } else if (!strcmp(a, "--graph")) {
             graph = argv[++i];
         } else if (!strcmp(a, "--tokens")) {
@@ -124,8 +127,6 @@ int cli_predict(int argc, char **argv) {
             batch = argv[++i];
         } else if (!strcmp(a, "--vocab") || !strcmp(a, "--model")) {
             vocab_path = argv[++i];
-        } else {
-            return cli_usage("predict", "unknown argument '%s'", a);
         }
     }
     if (!graph) return cli_usage("predict", "--graph FILE is required");
@@ -169,7 +170,9 @@ int cli_predict(int argc, char **argv) {
     if (ids)
         for (size_t i = 0; i < n; i++)
             if (ids[i] < 0 || ids[i] >= v->n) {
-                n2g_fail(&err, "--tokens: id %d at position %zu is outside the vocabulary (0..%d)", ids[i], i, v->n - 1);
+                n2g_failc(&err, tokens ? N2G_E_USAGE : N2G_E_FAIL,
+                          "%s: id %d at position %zu is outside the vocabulary (0..%d)", tokens ? "--tokens" : "--text",
+                          ids[i], i, v->n - 1);
                 goto fail;
             }
     if (batch) {

@@ -47,8 +47,8 @@ int cli_report(int argc, char **argv) {
             !strcmp(a, "--context") || !strcmp(a, "--acts") || !strcmp(a, "--model") || !strcmp(a, "--device")) {
             if (i + 1 >= argc) return cli_usage("report", "%s needs a value", a);
             const char *v = argv[++i];
-            if (!strcmp(a, "--run")) o.run_dir = v;
-            else if (!strcmp(a, "--out")) out = v;
+            if (!strcmp(a, "--run")) o.run_dir = cli_dir(argv[i]);
+            else if (!strcmp(a, "--out")) out = cli_dir(argv[i]);
             else if (!strcmp(a, "--neurons")) o.neurons = v;
             else if (!strcmp(a, "--vocab")) o.vocab_dir = v;
             else if (!strcmp(a, "--model")) ao.model_dir = v;
@@ -73,7 +73,7 @@ int cli_report(int argc, char **argv) {
             }
             continue;
         }
-        return cli_usage("report", "unknown option '%s'", a);
+        return cli_unknown("report", a);
     }
     if (!o.run_dir) return cli_usage("report", "--run RUN is required");
     char def_out[4200];

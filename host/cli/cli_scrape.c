@@ -1,4 +1,6 @@
 /* cli_scrape.c — `n2g scrape`: the per-neuron max-activating examples of a corpus. */
+#include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -88,41 +90,38 @@ int cli_scrape(int argc, char **argv) {
                 goto out;
             }
             while (i + 1 < argc && strncmp(argv[i + 1], "--", 2)) corpus[p.n_corpus++] = argv[++i];
+        } else if (strcmp(a, "--model") && strcmp(a, "--out") && strcmp(a, "--device") && strcmp(a, "--layers") &&
+                   strcmp(a, "--top-k") && strcmp(a, "--ctx") && strcmp(a, "--batch") && strcmp(a, "--max-tokens") &&
+                   strcmp(a, "--checkpoint-rows") && strcmp(a, "--checkpoint-secs")) {
+            rc = cli_unknown("scrape", a);
+            goto out;
         } else if (!val) {
             rc = cli_usage("scrape", "%s needs a value", a);
             goto out;
         } else if (!strcmp(a, "--model")) {
             p.model_dir = argv[++i];
         } else if (!strcmp(a, "--out")) {
-            p.out = argv[++i];
+            p.out = cli_dir(argv[++i]);
         } else if (!strcmp(a, "--device")) {
             device = argv[++i];
         } else if (!strcmp(a, "--layers")) {
             layer_s = argv[++i];
         } else if (!strcmp(a, "--top-k")) {
-            if (cli_parse_int(argv[++i], 1, 256, &v)) {
-                rc = cli_usage("scrape", "--top-k: expected an integer between 1 and 256, got '%s'", argv[i]);
-                goto out;
-            }
+            if ((rc = cli_int_opt("scrape", a, argv[++i], 1, OPS_TOPK_MAX_K, &v))) goto out;
             p.top_k = (int)v;
         } else if (!strcmp(a, "--ctx")) {
-            if (cli_parse_int(argv[++i], 2, 1 << 20, &v)) {
-                rc = cli_usage("scrape", "--ctx: expected an integer >= 2, got '%s'", argv[i]);
-                goto out;
-            }
+            if ((rc = cli_int_opt("scrape", a, argv[++i], 2, 1 << 20, &v))) goto out;
             p.ctx = (int)v;
         } else if (!strcmp(a, "--batch")) {
-            if (cli_parse_int(argv[++i], 1, 1 << 16, &v)) {
-                rc = cli_usage("scrape", "--batch: expected a positive integer, got '%s'", argv[i]);
-                goto out;
-            }
+            if ((rc = cli_int_opt("scrape", a, argv[++i], 1, 1 << 16, &v))) goto out;
             p.batch = (int)v;
         } else if (!strcmp(a, "--max-tokens") || !strcmp(a, "--checkpoint-rows")) {
             char *end;
             const char *s = argv[++i];
+            errno = 0;
             unsigned long long u = strtoull(s, &end, 10);
-            if (!*s || *end || *s == '-' || (u == 0 && a[2] == 'm')) {
-                rc = cli_usage("scrape", "%s: expected a positive integer, got '%s'", a, s);
+            if (!*s || *end || *s == '-' || errno || (u == 0 && a[2] == 'm')) {
+                rc = cli_usage("scrape", "%s: expected an integer in %d..%llu, got '%s'", a, a[2] == 'm', ULLONG_MAX, s);
                 goto out;
             }
             *(a[2] == 'm' ? &p.max_tokens : &p.checkpoint_rows) = u;
@@ -134,9 +133,6 @@ int cli_scrape(int argc, char **argv) {
                 goto out;
             }
             p.checkpoint_secs = d;
-        } else {
-            rc = cli_usage("scrape", "unknown argument '%s'", a);
-            goto out;
         }
     }
     if (!p.model_dir || !p.out || !p.n_corpus) {

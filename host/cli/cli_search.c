@@ -31,11 +31,14 @@ int cli_search(int argc, char **argv) {
             json = 1;
         } else if (!strcmp(a, "--exact")) {
             exact = 1;
+        } else if (strcmp(a, "--graphs") && strcmp(a, "--token") && strcmp(a, "--type")) {
+            free(toks);
+            return cli_unknown("search", a);
         } else if (i + 1 >= argc) {
             free(toks);
-            return cli_usage("search", "unknown argument '%s' or missing value", a);
+            return cli_usage("search", "%s needs a value", a);
         } else if (!strcmp(a, "--graphs")) {
-            dir = argv[++i];
+            dir = cli_dir(argv[++i]);
         } else if (!strcmp(a, "--token")) {
             toks[nt++] = argv[++i];
         } else if (!strcmp(a, "--type")) {
@@ -46,9 +49,6 @@ int cli_search(int argc, char **argv) {
                 free(toks);
                 return cli_usage("search", "--type: expected 'activating' or 'important', got '%s'", t);
             }
-        } else {
-            free(toks);
-            return cli_usage("search", "unknown argument '%s'", a);
         }
     }
     if (!dir || !nt) {

@@ -27,18 +27,18 @@ int cli_similar(int argc, char **argv) {
             return 0;
         } else if (!strcmp(a, "--json")) {
             json = 1;
+        } else if (strcmp(a, "--graphs") && strcmp(a, "--threshold")) {
+            return cli_unknown("similar", a);
         } else if (i + 1 >= argc) {
-            return cli_usage("similar", "unknown argument '%s' or missing value", a);
+            return cli_usage("similar", "%s needs a value", a);
         } else if (!strcmp(a, "--graphs")) {
-            dir = argv[++i];
+            dir = cli_dir(argv[++i]);
         } else if (!strcmp(a, "--threshold")) {
             char *end;
             errno = 0;
             thr = strtod(argv[++i], &end);
             if (*end || errno || !isfinite(thr) || thr < 0 || thr > 1)
-                return cli_usage("similar", "--threshold: expected a number in 0..1");
-        } else {
-            return cli_usage("similar", "unknown argument '%s'", a);
+                return cli_usage("similar", "--threshold: expected a number in 0..1, got '%s'", argv[i]);
         }
     }
     if (!dir) return cli_usage("similar", "--graphs DIR is required");

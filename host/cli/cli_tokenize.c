@@ -50,7 +50,7 @@ int cli_tokenize(int argc, char **argv) {
             const char **dst = a[2] == 'm' ? &model : a[2] == 'v' ? &vocab : a[2] == 't' ? &text : &file;
             *dst = argv[++i];
         } else {
-            return cli_usage("tokenize", "unknown argument '%s'", a);
+            return cli_unknown("tokenize", a);
         }
     }
     if (model && vocab) return cli_usage("tokenize", "give --model or --vocab, not both");
@@ -93,7 +93,13 @@ int cli_tokenize(int argc, char **argv) {
 
 /* Parses ids from s: integers separated by spaces, commas, newlines, with optional JSON
  * dressing ({"ids": [...]} or [...]). */
-static int parse_ids(const char *s, bpe_ids *out, n2g_err *err) {
+/* the text at p up to the next separator, at most 20 bytes (one line in a message) */
+static int word_len(const char *p) {
+    size_t n = strcspn(p, " ,\n\r\t");
+    return n > 20 ? 20 : (int)n;
+}
+
+static int parse_ids(const char *s, const char *what, bpe_ids *out, n2g_err *err) {
     const char *p = s;
     const char *key = strstr(s, "\"ids\"");
     if (key) p = key + 5;
@@ -106,11 +112,11 @@ static int parse_ids(const char *s, bpe_ids *out, n2g_err *err) {
         errno = 0;
         long v = strtol(p, &end, 10);
         if (end == p || errno || v < 0 || v > 0x7fffffff)
-            return n2g_failc(err, N2G_E_USAGE, "ids: expected a non-negative integer at \"%.20s\"", p);
+            return n2g_failc(err, N2G_E_USAGE, "%s: expected a non-negative integer at \"%.*s\"", what, word_len(p), p);
         if (bpe_ids_push(out, (int32_t)v)) return n2g_fail(err, "out of memory");
         p = end;
         if (*p && *p != ' ' && *p != ',' && *p != '\n' && *p != '\r' && *p != '\t' && *p != ']' && *p != '}')
-            return n2g_failc(err, N2G_E_USAGE, "ids: expected a separator at \"%.20s\"", p);
+            return n2g_failc(err, N2G_E_USAGE, "%s: expected a separator at \"%.*s\"", what, word_len(p), p);
     }
     return 0;
 }
@@ -127,7 +133,7 @@ int cli_detokenize(int argc, char **argv) {
             const char **dst = a[2] == 'm' ? &model : a[2] == 'v' ? &vocab : &ids_arg;
             *dst = argv[++i];
         } else {
-            return cli_usage("detokenize", "unknown argument '%s'", a);
+            return cli_unknown("detokenize", a);
         }
     }
     if (model && vocab) return cli_usage("detokenize", "give --model or --vocab, not both");
@@ -139,10 +145,12 @@ int cli_detokenize(int argc, char **argv) {
         if (!buf) return cli_error(&err);
     }
     bpe_ids ids = {0};
-    if (parse_ids(ids_arg ? ids_arg : buf, &ids, &err)) {
+    /* ids on the command line that do not parse are a usage error (2); on stdin, bad input (1) */
+    if (parse_ids(ids_arg ? ids_arg : buf, ids_arg ? "--ids" : "stdin", &ids, &err)) {
         free(buf);
         free(ids.ids);
-        return err.code == N2G_E_USAGE ? cli_usage("detokenize", "%s", err.msg) : cli_error(&err);
+        if (!ids_arg && err.code == N2G_E_USAGE) err.code = N2G_E_FAIL;
+        return cli_error(&err);
     }
     free(buf);
     bpe_tokenizer *t = load_vocab(model, vocab, &err);
@@ -150,6 +158,15 @@ int cli_detokenize(int argc, char **argv) {
         free(ids.ids);
         return cli_error(&err);
     }
+    int nv = bpe_vocab_size(t);
+    for (size_t i = 0; ids_arg && i < ids.n; i++)
+        if (ids.ids[i] >= nv) {
+            n2g_failc(&err, N2G_E_USAGE, "--ids: token id %d at position %zu is not in the vocabulary (0..%d)",
+                      ids.ids[i], i, nv - 1);
+            free(ids.ids);
+            bpe_free(t);
+            return cli_error(&err);
+        }
     char *text;
     int rc = bpe_decode(t, ids.ids, ids.n, &text, &len, &err);
     free(ids.ids);

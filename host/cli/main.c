@@ -64,7 +64,10 @@ int main(int argc, char **argv) {
         return 0;
     }
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
-        if (!strcmp(argv[1], cmds[i].name)) return cmds[i].fn(argc - 1, argv + 1);
+        if (!strcmp(argv[1], cmds[i].name)) {
+            cli_set_command(cmds[i].name);
+            return cmds[i].fn(argc - 1, argv + 1);
+        }
     fprintf(stderr, "n2g: unknown command '%s' (see 'n2g --help')\n", argv[1]);
     return 2;
 }

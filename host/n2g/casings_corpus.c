@@ -51,7 +51,7 @@ static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *
 
 int n2g_casings_count_path(n2g_casings *t, const char *path, int top, int quiet, n2g_err *err) {
     struct stat st;
-    if (stat(path, &st) != 0) return n2g_failc(err, N2G_E_USAGE, "%s: %s", path, strerror(errno));
+    if (stat(path, &st) != 0) return n2g_fail(err, "%s: cannot read: %s", path, strerror(errno));
     if (!S_ISDIR(st.st_mode)) {
         if (!top && !ends_with(path, ".txt") && !ends_with(path, ".jsonl")) return 0;
         return count_file(t, path, quiet, err);

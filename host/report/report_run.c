@@ -345,7 +345,8 @@ int report_run_open_ex(const report_run_opts *o, report_acts_opts *ao, report_ru
         snprintf(cfgp, sizeof cfgp, "%s/config.json", mdir ? mdir : "");
         if (!mdir || !file_exists(cfgp)) {
             if (ao->acts == REPORT_ACTS_MODEL) {
-                n2g_failc(err, N2G_E_USAGE, "--acts model: %s", mdir ? "the model directory has no config.json" : "the manifest names no model.dir; pass --model DIR");
+                n2g_failc(err, mdir ? N2G_E_FAIL : N2G_E_USAGE, "--acts model: %s",
+                          mdir ? "the model directory has no config.json" : "the manifest names no model.dir; pass --model DIR");
                 if (mdir) n2g_wrap(err, "%s", mdir);
                 goto fail;
             }

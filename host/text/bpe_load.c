@@ -421,7 +421,7 @@ bpe_tokenizer *bpe_load_default(n2g_err *err) {
         snprintf(inst, sizeof inst, "%s/../share/n2g/gpt2", exe);
         if (has_tokenizer(inst)) return bpe_load_dir(inst, err);
     }
-    return n2g_failc(err, N2G_E_USAGE,
+    return n2g_failc(err, N2G_E_FAIL,
                      "no GPT-2 vocabulary found in %s (nor <exe dir>/../share/n2g/gpt2): pass --model DIR or --vocab DIR, "
                      "or set N2G_VOCAB (or N2G_DATA) to a directory with vocab.json + merges.txt",
                      dir),
