@@ -158,7 +158,7 @@ int cli_demo(int argc, char **argv) {
     double t0 = progress_now();
 
     /* 1. plant */
-    gpt2_plant_options po = {GPT2_PLANT_DEFAULT_SEED, GPT2_PLANT_DEFAULT_NCTX, NULL};
+    gpt2_plant_options po = {GPT2_PLANT_DEFAULT_SEED, GPT2_PLANT_DEFAULT_NCTX, NULL, 0};
     if (!quiet) fprintf(stderr, "n2g demo: 1/4 planting a 2-layer GPT-2 with known neurons in %s\n", model);
     if (gpt2_plant_write(model, &po, &err)) return cli_error(&err);
 
@@ -206,7 +206,7 @@ int cli_demo(int argc, char **argv) {
     report_run *rr = NULL;
     report_source src;
     if (report_run_open(&ro, &rr, &src, &err)) return cli_error(&err);
-    report_options rop = {quiet, 50, 10};
+    report_options rop = {quiet, 50, 10, 0};
     int rc = report_write_site(&src, &rop, site, &err);
     report_run_close(rr);
     if (rc) return cli_error(&err);

@@ -6,7 +6,7 @@
 #include "model/gpt2_plant.h"
 
 static void help(void) {
-    printf("usage: n2g plant --out DIR [--vocab DIR] [--seed N] [--n-ctx N]\n\n"
+    printf("usage: n2g plant --out DIR [--vocab DIR] [--seed N] [--n-ctx N] [--force]\n\n"
            "Writes a 2-layer GPT-2 (n_embd 64, 4 heads, d_mlp 256, real GPT-2 vocabulary) in Hugging Face\n"
            "format whose rule neurons have known behaviour, and the ground truth beside it:\n"
            "  DIR/config.json, DIR/model.safetensors (F32), DIR/vocab.json, DIR/merges.txt, DIR/planted.json\n"
@@ -16,7 +16,10 @@ static void help(void) {
            "  1:200  fires on ' the' only right after ' of'\n"
            "All other neurons have small random weights.\n\n"
            "options:\n"
-           "  --out DIR        output directory (created if missing; files are replaced atomically)\n"
+           "  --out DIR        output directory (created if missing; an earlier plant's files are replaced\n"
+           "                   atomically; a non-empty directory that n2g plant did not write is refused)\n"
+           "  --force          write into such a directory anyway (its config.json, model.safetensors,\n"
+           "                   vocab.json, merges.txt are replaced)\n"
            "  --vocab DIR      GPT-2 tokenizer files: vocab.json + merges.txt or encoder.json + vocab.bpe\n"
            "                   (default: $N2G_VOCAB, then the bundled GPT-2 vocabulary)\n"
            "  --seed N         seed of the random weights (default %u); same seed -> identical files\n"
@@ -32,6 +35,10 @@ int cli_plant(int argc, char **argv) {
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
             help();
             return 0;
+        }
+        if (!strcmp(a, "--force")) {
+            opt.force = 1;
+            continue;
         }
         if (strcmp(a, "--out") && strcmp(a, "--vocab") && strcmp(a, "--seed") && strcmp(a, "--n-ctx"))
             return cli_unknown(sub, a);

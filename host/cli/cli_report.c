@@ -7,7 +7,7 @@
 
 static const char *report_help =
     "usage: n2g report --run RUN [--out DIR] [--neurons LIST] [--vocab DIR] [--context B,A]\n"
-    "                  [--acts auto|model|none] [--model DIR] [--device N|cpu] [--quiet]\n"
+    "                  [--acts auto|model|none] [--model DIR] [--device N|cpu] [--force] [--quiet]\n"
     "\n"
     "Writes a static HTML site for a run (open DIR/index.html in a browser; no network needed):\n"
     "index.html with the run's manifest, per-layer precision / recall / F1, a sortable neuron table\n"
@@ -15,7 +15,9 @@ static const char *report_help =
     "examples, graph, scores and training samples.\n"
     "  --run RUN       a run directory (manifest.json + examples.bin from 'n2g scrape'; stats.json,\n"
     "                  neuron_store.json and graphs/ from 'n2g build' are shown when present)\n"
-    "  --out DIR       output directory (default RUN/report)\n"
+    "  --out DIR       output directory (default RUN/report); an earlier report there is replaced, a\n"
+    "                  non-empty directory that holds no n2g report is refused\n"
+    "  --force         write the site into such a directory anyway\n"
     "  --neurons LIST  only these neurons: comma-separated L:N, L:A-B or L:* (default: all)\n"
     "  --vocab DIR     GPT-2 vocabulary for token strings (default: the run's model directory,\n"
     "                  then $N2G_VOCAB / the installed vocabulary)\n"
@@ -39,8 +41,8 @@ int cli_report(int argc, char **argv) {
             fputs(report_help, stdout);
             return 0;
         }
-        if (!strcmp(a, "--quiet")) {
-            ro.quiet = 1;
+        if (!strcmp(a, "--quiet") || !strcmp(a, "--force")) {
+            *(a[2] == 'q' ? &ro.quiet : &ro.force) = 1;
             continue;
         }
         if (!strcmp(a, "--run") || !strcmp(a, "--out") || !strcmp(a, "--neurons") || !strcmp(a, "--vocab") ||

@@ -30,8 +30,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "common/json.h"
+#include "common/outdir.h"
 #include "common/paths.h"
 #include "model/st_write.h"
 #include "text/bpe.h"
@@ -375,6 +377,19 @@ static int find_in(const char *dir, const char *a, const char *b, char *out, siz
     return n2g_fail(err, "%s: no %s or %s (expected the GPT-2 tokenizer files)", dir, a, b);
 }
 
+#define PLANT_MARKER ".n2g-plant"
+
+/* an earlier plant's directory: planted.json in its format */
+static int planted_dir(const char *dir) {
+    char path[4200];
+    snprintf(path, sizeof path, "%s/planted.json", dir);
+    json_doc *d = json_parse_file(path, NULL);
+    const json_value *f = d ? json_get(json_root(d), "format") : NULL;
+    int yes = f && f->type == JSON_STRING && !strncmp(f->str, "n2g-planted", 11);
+    json_free(d);
+    return yes;
+}
+
 int gpt2_plant_write(const char *out_dir, const gpt2_plant_options *opt, n2g_err *err) {
     if (opt->n_ctx < 8 || opt->n_ctx > GPT2_PLANT_MAX_NCTX)
         return n2g_failc(err, N2G_E_USAGE, "plant: n_ctx %d not in 8..%d", opt->n_ctx, GPT2_PLANT_MAX_NCTX);
@@ -402,9 +417,16 @@ int gpt2_plant_write(const char *out_dir, const gpt2_plant_options *opt, n2g_err
     struct stat st;
     if (stat(out_dir, &st) == 0) {
         if (!S_ISDIR(st.st_mode)) return n2g_fail(err, "%s: exists and is not a directory", out_dir);
-    } else if (mkdir(out_dir, 0755) != 0) {
-        return n2g_fail(err, "%s: cannot create directory: %s", out_dir, strerror(errno));
     }
+    if (!opt->force && n2g_outdir_foreign(out_dir, PLANT_MARKER, planted_dir))
+        return n2g_failc(err, N2G_E_USAGE,
+                         "%s: the directory is not empty and was not written by n2g plant (no planted.json); choose a "
+                         "new or empty directory, or pass --force to replace its model files",
+                         out_dir);
+    if (stat(out_dir, &st) != 0 && mkdir(out_dir, 0755) != 0)
+        return n2g_fail(err, "%s: cannot create directory: %s", out_dir, strerror(errno));
+    /* first: an interrupted plant is still recognised as n2g's own */
+    if (n2g_outdir_mark(out_dir, PLANT_MARKER, "n2g plant is writing this directory\n", err)) return -1;
 
     plant_w w = {0};
     char path[4096];
@@ -418,5 +440,9 @@ int gpt2_plant_write(const char *out_dir, const gpt2_plant_options *opt, n2g_err
     if (!rc) rc = copy_file(vocab_path, out_dir, "vocab.json", err);
     if (!rc) rc = copy_file(merges_path, out_dir, "merges.txt", err);
     if (!rc) rc = write_planted(out_dir, opt, ids, prev_ids, err); /* last: its presence means complete */
+    if (!rc) {
+        snprintf(path, sizeof path, "%s/%s", out_dir, PLANT_MARKER);
+        unlink(path); /* planted.json marks the directory from now on */
+    }
     return rc;
 }

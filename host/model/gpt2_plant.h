@@ -26,10 +26,13 @@ typedef struct gpt2_plant_options {
     int n_ctx;                 /* n_positions = n_ctx, 8..GPT2_PLANT_MAX_NCTX */
     const char *vocab_dir;     /* vocab.json + merges.txt or encoder.json + vocab.bpe;
                                   NULL = n2g_default_vocab_dir() ($N2G_VOCAB, else the bundled copy) */
+    int force;                 /* write into a non-empty directory that n2g plant did not write */
 } gpt2_plant_options;
 
 /* Creates out_dir if needed (one level) and writes config.json, model.safetensors,
- * vocab.json, merges.txt and planted.json into it, each atomically. */
+ * vocab.json, merges.txt and planted.json into it, each atomically. A non-empty out_dir that is
+ * not an earlier plant's (planted.json, or the marker .n2g-plant of an interrupted one) is
+ * refused (N2G_E_USAGE) unless opt->force. */
 int gpt2_plant_write(const char *out_dir, const gpt2_plant_options *opt, n2g_err *err);
 
 #endif

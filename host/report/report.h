@@ -75,9 +75,12 @@ typedef struct {
     int quiet;          /* no progress bar */
     int context_before; /* tokens shown before the max in the cut view (default 50) */
     int context_after;  /* tokens shown after it (default 10) */
+    int force;          /* write into a non-empty out_dir that is not a report site */
 } report_options;
 
-/* Writes the site into out_dir (created if missing; files replaced atomically). */
+/* Writes the site into out_dir (created if missing; files replaced atomically). A non-empty
+ * out_dir that is not an n2g report (no marker file .n2g-report, no index.html of a report) is
+ * refused (N2G_E_USAGE) unless opt->force; the marker is written first. */
 int report_write_site(const report_source *src, const report_options *opt, const char *out_dir, n2g_err *err);
 
 /* ---- escaping (report_esc.c) ---- */

@@ -13,6 +13,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/fileio.h"
+#include "common/outdir.h"
 #include "common/progress.h"
 #include "report.h"
 
@@ -583,6 +585,19 @@ static int write_text(const char *dir, const char *name, const char *text, n2g_e
     return out_close(&o, err);
 }
 
+#define REPORT_MARKER ".n2g-report"
+
+/* a report written before the marker existed: its index.html calls N2G.indexPage */
+static int report_dir(const char *dir) {
+    char path[4200];
+    snprintf(path, sizeof path, "%s/index.html", dir);
+    size_t n;
+    char *s = n2g_read_file(path, &n, NULL);
+    int yes = s && strstr(s, "N2G.indexPage(") != NULL;
+    free(s);
+    return yes;
+}
+
 int report_write_site(const report_source *src, const report_options *opt_in, const char *out_dir, n2g_err *err) {
     report_options opt = opt_in ? *opt_in : (report_options){0};
     if (opt.context_before <= 0) opt.context_before = 50;
@@ -592,8 +607,14 @@ int report_write_site(const report_source *src, const report_options *opt_in, co
     snprintf(d_data, sizeof d_data, "%s/data", out_dir);
     snprintf(d_neurons, sizeof d_neurons, "%s/neurons", out_dir);
     snprintf(d_rows, sizeof d_rows, "%s/rows", d_data);
-    if (mkdir_p(out_dir, err) || mkdir_p(d_assets, err) || mkdir_p(d_data, err) || mkdir_p(d_neurons, err) ||
-        mkdir_p(d_rows, err))
+    if (!opt.force && n2g_outdir_foreign(out_dir, REPORT_MARKER, report_dir))
+        return n2g_failc(err, N2G_E_USAGE,
+                         "--out %s: the directory is not empty and holds no n2g report; choose a new or empty "
+                         "directory, or pass --force to write the site into it (replacing its index.html)",
+                         out_dir);
+    if (mkdir_p(out_dir, err) ||
+        n2g_outdir_mark(out_dir, REPORT_MARKER, "an n2g report site: 'n2g report' replaces the files of this folder\n", err) ||
+        mkdir_p(d_assets, err) || mkdir_p(d_data, err) || mkdir_p(d_neurons, err) || mkdir_p(d_rows, err))
         return -1;
     if (write_text(d_assets, "report.css", report_asset_css, err) || write_text(d_assets, "report.js", report_asset_js, err))
         return -1;
