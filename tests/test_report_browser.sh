@@ -22,7 +22,7 @@ step() { echo "== $*"; }
 step "synthetic run"
 $FIX --out "$T/run" --vocab "$VOCAB" --layers 0,1 --d-mlp 16 --k 5 --ctx 80 --planted 1:5 --planted-token " whale" --baselines
 "$N2G" report --quiet --run "$T/run" --out "$T/site" --vocab "$VOCAB"
-CFG='{"index":true,"layers":2,"layerCols":8,"neurons":32,"searches":[["whale","1_5"],["  WHALE ","1_5"],["1:5","1_5"],["0_11","0_11"]],"pages":["1_5","0_0"],
+CFG='{"index":true,"indexVisible":["[0, 1]"],"layers":2,"layerCols":8,"neurons":32,"searches":[["whale","1_5"],["  WHALE ","1_5"],["1:5","1_5"],["0_11","0_11"]],"pages":["1_5","0_0"],
       "examples":5,"maxText":" whale","ctx":80,"expand":true,"hostile":false,"samples":{"1_5":[2,3]}}'
 # maxText applies to every checked page: check the planted page alone for it
 $PY check "$T/site" "$(echo "$CFG" | sed 's/"pages":\["1_5","0_0"\]/"pages":["1_5"]/')" || fail=1

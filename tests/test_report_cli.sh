@@ -85,6 +85,41 @@ for l in ix["layers"]:
     assert "ngramF1" not in l
 EOF
 
+# numbers are shown exactly: a real run's manifest (a 13,334,144-byte model, layers [0, 1]) and
+# its per-neuron counts (34,749 positions with --ctx 100: %.4g would show 34,750)
+"$N2G" plant --out "$T/exact_m" >/dev/null 2>&1 &&
+    "$N2G" scrape --model "$T/exact_m" --corpus "$SHARED/data/corpus/fixture_small.txt" --out "$T/exact" --ctx 100 \
+        --device cpu --quiet && "$N2G" report --run "$T/exact" --acts none --quiet >/dev/null || bad "exact: plant / scrape / report"
+python3 - "$T/exact" <<'EOF' && ok || bad "report numbers not exact"
+import json, os, re, sys
+run = sys.argv[1]
+man = json.load(open(os.path.join(run, "manifest.json")))
+idx = open(os.path.join(run, "report/index.html")).read()
+shown = json.loads(re.search(r"N2G\.indexPage\((\{.*\})\);</script>", idx, re.S).group(1))["manifest"]
+def unpairs(v):  # the page's [[key, value], ...] objects back to dicts
+    if isinstance(v, list) and v and all(isinstance(p, list) and len(p) == 2 and isinstance(p[0], str) for p in v):
+        return {k: unpairs(x) for k, x in v}
+    return [unpairs(x) for x in v] if isinstance(v, list) else v
+shown = unpairs(shown)
+assert man["model"]["safetensors_bytes"] > 10**7, man["model"]
+assert shown["model"]["safetensors_bytes"] == man["model"]["safetensors_bytes"], shown["model"]
+assert shown["params"]["layers"] == man["params"]["layers"] == [0, 1], shown["params"]
+assert shown["scan"] == man["scan"], (shown["scan"], man["scan"])
+assert shown["model"]["config"] == man["model"]["config"], shown["model"]["config"]
+pos = man["scan"]["positions_per_neuron"]
+assert len(str(pos).rstrip("0")) > 4, pos  # more digits than %.4g keeps
+n = 0
+for name in sorted(os.listdir(os.path.join(run, "report/data"))):
+    if name.startswith("neurons-"):
+        t = open(os.path.join(run, "report/data", name)).read()
+        rows = json.loads(re.fullmatch(r"N2G\.neuronChunk\(\d+,(\[.*\])\);\n", t, re.S).group(1))
+        assert all(r[6] == pos for r in rows), [r for r in rows if r[6] != pos][:3]
+        n += len(rows)
+assert n == 512, n
+page = open(os.path.join(run, "report/neurons/1_200.html")).read()
+assert '"count":%d,' % pos in page, re.search(r'"count":[^,]*', page).group(0)
+EOF
+
 # bad files inside the run: messages name the file
 cp -r "$T/run" "$T/r2"; echo '{"2": {"0": ' > "$T/r2/stats.json"
 expect 1 "stats.json" -- "$N2G" report --quiet --run "$T/r2" --vocab "$VOCAB"

@@ -94,8 +94,11 @@ void report_js_display(FILE *f, const char *s, size_t n);
 /* Exact string as a JS string literal (valid UTF-8 expected; invalid bytes become U+FFFD),
  * with the same script-safety escapes. */
 void report_js_raw(FILE *f, const char *s, size_t n);
-/* A JSON value as a JS literal: strings via report_js_display, numbers %.6g, NaN -> null. */
+/* A JSON value as a JS literal: strings via report_js_display, numbers exactly (report_js_number). */
 void report_js_value(FILE *f, const json_value *v);
+/* A number as JS, exactly: integers in full, a float-valued double in its shortest float form,
+ * anything else in its shortest round-trip form; NaN / Inf as null. */
+void report_js_number(FILE *f, double v);
 /* The search key of a token: ASCII-lowercased, ASCII whitespace trimmed (unless that leaves
  * nothing). Writes at most cap-1 bytes + NUL into out; returns the key length. */
 size_t report_search_key(const char *s, size_t n, char *out, size_t cap);

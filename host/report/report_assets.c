@@ -126,7 +126,7 @@ const char report_asset_js[] =
     "      v.forEach(function (x, i) { if (i) td.appendChild(document.createTextNode(\", \")); putValue(td, x); });\n"
     "      td.appendChild(document.createTextNode(\"]\"));\n"
     "    }\n"
-    "    else td.textContent = v === null \? \"null\" : String(v);\n"
+    "    else td.appendChild(document.createTextNode(v === null \? \"null\" : String(v)));\n"
     "  }\n"
     "\n"
     "  /* ---- colours ---- */\n"

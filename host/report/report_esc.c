@@ -1,6 +1,8 @@
 /* report_esc.c — escaping of token strings and JSON values for the report's JS data. */
 #include <math.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "report.h"
@@ -102,6 +104,23 @@ void report_js_raw(FILE *f, const char *s, size_t n) {
     fputc('"', f);
 }
 
+void report_js_number(FILE *f, double v) {
+    char buf[48];
+    if (!isfinite(v)) {
+        fputs("null", f);
+        return;
+    }
+    if (v != floor(v) && fabs(v) < 3.4e38 && (double)(float)v == v) { /* a float: its shortest form */
+        for (int prec = 6; prec <= 9; prec++) {
+            snprintf(buf, sizeof buf, "%.*g", prec, v);
+            if (strtof(buf, NULL) == (float)v) break;
+        }
+    } else {
+        json_format_number(buf, sizeof buf, v);
+    }
+    fputs(buf, f);
+}
+
 void report_js_value(FILE *f, const json_value *v) {
     if (!v) {
         fputs("null", f);
@@ -111,12 +130,7 @@ void report_js_value(FILE *f, const json_value *v) {
     case JSON_NULL: fputs("null", f); break;
     case JSON_FALSE: fputs("false", f); break;
     case JSON_TRUE: fputs("true", f); break;
-    case JSON_NUMBER:
-        if (isfinite(v->num))
-            fprintf(f, "%.6g", v->num);
-        else
-            fputs("null", f);
-        break;
+    case JSON_NUMBER: report_js_number(f, v->num); break;
     case JSON_STRING: report_js_display(f, v->str, v->n); break;
     case JSON_ARRAY:
         fputc('[', f);

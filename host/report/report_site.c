@@ -156,12 +156,8 @@ static int firing_scores(const json_value *rep, double *p, double *r, double *f1
 
 /* ---- JS number / sequence encoding ---- */
 
-static void put_num(FILE *f, double v) {
-    if (isfinite(v))
-        fprintf(f, "%.4g", v);
-    else
-        fputs("null", f);
-}
+/* exact: the counts in full, the scores and activations as they are stored (report_js_number) */
+static void put_num(FILE *f, double v) { report_js_number(f, v); }
 
 static const char B64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 

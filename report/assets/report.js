@@ -81,7 +81,7 @@ var N2G = (function () {
       v.forEach(function (x, i) { if (i) td.appendChild(document.createTextNode(", ")); putValue(td, x); });
       td.appendChild(document.createTextNode("]"));
     }
-    else td.textContent = v === null ? "null" : String(v);
+    else td.appendChild(document.createTextNode(v === null ? "null" : String(v)));
   }
 
   /* ---- colours ---- */
