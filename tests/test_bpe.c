@@ -10,6 +10,7 @@
 #include "check.h"
 #include "common/json.h"
 #include "text/bpe.h"
+#include "text/bpe_impl.h"
 #include "text/corpus.h"
 
 static int same_ids(const bpe_ids *got, const json_value *want) {
@@ -192,6 +193,78 @@ static void check_load_errors(void) {
     CHECK(bpe_load_dir(dir, &e) == NULL && strstr(e.msg, "vocab.json:"), "%s", e.msg);
 }
 
+/* Long pieces (text without spaces: one pre-tokenizer piece) are merged window by window; the
+ * ids must be those of tiktoken's whole-piece merge (the quadratic reference, transcribed as
+ * bpe_test_merge_reference) — with tiny windows, so that windows cut tokens and seams are redone
+ * often, and with the default windows against the whole-piece heap merge on a bigger piece. */
+static void gen_piece(unsigned *seed, int kind, char *buf, size_t n) {
+    static const char *const alpha[] = {"abcdefghijklmnopqrstuvwxyz", "aeiou", "ab", "thequickbrownfox", "!?.,;:-_*#"};
+    if (kind == 5) { /* CJK letters: 3-byte UTF-8, one \p{L} run */
+        size_t i = 0;
+        while (i + 3 <= n) {
+            *seed = *seed * 1103515245u + 12345u;
+            unsigned cp = 0x4E00 + (*seed >> 16) % 600;
+            buf[i++] = (char)(0xE0 | (cp >> 12)), buf[i++] = (char)(0x80 | ((cp >> 6) & 63)), buf[i++] = (char)(0x80 | (cp & 63));
+        }
+        while (i < n) buf[i++] = 'x'; /* never reached for n % 3 == 0 */
+        return;
+    }
+    if (kind == 6) { /* "the" again and again: equal ranks everywhere, leftmost ties */
+        for (size_t i = 0; i < n; i++) buf[i] = "the"[i % 3];
+        return;
+    }
+    const char *a = alpha[kind];
+    size_t na = strlen(a);
+    for (size_t i = 0; i < n; i++) {
+        *seed = *seed * 1103515245u + 12345u;
+        buf[i] = a[(*seed >> 16) % na];
+    }
+}
+
+static void check_long_pieces(const bpe_tokenizer *t) {
+    n2g_err e = {0};
+    unsigned seed = 777;
+    size_t n = 6000;
+    char *buf = malloc(300000);
+    int32_t *ref = malloc(3 * 300000 * sizeof *ref);
+    static const size_t windows[][2] = {{16, 0}, {40, 4}, {64, 16}, {300, 64}};
+    unsigned long redone0 = bpe_test_seams_redone();
+    for (int kind = 0; kind < 7; kind++) {
+        gen_piece(&seed, kind, buf, n);
+        CHECK(bpe_piece_end((const unsigned char *)buf, n, 0) == n, "kind %d: not one piece", kind);
+        size_t m = bpe_test_merge_reference(t, (const unsigned char *)buf, n, ref);
+        for (size_t w = 0; w < sizeof windows / sizeof *windows; w++) {
+            bpe_test_set_chunk(windows[w][0], windows[w][1]);
+            bpe_ids ids = {0};
+            CHECK(bpe_encode(t, buf, n, BPE_ORDINARY, &ids, NULL, &e) == 0, "%s", e.msg);
+            int same = ids.n == m && !memcmp(ids.ids, ref, m * sizeof *ref);
+            size_t at = 0;
+            while (at < ids.n && at < m && ids.ids[at] == ref[at]) at++;
+            CHECK(same, "kind %d, windows %zu+%zu: %zu ids, the reference %zu; first difference at %zu", kind,
+                  windows[w][0], windows[w][1], ids.n, m, at);
+            free(ids.ids);
+        }
+    }
+    CHECK(bpe_test_seams_redone() > redone0, "tiny windows never redid a seam: the check is not exercised");
+    /* default windows on a 300 kB piece against the whole-piece heap merge (no windows) */
+    n = 300000;
+    for (int kind = 0; kind < 7; kind += 3) {
+        gen_piece(&seed, kind, buf, n);
+        bpe_ids a = {0}, b = {0};
+        bpe_test_set_chunk(0, 0);
+        CHECK(bpe_encode(t, buf, n, BPE_ORDINARY, &a, NULL, &e) == 0, "%s", e.msg);
+        bpe_test_set_chunk((size_t)1 << 40, 0);
+        CHECK(bpe_encode(t, buf, n, BPE_ORDINARY, &b, NULL, &e) == 0, "%s", e.msg);
+        CHECK(a.n == b.n && !memcmp(a.ids, b.ids, a.n * sizeof *a.ids), "kind %d: 300 kB piece: %zu ids by windows, %zu whole",
+              kind, a.n, b.n);
+        free(a.ids);
+        free(b.ids);
+    }
+    bpe_test_set_chunk(0, 0);
+    free(buf);
+    free(ref);
+}
+
 int main(void) {
     n2g_err e = {0};
     json_doc *g = json_parse_file(check_src_path("tests/fixtures/tokenizer_golden.json"), &e);
@@ -218,6 +291,7 @@ int main(void) {
     CHECK(bpe_token_id(t, "no such token at all", 20) == -1, "absent token");
     check_cases(t, cases, "vocab.json+merges.txt");
     check_corpora(t, corpora);
+    check_long_pieces(t);
 
     /* arbitrary bytes (invalid UTF-8 included) round-trip */
     unsigned seed = 12345;

@@ -85,5 +85,28 @@ echo 15496,50257 | "$N2G" detokenize --vocab "$VOCAB" > /dev/null 2> "$T/err"; e
 expect_grep "$T/out" "--ordinary" "tokenize help text"
 "$N2G" detokenize --help > "$T/out"; expect_rc $? 0 "detokenize --help"
 
+# a long text without spaces is one pre-tokenizer piece; it is merged window by window in bounded
+# memory (ids equal to the whole-piece merge: test_bpe). Here 8 MB of letters must round-trip,
+# finish within the timeout, and peak well below the whole-piece merge (250 MB here; 86 MB now)
+python3 - "$N2G" "$VOCAB" "$T" <<'EOF' && ok || bad "8 MB without spaces"
+import random, resource, subprocess, sys
+n2g, vocab, t = sys.argv[1:4]
+random.seed(5)
+text = "".join(random.choices("abcdefghijklmnopqrstuvwxyz", k=8 << 20))
+open(t + "/nospace.txt", "w").write(text)
+r = subprocess.run([n2g, "tokenize", "--vocab", vocab, "--file", t + "/nospace.txt"], capture_output=True, timeout=600)
+assert r.returncode == 0, r.stderr
+peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+open(t + "/nospace.ids", "wb").write(r.stdout)
+n = len(r.stdout.split())
+assert len(text) / 8 < n < len(text) / 1.5, n
+back = subprocess.run([n2g, "detokenize", "--vocab", vocab], stdin=open(t + "/nospace.ids", "rb"), capture_output=True,
+                      timeout=600)
+assert back.returncode == 0 and back.stdout == text.encode(), "8 MB without spaces does not round-trip"
+sanitized = b"asan" in subprocess.run(["ldd", n2g], capture_output=True).stdout
+print("8 MB without spaces: %d ids, peak %.0f MB%s" % (n, peak_mb, " (sanitizer build: not checked)" if sanitized else ""))
+assert sanitized or peak_mb < 150, "peak memory %.0f MB" % peak_mb
+EOF
+
 echo "$pass passed, $fail failed"
 [[ $fail == 0 ]]

@@ -218,6 +218,97 @@ static size_t merge_long(const bpe_tokenizer *t, const unsigned char *s, size_t 
     return m;
 }
 
+static int ids_append(bpe_ids *v, const int32_t *ids, size_t n);
+
+/* ---- very long pieces: window by window, in bounded memory -------------------------------------
+ *
+ * GPT-2's pre-tokenizer leaves a run of letters (or of punctuation, or of other symbols) as one
+ * piece, however long: 50 MB of text without spaces is one piece. Merging it whole needs
+ * MERGE_LONG_WORK int32 per byte (2.6 GB for 50 MB). A piece longer than chunk_step + chunk_margin
+ * bytes is merged window by window instead, with the same result:
+ *
+ * A token sequence is the piece's BPE encoding iff it is "valid": re-encoding its bytes gives it
+ * back. Every prefix of a valid sequence is valid, and two valid sequences joined where the last
+ * token of the first and the first of the second form a valid pair are valid together (the
+ * properties behind GitHub's linear-time `bpe` crate, rust-gems/crates/bpe). So: merge a window
+ * [pos, reach + step + margin), keep its tokens that end by reach + step (a prefix of a valid
+ * sequence, so valid), and append them if the seam pair (the last token out, the window's first)
+ * re-encodes to itself; if it does not, take the last token back and start the window at its
+ * first byte. What is out is always the valid encoding of its bytes, and at the end of the piece
+ * that is the encoding tiktoken's merge gives. Each window needs MERGE_LONG_WORK x its length;
+ * `reach` (the furthest end so far) grows by about a step per window, so the loop ends; a seam
+ * that fails is rare (the margin keeps the tokens near a window's cut out). */
+static size_t chunk_step = 32768, chunk_margin = 512;
+static _Atomic unsigned long chunk_seams_redone; /* windows restarted at a failed seam (tests) */
+
+unsigned long bpe_test_seams_redone(void) { return chunk_seams_redone; }
+
+void bpe_test_set_chunk(size_t step, size_t margin) {
+    chunk_step = step ? step : 32768;
+    chunk_margin = step ? margin : 512;
+}
+
+size_t bpe_test_merge_reference(const bpe_tokenizer *t, const unsigned char *s, size_t n, int32_t *work) {
+    if (n == 1) {
+        work[0] = t->byte_id[s[0]];
+        return 1;
+    }
+    return merge_short(t, s, n, work);
+}
+
+/* 1 when tokens a, b side by side are the BPE encoding of their bytes */
+static int pair_valid(const bpe_tokenizer *t, int32_t a, int32_t b, int *oom) {
+    size_t la = t->tok_len[a], lb = t->tok_len[b], n = la + lb;
+    unsigned char sbuf[512];
+    int32_t wbuf[3 * 512];
+    unsigned char *s = n <= sizeof sbuf ? sbuf : malloc(n);
+    int32_t *w = n <= sizeof sbuf ? wbuf : malloc(3 * n * sizeof *w);
+    int ok = 0;
+    if (!s || !w) {
+        *oom = 1;
+    } else {
+        memcpy(s, t->pool + t->tok_off[a], la);
+        memcpy(s + la, t->pool + t->tok_off[b], lb);
+        size_t m = merge_short(t, s, n, w); /* n >= 2 */
+        ok = m == 2 && w[0] == a && w[1] == b;
+    }
+    if (s != sbuf) free(s);
+    if (w != wbuf) free(w);
+    return ok;
+}
+
+static int merge_chunked(const bpe_tokenizer *t, const unsigned char *s, size_t n, bpe_ids *out, int32_t **work,
+                         size_t *cap) {
+    size_t base = out->n, pos = 0, reach = 0;
+    int oom = 0;
+    while (pos < n) {
+        size_t target = reach + chunk_step, end = target + chunk_margin;
+        if (end >= n) end = target = n;
+        size_t len = end - pos, need = MERGE_LONG_WORK * len;
+        if (need > *cap) {
+            int32_t *p = realloc(*work, need * sizeof *p);
+            if (!p) return -1;
+            *work = p;
+            *cap = need;
+        }
+        int32_t *w = *work;
+        size_t m = len == 1 ? (w[0] = t->byte_id[s[pos]], 1)
+                            : len <= MERGE_SHORT_MAX ? merge_short(t, s + pos, len, w) : merge_long(t, s + pos, len, w);
+        size_t k = 0, e = pos;
+        while (k < m && (k == 0 || e + t->tok_len[w[k]] <= target)) e += t->tok_len[w[k++]];
+        if (out->n > base && !pair_valid(t, out->ids[out->n - 1], w[0], &oom)) {
+            if (oom) return -1;
+            pos -= t->tok_len[out->ids[--out->n]]; /* the seam is wrong: take the token back */
+            chunk_seams_redone++;
+            continue;
+        }
+        if (ids_append(out, w, k)) return -1;
+        pos = e;
+        if (pos > reach) reach = pos;
+    }
+    return 0;
+}
+
 /* ---- per-thread piece cache --------------------------------------------------------------- */
 
 #define CACHE_SLOTS (1u << 16)
@@ -307,6 +398,7 @@ static int encode_piece(const bpe_tokenizer *t, const unsigned char *s, size_t n
                 return ids_append(out, c->ids + e->ids_off, e->n_ids);
         }
     }
+    if (n > chunk_step + chunk_margin) return merge_chunked(t, s, n, out, heap_work, heap_cap); /* never cached */
     int32_t *work = stack_work;
     size_t need = n <= MERGE_SHORT_MAX ? 3 * n : MERGE_LONG_WORK * n;
     if (need > stack_cap) {

@@ -2,6 +2,7 @@
 #ifndef N2G_BPE_IMPL_H
 #define N2G_BPE_IMPL_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "text/bpe.h"
@@ -28,6 +29,13 @@ static inline uint64_t bpe_hash_bytes(const unsigned char *s, size_t n) {
     for (size_t i = 0; i < n; i++) h = (h ^ s[i]) * 0x100000001b3ull;
     return h ^ (h >> 29);
 }
+
+/* Test hooks (bpe.c). Pieces longer than step + margin bytes are merged window by window (step
+ * 0 restores the defaults, 32768 + 512); the reference is tiktoken's quadratic byte_pair_merge
+ * of a whole piece (work: 3n int32; returns the number of ids in work). */
+void bpe_test_set_chunk(size_t step, size_t margin);
+size_t bpe_test_merge_reference(const bpe_tokenizer *t, const unsigned char *s, size_t n, int32_t *work);
+unsigned long bpe_test_seams_redone(void); /* windows restarted at a seam that was not valid */
 
 static inline uint32_t bpe_hash_pair(uint64_t key) { return (uint32_t)((key * 0x9E3779B97F4A7C15ull) >> 32); }
 
