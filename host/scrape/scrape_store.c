@@ -101,7 +101,13 @@ static void put_zeros(FILE *f, uint64_t at, uint64_t to) {
     }
 }
 
-/* Section offsets for the given shape; fills h's offsets and file_bytes. */
+/* rows per tokens block (version 2) */
+static uint32_t block_rows_for(uint32_t ctx) {
+    uint32_t r = SCRAPE_SUM_BLOCK_BYTES / (4u * (ctx ? ctx : 1));
+    return r ? r : 1;
+}
+
+/* Section offsets for the given shape and version; fills h's offsets, block_rows and file_bytes. */
 static void layout(scrape_header *h) {
     uint64_t nck = (uint64_t)h->n_layers * h->d_mlp * h->k;
     uint64_t o = sizeof(scrape_header);
@@ -124,7 +130,30 @@ static void layout(scrape_header *h) {
         h->off_fire = o;
         o += 4ull * nck * (1 + 2ull * h->fire_f);
     }
+    if (h->version >= 2) {
+        h->block_rows = block_rows_for(h->ctx);
+        o = align64(o);
+        h->off_sums = o;
+        o += 8 * ((h->n_rows + h->block_rows - 1) / h->block_rows);
+    }
     h->file_bytes = o;
+}
+
+/* writes while hashing: each section's bytes go through one of these */
+typedef struct wsec {
+    FILE *f;
+    scrape_hash h;
+} wsec;
+
+static void wput(wsec *w, const void *p, size_t size, size_t n) {
+    fwrite(p, size, n, w->f);
+    scrape_hash_update(&w->h, p, size * n);
+}
+
+static uint64_t wsum(wsec *w) {
+    uint64_t v = scrape_hash_final(&w->h);
+    scrape_hash_init(&w->h);
+    return v;
 }
 
 /* the list of the example in slot j of (layer l, neuron c): index into the state's fire store, or -1 */
@@ -182,9 +211,9 @@ void scrape_fire_from_slots(scrape_state *s, const uint32_t *recs, uint32_t abse
 }
 
 /* the fire section, in top-k slot order (canonical: independent of which list a row got) */
-static void write_fire(FILE *f, const scrape_state *s, const scrape_header *h) {
+static void write_fire(wsec *w, const scrape_state *s, const scrape_header *h) {
     size_t ck = (size_t)s->d_mlp * s->k, per = ops_topk_fire_words(s->d_mlp, s->k, s->fire_f), F = (size_t)s->fire_f;
-    put_zeros(f, h->off_tokens + 4ull * h->n_rows * h->ctx, h->off_fire);
+    put_zeros(w->f, h->off_tokens + 4ull * h->n_rows * h->ctx, h->off_fire);
     uint32_t *zero = calloc(F, 4);
     for (int part = 0; part < 3; part++)
         for (int l = 0; l < s->n_layers; l++) {
@@ -194,10 +223,10 @@ static void write_fire(FILE *f, const scrape_state *s, const scrape_header *h) {
                     long i = fire_list_of(s, l, c, j);
                     if (part == 0) {
                         uint32_t n = i < 0 ? OPS_TOPK_FIRE_NONE : cnt[i];
-                        fwrite(&n, 4, 1, f);
+                        wput(w, &n, 4, 1);
                     } else {
                         const uint32_t *src = i < 0 ? zero : (part == 1 ? pos : val) + (size_t)i * F;
-                        fwrite(src ? src : zero, 4, F, f);
+                        wput(w, src ? src : zero, 4, F);
                     }
                 }
         }
@@ -205,6 +234,11 @@ static void write_fire(FILE *f, const scrape_state *s, const scrape_header *h) {
 }
 
 int scrape_store_write(const char *path, const scrape_state *s, const scrape_rows *rows, n2g_err *err) {
+    return scrape_store_write_n(path, s, rows, NULL, err);
+}
+
+int scrape_store_write_n(const char *path, const scrape_state *s, const scrape_rows *rows, uint64_t *n_rows,
+                         n2g_err *err) {
     size_t nk;
     uint32_t *keep = referenced_rows(s, &nk);
     if (!keep) return n2g_fail(err, "%s: out of memory", path);
@@ -243,24 +277,32 @@ int scrape_store_write(const char *path, const scrape_state *s, const scrape_row
     h.fire_f = s->fire ? (uint32_t)s->fire_f : 0;
     h.fire_ratio = h.fire_f ? s->fire_ratio : 0.0f;
     layout(&h);
-
+    uint64_t n_blocks = h.version >= 2 ? (nk + h.block_rows - 1) / h.block_rows : 0;
+    uint64_t *bsum = malloc((n_blocks ? n_blocks : 1) * sizeof *bsum);
     scrape_afile a;
-    if (scrape_atomic_open(&a, path, err)) {
+    if (!bsum || scrape_atomic_open(&a, path, err)) {
+        if (!bsum) n2g_fail(err, "%s: out of memory", path);
+        free(bsum);
         free(keep);
         free(at);
         return -1;
     }
+    wsec w;
+    w.f = a.f;
+    scrape_hash_init(&w.h);
     FILE *f = a.f;
-    fwrite(&h, sizeof h, 1, f);
+    fwrite(&h, sizeof h, 1, f); /* again at the end, with the checksums */
     for (int l = 0; l < s->n_layers; l++) {
         uint32_t v = (uint32_t)s->layers[l];
-        fwrite(&v, 4, 1, f);
+        wput(&w, &v, 4, 1);
     }
+    h.sum[SCRAPE_SUM_LAYERS] = wsum(&w);
     size_t ck = (size_t)s->d_mlp * s->k;
     put_zeros(f, h.off_layers + 4ull * s->n_layers, h.off_val);
     uint64_t off[3] = {h.off_val, h.off_row, h.off_pos}, end[3] = {h.off_row, h.off_pos, h.off_stats};
     for (int part = 0; part < 3; part++) {
-        for (int l = 0; l < s->n_layers; l++) fwrite(s->topk + (size_t)l * 3 * ck + part * ck, 4, ck, f);
+        for (int l = 0; l < s->n_layers; l++) wput(&w, s->topk + (size_t)l * 3 * ck + part * ck, 4, ck);
+        h.sum[SCRAPE_SUM_VAL + part] = wsum(&w);
         put_zeros(f, off[part] + 4ull * ck * s->n_layers, end[part]);
     }
     for (int l = 0; l < s->n_layers; l++) {
@@ -272,17 +314,117 @@ int scrape_store_write(const char *path, const scrape_state *s, const scrape_row
             double sum = (double)st[0] - (double)st[1];
             float mean = s->positions ? (float)(sum / (double)s->positions) : 0.0f;
             float rec[4] = {mx, mean, st[0], st[1]};
-            fwrite(rec, 4, 4, f);
+            wput(&w, rec, 4, 4);
         }
     }
+    h.sum[SCRAPE_SUM_STATS] = wsum(&w);
     put_zeros(f, h.off_stats + 16ull * s->n_layers * s->d_mlp, h.off_row_ids);
-    fwrite(keep, 4, nk, f);
+    wput(&w, keep, 4, nk);
+    h.sum[SCRAPE_SUM_ROW_IDS] = wsum(&w);
     put_zeros(f, h.off_row_ids + 4ull * nk, h.off_tokens);
-    for (size_t i = 0; i < nk; i++) fwrite(rows->tok + at[i] * (size_t)rows->ctx, 4, (size_t)rows->ctx, f);
-    if (h.fire_f) write_fire(f, s, &h);
+    for (size_t i = 0; i < nk; i++) {
+        wput(&w, rows->tok + at[i] * (size_t)rows->ctx, 4, (size_t)rows->ctx);
+        if ((i + 1) % h.block_rows == 0 || i + 1 == nk) bsum[i / h.block_rows] = wsum(&w);
+    }
+    if (h.fire_f) {
+        write_fire(&w, s, &h);
+        h.sum[SCRAPE_SUM_FIRE] = wsum(&w);
+    }
+    uint64_t end_data = h.fire_f ? h.off_fire + 4ull * ck * s->n_layers * (1 + 2ull * h.fire_f)
+                                 : h.off_tokens + 4ull * nk * h.ctx;
+    put_zeros(f, end_data, h.off_sums);
+    wput(&w, bsum, 8, n_blocks);
+    h.sum[SCRAPE_SUM_SUMS] = wsum(&w);
+    h.header_sum = 0;
+    scrape_hash hh;
+    scrape_hash_init(&hh);
+    scrape_hash_update(&hh, &h, sizeof h);
+    h.header_sum = scrape_hash_final(&hh);
+    int seek_failed = fseek(f, 0, SEEK_SET) != 0;
+    if (!seek_failed) fwrite(&h, sizeof h, 1, f); /* a write error shows at the commit */
+    free(bsum);
     free(keep);
     free(at);
+    if (seek_failed) {
+        int e = errno;
+        scrape_atomic_abort(&a);
+        return n2g_fail(err, "%s: cannot seek: %s", a.tmp, strerror(e));
+    }
+    if (n_rows) *n_rows = nk;
     return scrape_atomic_commit(&a, err);
+}
+
+static long find_row(const scrape_map *m, uint32_t row_id);
+
+static int all_zero(const unsigned char *p, size_t n) {
+    for (size_t i = 0; i < n; i++)
+        if (p[i]) return 0;
+    return 1;
+}
+
+/* Version 1: the reserved bytes are zero (so a damaged version 2 header cannot pass for one);
+ * version 2: the reserved bytes are zero and the header checksum holds. */
+static int header_intact(const scrape_header *h, const char *path, n2g_err *err) {
+    if (h->version < 2) {
+        size_t o = offsetof(scrape_header, off_sums);
+        if (!all_zero((const unsigned char *)h + o, sizeof *h - o))
+            return n2g_fail(err, "%s: damaged header: version 1 with nonzero reserved bytes (bytes %zu..%zu)", path, o,
+                            sizeof *h - 1);
+        return 0;
+    }
+    if (h->reserved0 || !all_zero(h->reserved, sizeof h->reserved))
+        return n2g_fail(err, "%s: damaged header: nonzero reserved bytes", path);
+    scrape_header c = *h;
+    c.header_sum = 0;
+    scrape_hash x;
+    scrape_hash_init(&x);
+    scrape_hash_update(&x, &c, sizeof c);
+    uint64_t got = scrape_hash_final(&x);
+    if (got != h->header_sum)
+        return n2g_fail(err, "%s: the header fails its checksum (%016llx, recorded %016llx): the header is damaged", path,
+                        (unsigned long long)got, (unsigned long long)h->header_sum);
+    return 0;
+}
+
+/* Every section's checksum but the tokens' (version 2), and zero padding between sections. */
+static int sections_intact(const scrape_map *m, n2g_err *err) {
+    const scrape_header *h = m->h;
+    const unsigned char *b = m->base;
+    uint64_t nck = (uint64_t)h->n_layers * h->d_mlp * h->k, nb = 0;
+    if (h->version >= 2) nb = (h->n_rows + h->block_rows - 1) / h->block_rows;
+    struct {
+        const char *name;
+        uint64_t off, len, next;
+        int sum;
+    } sec[] = {
+        {"layers", h->off_layers, 4ull * h->n_layers, h->off_val, SCRAPE_SUM_LAYERS},
+        {"val", h->off_val, 4 * nck, h->off_row, SCRAPE_SUM_VAL},
+        {"row", h->off_row, 4 * nck, h->off_pos, SCRAPE_SUM_ROW},
+        {"pos", h->off_pos, 4 * nck, h->off_stats, SCRAPE_SUM_POS},
+        {"stats", h->off_stats, 16ull * h->n_layers * h->d_mlp, h->off_row_ids, SCRAPE_SUM_STATS},
+        {"row_ids", h->off_row_ids, 4 * h->n_rows, h->off_tokens, SCRAPE_SUM_ROW_IDS},
+        {"tokens", h->off_tokens, 4ull * h->n_rows * h->ctx,
+         h->fire_f ? h->off_fire : h->version >= 2 ? h->off_sums : h->file_bytes, -1},
+        {"fire", h->off_fire, h->fire_f ? 4 * nck * (1 + 2ull * h->fire_f) : 0,
+         h->version >= 2 ? h->off_sums : h->file_bytes, SCRAPE_SUM_FIRE},
+        {"sums", h->off_sums, 8 * nb, h->file_bytes, SCRAPE_SUM_SUMS},
+    };
+    for (size_t i = 0; i < sizeof sec / sizeof *sec; i++) {
+        if ((i == 7 && !h->fire_f) || (i == 8 && h->version < 2)) continue;
+        if (!all_zero(b + sec[i].off + sec[i].len, (size_t)(sec[i].next - sec[i].off - sec[i].len)))
+            return n2g_fail(err, "%s: nonzero padding after section %s: the file is damaged", m->path, sec[i].name);
+        if (h->version < 2 || sec[i].sum < 0) continue;
+        scrape_hash x;
+        scrape_hash_init(&x);
+        scrape_hash_update(&x, b + sec[i].off, (size_t)sec[i].len);
+        uint64_t got = scrape_hash_final(&x);
+        if (got != h->sum[sec[i].sum])
+            return n2g_fail(err, "%s: section %s fails its checksum (%016llx, recorded %016llx): the file is damaged",
+                            m->path, sec[i].name, (unsigned long long)got, (unsigned long long)h->sum[sec[i].sum]);
+    }
+    if (h->version >= 2 && !h->fire_f && h->sum[SCRAPE_SUM_FIRE])
+        return n2g_fail(err, "%s: damaged header: a checksum for an absent fire section", m->path);
+    return 0;
 }
 
 int scrape_store_map(const char *path, scrape_map *m, n2g_err *err) {
@@ -311,14 +453,14 @@ int scrape_store_map(const char *path, scrape_map *m, n2g_err *err) {
         scrape_store_unmap(m);
         return n2g_fail(err, "%s: not an n2g examples file (bad magic)", path);
     }
-    if (want.version != SCRAPE_VERSION || want.header_bytes != sizeof want || want.token_bytes != 4) {
+    if ((want.version != 1 && want.version != 2) || want.header_bytes != sizeof want || want.token_bytes != 4) {
         scrape_store_unmap(m);
-        if (want.version != SCRAPE_VERSION)
-            return n2g_fail(err, "%s: unsupported format version %u (this n2g reads version %u)", path, want.version,
-                            SCRAPE_VERSION);
+        if (want.version != 1 && want.version != 2)
+            return n2g_fail(err, "%s: unsupported format version %u (this n2g reads version %u, and version 1)", path,
+                            want.version, SCRAPE_VERSION);
         if (want.header_bytes != sizeof want)
             return n2g_fail(err, "%s: damaged header: header size %u, expected %zu for version %u", path,
-                            want.header_bytes, sizeof want, SCRAPE_VERSION);
+                            want.header_bytes, sizeof want, want.version);
         return n2g_fail(err, "%s: damaged header: token size %u bytes, expected 4", path, want.token_bytes);
     }
     if (!h->n_layers || h->n_layers > 4096 || !h->d_mlp || h->d_mlp > (1u << 20) || !h->k ||
@@ -349,8 +491,13 @@ int scrape_store_map(const char *path, scrape_map *m, n2g_err *err) {
         scrape_store_unmap(m);
         return -1;
     }
+    if (header_intact(h, path, err)) {
+        scrape_store_unmap(m);
+        return -1;
+    }
     const char *b = base;
     m->h = h;
+    snprintf(m->path, sizeof m->path, "%s", path);
     m->layers = (const uint32_t *)(b + h->off_layers);
     m->val = (const float *)(b + h->off_val);
     m->row = (const uint32_t *)(b + h->off_row);
@@ -381,7 +528,7 @@ int scrape_store_map(const char *path, scrape_map *m, n2g_err *err) {
         int first = i % h->k == 0;
         if (row == OPS_TOPK_EMPTY_ROW) continue;
         uint32_t pos = m->pos[i];
-        if ((!first && m->row[i - 1] == OPS_TOPK_EMPTY_ROW) || pos >= want.ctx || !scrape_map_row(m, row) ||
+        if ((!first && m->row[i - 1] == OPS_TOPK_EMPTY_ROW) || pos >= want.ctx || find_row(m, row) < 0 ||
             row >= want.rows_scanned) {
             scrape_store_unmap(m);
             return n2g_fail(err, "%s: example %llu (slot %llu of neuron %llu) is inconsistent (row %u, position %u)",
@@ -389,15 +536,29 @@ int scrape_store_map(const char *path, scrape_map *m, n2g_err *err) {
                             (unsigned long long)(i / want.k), row, pos);
         }
     }
+    if (sections_intact(m, err)) {
+        scrape_store_unmap(m);
+        return -1;
+    }
+    if (h->version >= 2) {
+        m->block_sum = (const uint64_t *)(b + h->off_sums);
+        m->n_blocks = (h->n_rows + h->block_rows - 1) / h->block_rows;
+        if (!(m->block_ok = calloc(m->n_blocks ? m->n_blocks : 1, 1))) {
+            scrape_store_unmap(m);
+            return n2g_fail(err, "%s: out of memory", path);
+        }
+    }
     return 0;
 }
 
 void scrape_store_unmap(scrape_map *m) {
     if (m->base) munmap(m->base, m->bytes);
+    free(m->block_ok);
     memset(m, 0, sizeof *m);
 }
 
-const int32_t *scrape_map_row(const scrape_map *m, uint32_t row_id) {
+/* index of row_id among the stored rows, or -1 */
+static long find_row(const scrape_map *m, uint32_t row_id) {
     size_t lo = 0, hi = m->h->n_rows;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
@@ -406,6 +567,45 @@ const int32_t *scrape_map_row(const scrape_map *m, uint32_t row_id) {
         else
             hi = mid;
     }
-    if (lo < m->h->n_rows && m->row_ids[lo] == row_id) return m->tokens + lo * (size_t)m->h->ctx;
-    return NULL;
+    return lo < m->h->n_rows && m->row_ids[lo] == row_id ? (long)lo : -1;
+}
+
+/* Tokens block b against its checksum, once (the flag is set only after a pass). */
+static int verify_block(const scrape_map *m, uint64_t b, n2g_err *err) {
+    if (!m->block_sum || __atomic_load_n(&m->block_ok[b], __ATOMIC_ACQUIRE)) return 0;
+    const scrape_header *h = m->h;
+    uint64_t r0 = b * h->block_rows, r1 = r0 + h->block_rows < h->n_rows ? r0 + h->block_rows : h->n_rows;
+    scrape_hash x;
+    scrape_hash_init(&x);
+    scrape_hash_update(&x, m->tokens + r0 * h->ctx, (size_t)((r1 - r0) * h->ctx * 4));
+    uint64_t got = scrape_hash_final(&x);
+    if (got != m->block_sum[b])
+        return n2g_fail(err, "%s: section tokens, block %llu (stored rows %llu..%llu) fails its checksum (%016llx, "
+                        "recorded %016llx): the file is damaged",
+                        m->path, (unsigned long long)b, (unsigned long long)r0, (unsigned long long)r1 - 1,
+                        (unsigned long long)got, (unsigned long long)m->block_sum[b]);
+    __atomic_store_n(&m->block_ok[b], 1, __ATOMIC_RELEASE);
+    return 0;
+}
+
+int scrape_map_row_get(const scrape_map *m, uint32_t row_id, const int32_t **tok, n2g_err *err) {
+    *tok = NULL;
+    long i = find_row(m, row_id);
+    if (i < 0) return 0;
+    const scrape_header *h = m->h;
+    if (m->block_sum && verify_block(m, (uint64_t)i / h->block_rows, err)) return -1;
+    *tok = m->tokens + (size_t)i * h->ctx;
+    return 1;
+}
+
+const int32_t *scrape_map_row(const scrape_map *m, uint32_t row_id) {
+    const int32_t *t;
+    n2g_err e;
+    return scrape_map_row_get(m, row_id, &t, &e) == 1 ? t : NULL;
+}
+
+int scrape_map_verify_tokens(const scrape_map *m, n2g_err *err) {
+    for (uint64_t b = 0; b < m->n_blocks; b++)
+        if (verify_block(m, b, err)) return -1;
+    return 0;
 }
