@@ -18,8 +18,9 @@ static const char *acts_help =
     "(--neuron; with --layer, that neuron of that layer).\n"
     "  --model DIR     Hugging Face GPT-2 directory: config.json + model.safetensors (f32/f16/bf16)\n"
     "  --tokens IDS    token ids, comma-separated (\"50256,464,3290\"), used exactly as given\n"
-    "  --text S        text, tokenized with the model's vocab.json + merges.txt (or --vocab DIR, or the\n"
-    "                  installed GPT-2 vocabulary); <|endoftext|> (BOS) is prepended unless --no-bos\n"
+    "  --text S        text, tokenized with the model's vocab.json + merges.txt (or --vocab DIR; a model\n"
+    "                  without tokenizer files: the bundled GPT-2 vocabulary, with a note); <|endoftext|>\n"
+    "                  (BOS) is prepended unless --no-bos\n"
     "  --layer L       only layer L (the forward stops after it)\n"
     "  --neuron N      only neuron N\n"
     "  --device D      'cpu' or a Vulkan device index from 'n2g devices' (default: the best Vulkan\n"
@@ -77,13 +78,9 @@ static int parse_args(int argc, char **argv, acts_args *a) {
 
 /* --text -> ids with the model's tokenizer (or --vocab, or the installed GPT-2 one); BOS first */
 static int text_to_tokens(const acts_args *a, int32_t **tok, size_t *n, n2g_err *err) {
-    n2g_err e1 = {0};
-    bpe_tokenizer *t = bpe_load_dir(a->vocab ? a->vocab : a->model, &e1);
-    if (!t && !a->vocab) t = bpe_load_default(err);
-    if (!t) {
-        if (a->vocab) *err = e1;
-        return n2g_wrap(err, "--text needs a tokenizer (model directory: %s)", e1.msg);
-    }
+    /* --vocab DIR as named; else the model's tokenizer by the rule of every command (bpe_load_model) */
+    bpe_tokenizer *t = a->vocab ? bpe_load_dir(a->vocab, err) : bpe_load_model(a->model, 0, NULL, err);
+    if (!t) return n2g_wrap(err, "--text needs a tokenizer");
     bpe_ids ids = {0};
     int rc = 0;
     if (!a->no_bos) {

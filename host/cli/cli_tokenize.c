@@ -12,7 +12,8 @@ static const char *tokenize_help =
     "usage: n2g tokenize [--model DIR | --vocab DIR] (--text S | --file F | stdin) [--ordinary] [--json]\n"
     "\n"
     "Prints the GPT-2 token ids of the text, space-separated (or {\"ids\": [...]} with --json).\n"
-    "  --model DIR   a model directory holding vocab.json + merges.txt (or tokenizer.json)\n"
+    "  --model DIR   a model directory holding vocab.json + merges.txt (or tokenizer.json); one with no\n"
+    "                tokenizer file: the bundled GPT-2 vocabulary, with a note\n"
     "  --vocab DIR   a directory with vocab.json + merges.txt, encoder.json + vocab.bpe, or tokenizer.json\n"
     "                (default: $N2G_VOCAB, then the installed GPT-2 vocabulary)\n"
     "  --text S      the text to encode (else --file F (.gz / .zst read too), else stdin; '-' is stdin)\n"
@@ -29,7 +30,7 @@ static const char *detokenize_help =
 
 static bpe_tokenizer *load_vocab(const char *model, const char *vocab, n2g_err *err) {
     if (vocab) return bpe_load_dir(vocab, err);
-    if (model) return bpe_load_dir(model, err);
+    if (model) return bpe_load_model(model, 0, NULL, err); /* the rule of every command that reads a model */
     return bpe_load_default(err);
 }
 

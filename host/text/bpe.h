@@ -42,6 +42,18 @@ bpe_tokenizer *bpe_load_tokenizer_json(const char *path, n2g_err *err);
  * bundled copy (n2g_default_vocab_dir(): <data dir>/gpt2), then <exe dir>/../share/n2g/gpt2.
  * Fails (code N2G_E_USAGE) with a message saying where it looked. */
 bpe_tokenizer *bpe_load_default(n2g_err *err);
+/* The tokenizer of a model directory, by one rule for every command that reads a model:
+ * the model's own files when any is there (vocab.json + merges.txt, encoder.json + vocab.bpe,
+ * or tokenizer.json) — a present file that cannot be read or parsed, or half of a pair, is an
+ * error naming the file; when none is there, the bundled GPT-2 vocabulary (bpe_load_default),
+ * with a one-line notice on stderr (once per process; none when quiet). *source (may be NULL)
+ * gets which of the two was used (bpe_model_vocab). */
+enum { BPE_VOCAB_BUNDLED = 0, BPE_VOCAB_MODEL = 1 };
+bpe_tokenizer *bpe_load_model(const char *dir, int quiet, int *source, n2g_err *err);
+/* BPE_VOCAB_MODEL when DIR holds any tokenizer file, else BPE_VOCAB_BUNDLED (no file is read). */
+int bpe_model_vocab(const char *dir);
+/* The manifest's name of a source: "model" or "bundled-gpt2". */
+#define BPE_VOCAB_NAME(src) ((src) == BPE_VOCAB_MODEL ? "model" : "bundled-gpt2")
 void bpe_free(bpe_tokenizer *t);
 
 int bpe_vocab_size(const bpe_tokenizer *t);

@@ -396,6 +396,46 @@ bpe_tokenizer *bpe_load_dir(const char *dir, n2g_err *err) {
            NULL;
 }
 
+/* 1 when a file (of any kind, readable or not) has the name DIR/NAME. */
+static int present(const char *dir, const char *name, char *out, size_t cap) {
+    struct stat st;
+    snprintf(out, cap, "%s/%s", dir, name);
+    return stat(out, &st) == 0;
+}
+
+int bpe_model_vocab(const char *dir) {
+    static const char *const names[] = {"vocab.json", "merges.txt", "encoder.json", "vocab.bpe", "tokenizer.json"};
+    char p[4096];
+    for (size_t i = 0; i < sizeof names / sizeof *names; i++)
+        if (present(dir, names[i], p, sizeof p)) return BPE_VOCAB_MODEL;
+    return BPE_VOCAB_BUNDLED;
+}
+
+bpe_tokenizer *bpe_load_model(const char *dir, int quiet, int *source, n2g_err *err) {
+    static const char *const pairs[2][2] = {{"vocab.json", "merges.txt"}, {"encoder.json", "vocab.bpe"}};
+    char a[4096], b[4096];
+    if (source) *source = bpe_model_vocab(dir);
+    for (int i = 0; i < 2; i++) {
+        int ha = present(dir, pairs[i][0], a, sizeof a), hb = present(dir, pairs[i][1], b, sizeof b);
+        if (!ha && !hb) continue;
+        if (!ha || !hb)
+            return n2g_fail(err, "%s: missing (%s is there; the model's tokenizer needs both files)", ha ? b : a,
+                            ha ? a : b),
+                   NULL;
+        return bpe_load_files(a, b, err);
+    }
+    if (present(dir, "tokenizer.json", a, sizeof a)) return bpe_load_tokenizer_json(a, err);
+    static int told; /* once per process: a command may load it several times */
+    if (!quiet && !told) {
+        told = 1;
+        const char *env = getenv("N2G_VOCAB");
+        fprintf(stderr, "n2g: note: %s has no tokenizer files (vocab.json + merges.txt); using the bundled GPT-2 "
+                        "vocabulary (%s)\n",
+                dir, env && *env ? env : n2g_default_vocab_dir());
+    }
+    return bpe_load_default(err);
+}
+
 static int has_tokenizer(const char *dir) {
     char a[4096], b[4096];
     return (file_exists(dir, "vocab.json", a, sizeof a) && file_exists(dir, "merges.txt", b, sizeof b)) ||
