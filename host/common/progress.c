@@ -8,7 +8,7 @@
 
 struct progress {
     char label[64], unit[16];
-    double total, done, t0, last_draw;
+    double total, done, done0, t0, last_draw; /* done0: done before this process started */
     int quiet, tty, drawn;
     char extra[96];
 };
@@ -36,6 +36,10 @@ void progress_set_total(progress *p, double total) {
     if (p) p->total = total;
 }
 
+void progress_set_start(progress *p, double done0) {
+    if (p) p->done = p->done0 = done0;
+}
+
 static void fmt_qty(char *b, size_t n, double v, const char *unit) {
     if (!strcmp(unit, "B")) {
         snprintf(b, n, "%.1f MB", v / 1e6);
@@ -52,7 +56,7 @@ static void draw(progress *p, int final) {
     double el = progress_now() - p->t0;
     char done[48], line[320];
     fmt_qty(done, sizeof done, p->done, p->unit);
-    double rate = el > 0 ? p->done / el : 0;
+    double rate = el > 0 ? (p->done - p->done0) / el : 0; /* this process's pace */
     if (p->total > 0) {
         double f = p->done / p->total;
         if (f > 1) f = 1;
@@ -60,9 +64,15 @@ static void draw(progress *p, int final) {
         char bar[32];
         for (int i = 0; i < w; i++) bar[i] = i < fill ? '#' : '.';
         bar[w] = 0;
-        double eta = rate > 0 ? (p->total - p->done) / rate : 0;
-        snprintf(line, sizeof line, "%s [%s] %3.0f%% %s  %.3g/s  %s %.0fs %s", p->label, bar, f * 100, done, rate,
-                 final ? "elapsed" : "ETA", final ? el : eta, p->extra);
+        char when[48];
+        if (final)
+            snprintf(when, sizeof when, "elapsed %.0fs", el);
+        else if (rate > 0)
+            snprintf(when, sizeof when, "ETA %.0fs", (p->total > p->done ? p->total - p->done : 0) / rate);
+        else
+            snprintf(when, sizeof when, "ETA ?"); /* no pace measured yet */
+        snprintf(line, sizeof line, "%s [%s] %3.0f%% %s  %.3g/s  %s %s", p->label, bar, f * 100, done, rate, when,
+                 p->extra);
     } else {
         snprintf(line, sizeof line, "%s %s  %.3g/s  %.0fs %s", p->label, done, rate, el, p->extra);
     }

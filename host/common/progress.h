@@ -11,6 +11,9 @@ progress *progress_start(const char *label, double total, const char *unit, int 
 /* done: units completed so far; extra: optional text appended (e.g. "12.3k tok/s"). */
 void progress_update(progress *p, double done, const char *extra);
 void progress_set_total(progress *p, double total);
+/* Units already done before this process started (a resumed run): shown in the count, left out
+ * of the rate and so of the ETA. */
+void progress_set_start(progress *p, double done0);
 /* Prints the final line (with elapsed time) and frees p. */
 void progress_finish(progress *p);
 double progress_now(void); /* monotonic seconds */

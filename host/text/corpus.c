@@ -35,6 +35,7 @@ enum { SLOT_FREE, SLOT_READY, SLOT_BUSY, SLOT_DONE };
 
 typedef struct {
     int state, rc;
+    uint64_t stored_at; /* input bytes (as stored) consumed through this chunk (progress estimate) */
     char *text;
     size_t len, cap;
     segment *seg;
@@ -53,7 +54,7 @@ struct corpus_reader {
     int cur;
     corpus_src *src;
     int format, src_eof, warns;
-    uint64_t line;
+    uint64_t line, dec_read; /* dec_read: bytes read from the current file (decompressed) */
     char *pend;
     size_t pend_pos, pend_len, pend_cap;
     int input_done, in_doc;
@@ -71,6 +72,12 @@ struct corpus_reader {
     int32_t *q;
     size_t q_pos, q_len, q_cap;
     corpus_counts st;
+    /* progress: (tokens, stored bytes) at the end of each chunk moved to the queue and not yet
+     * consumed by rows, oldest first; base = the last one consumed */
+    struct mark {
+        uint64_t tok, stored;
+    } marks[64], base;
+    int mark_head, mark_n;
     int failed, ended;
     n2g_err fail;
     progress *prog;
@@ -144,7 +151,7 @@ static int open_next(corpus_reader *r) {
     r->files[r->cur].path = path;
     r->n_files = r->cur + 1;
     r->st.files++;
-    r->line = 0;
+    r->line = r->dec_read = 0;
     r->warns = 0;
     r->src_eof = 0;
     r->format = (!strcmp(path, "-") && r->opt.stdin_jsonl) ? CORPUS_JSONL : corpus_format_of(path);
@@ -153,6 +160,7 @@ static int open_next(corpus_reader *r) {
     if (!r->src) {
         r->src_eof = 1;
         r->st.bad_files++;
+        r->files[r->cur].bad = 1;
         return bad_input(r, "%s", e.msg);
     }
     return 0;
@@ -180,10 +188,12 @@ static int pend_fill(corpus_reader *r, size_t want) {
         if (got < 0) {
             r->src_eof = 1;
             r->st.bad_files++;
+            r->files[r->cur].bad = 1;
             return bad_input(r, "%s (the rest of this file is skipped)", e.msg);
         }
         if (got == 0) r->src_eof = 1;
         r->pend_len += (size_t)got;
+        r->dec_read += (uint64_t)got;
     }
     return 0;
 }
@@ -260,6 +270,7 @@ static int append_text(corpus_reader *r, slot *s, const char *text, size_t n) {
                       (unsigned long long)line, (unsigned char)text[i]))
             return -1;
         r->st.replaced++;
+        r->files[r->cur].replaced++;
         if (slot_reserve(r, s, (n - i) + 3)) return -1;
         memcpy(s->text + s->len, "\xEF\xBF\xBD", 3);
         s->len += 3;
@@ -354,6 +365,7 @@ static int fill_jsonl(corpus_reader *r, slot *s, size_t room) {
         r->line++;
         if (!nl && !r->src_eof) { /* longer than JSONL_MAX_LINE: skip to its end */
             r->st.skipped++;
+            r->files[r->cur].skipped++;
             if (bad_input(r, "%s:%llu: line longer than %u MiB; skipped", r->files[r->cur].path,
                           (unsigned long long)r->line, JSONL_MAX_LINE >> 20))
                 return -1;
@@ -382,6 +394,7 @@ static int fill_jsonl(corpus_reader *r, slot *s, size_t room) {
         json_doc *d = json_parse(line, len, "", &e);
         if (!d) {
             r->st.skipped++;
+            r->files[r->cur].skipped++;
             int col = 0;
             const char *m = e.msg;
             if (sscanf(m, ":%*d:%d: ", &col) == 1) m = strstr(m + 1, ": ") ? strstr(m + 1, ": ") + 2 : m;
@@ -394,6 +407,7 @@ static int fill_jsonl(corpus_reader *r, slot *s, size_t room) {
         const json_value *root = json_root(d), *t = json_get(root, r->opt.jsonl_field);
         if (!t || t->type != JSON_STRING) {
             r->st.skipped++;
+            r->files[r->cur].skipped++;
             int rc = bad_input(r, "%s:%llu: %s; line skipped", r->files[r->cur].path, (unsigned long long)r->line,
                                root->type != JSON_OBJECT ? "expected a JSON object"
                                : !t                      ? "no \"text\" field"
@@ -414,6 +428,14 @@ static int fill_jsonl(corpus_reader *r, slot *s, size_t room) {
     return 0;
 }
 
+/* Input bytes (as stored, compressed or not) consumed so far into chunks: the files done, and of
+ * the current one its stored bytes read times the share of its decoded bytes already used. */
+static uint64_t stored_consumed(const corpus_reader *r) {
+    if (!r->src || !r->dec_read) return r->stored_done;
+    double used = (double)(r->dec_read - (r->pend_len - r->pend_pos)) / (double)r->dec_read;
+    return r->stored_done + (uint64_t)(used * (double)corpus_src_stored_bytes(r->src));
+}
+
 /* Fills a chunk with the next CHUNK_TARGET bytes or so of documents. */
 static int fill_slot(corpus_reader *r, slot *s) {
     s->len = s->nseg = 0;
@@ -426,6 +448,7 @@ static int fill_slot(corpus_reader *r, slot *s) {
         int rc = r->format == CORPUS_JSONL ? fill_jsonl(r, s, CHUNK_TARGET - s->len) : fill_text(r, s, CHUNK_TARGET - s->len);
         if (rc) return -1;
     }
+    s->stored_at = stored_consumed(r);
     return r->failed ? -1 : 0;
 }
 
@@ -526,6 +549,13 @@ static int next_chunk(corpus_reader *r, n2g_err *err) {
         if (s->out.n) memcpy(r->q + r->q_len, s->out.ids, s->out.n * sizeof *r->q);
         r->q_len += s->out.n;
         r->st.tokens += s->out.n;
+        if (r->mark_n == (int)(sizeof r->marks / sizeof *r->marks)) { /* full: the oldest becomes the base */
+            r->base = r->marks[r->mark_head];
+            r->mark_head = (r->mark_head + 1) % r->mark_n; /* mark_n == the capacity here */
+            r->mark_n--;
+        }
+        r->marks[(r->mark_head + r->mark_n++) % (int)(sizeof r->marks / sizeof *r->marks)] =
+            (struct mark){r->st.tokens, s->stored_at};
         pthread_mutex_lock(&r->mu);
         s->state = SLOT_FREE;
         r->head++;
@@ -569,7 +599,26 @@ static long take_rows(corpus_reader *r, int32_t *rows, long max_rows, n2g_err *e
         r->st.rows++;
         k++;
     }
+    uint64_t used = r->st.tokens - (r->q_len - r->q_pos); /* tokens consumed by rows (and dropped) */
+    const int cap = (int)(sizeof r->marks / sizeof *r->marks);
+    while (r->mark_n && r->marks[r->mark_head].tok <= used) {
+        r->base = r->marks[r->mark_head];
+        r->mark_head = (r->mark_head + 1) % cap;
+        r->mark_n--;
+    }
     return k;
+}
+
+void corpus_progress(const corpus_reader *r, uint64_t *consumed, uint64_t *total) {
+    *total = r->total_stored;
+    uint64_t used = r->st.tokens - (r->q_len - r->q_pos);
+    if (!r->mark_n || used <= r->base.tok) {
+        *consumed = r->base.stored;
+        return;
+    }
+    const struct mark *m = &r->marks[r->mark_head]; /* the chunk being consumed: interpolate inside it */
+    double f = (double)(used - r->base.tok) / (double)(m->tok - r->base.tok);
+    *consumed = r->base.stored + (uint64_t)(f * (double)(m->stored - r->base.stored));
 }
 
 long corpus_next_rows(corpus_reader *r, int32_t *rows, long max_rows, n2g_err *err) {

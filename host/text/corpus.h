@@ -27,6 +27,7 @@
  *     (as Python's errors="replace"; counted in replaced);
  *   - a truncated or corrupt .gz / .zst stream, or a read error: what was decoded before the
  *     damage is kept, the rest of that file is skipped (counted in bad_files);
+ * (each count is also kept per file: corpus_file_id's skipped / replaced / bad);
  *   - opt.strict: any of these stops the reader instead: corpus_next_rows returns -1 with the
  *     message.
  * A missing / unreadable input named on the command line fails corpus_open.
@@ -77,6 +78,8 @@ typedef struct corpus_file_id {
     uint64_t size;
     uint64_t fnv1a64;
     int complete;
+    uint64_t skipped, replaced; /* bad JSONL lines skipped, invalid UTF-8 sequences replaced, in it */
+    int bad;                    /* cut short (damaged stream, read error) or unreadable */
 } corpus_file_id;
 
 /* Opens the inputs (files, directories, "-"). tok must outlive the reader. Fails when an input
@@ -91,6 +94,10 @@ long corpus_next_rows(corpus_reader *r, int32_t *rows, long max_rows, n2g_err *e
  * at the end) or -1. */
 long corpus_skip_rows(corpus_reader *r, long n, n2g_err *err);
 corpus_counts corpus_stats(const corpus_reader *r);
+/* Progress of the rows returned (or skipped) so far, in input bytes as stored: *consumed, an
+ * estimate of the bytes behind them (not the read-ahead: it follows the tokens the rows took,
+ * interpolated inside the chunk they came from), of *total (0 when unknown: stdin). */
+void corpus_progress(const corpus_reader *r, uint64_t *consumed, uint64_t *total);
 /* The input files found so far (all of them once corpus_next_rows returned 0). */
 int corpus_files(const corpus_reader *r, const corpus_file_id **files);
 /* One 64-bit identity of the whole corpus: FNV-1a-64 over each file's (size, fnv1a64), in
