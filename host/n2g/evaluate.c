@@ -10,6 +10,41 @@
 
 static double ratio(long a, long b) { return b ? (double)a / (double)b : 0.0; }
 
+/* macro and support-weighted averages over the classes present (sklearn's "macro avg",
+ * "weighted avg"): np.average, sum / count and sum(v * support) / sum(support) */
+static void averages(n2g_eval *out) {
+    int k = 0;
+    long total = 0;
+    for (int c = 0; c < 2; c++) {
+        if (!out->has[c]) continue;
+        k++;
+        total += out->cls[c].support;
+    }
+    for (int c = 0; c < 2; c++) {
+        if (!out->has[c]) continue;
+        const n2g_class_stats *s = &out->cls[c];
+        out->macro.precision += s->precision;
+        out->macro.recall += s->recall;
+        out->macro.f1 += s->f1;
+        out->weighted.precision += s->precision * (double)s->support;
+        out->weighted.recall += s->recall * (double)s->support;
+        out->weighted.f1 += s->f1 * (double)s->support;
+    }
+    if (k) {
+        out->macro.precision /= k;
+        out->macro.recall /= k;
+        out->macro.f1 /= k;
+    }
+    if (total) {
+        out->weighted.precision /= (double)total;
+        out->weighted.recall /= (double)total;
+        out->weighted.f1 /= (double)total;
+    } else {
+        out->weighted.precision = out->weighted.recall = out->weighted.f1 = 0.0;
+    }
+    out->macro.support = out->weighted.support = total;
+}
+
 void n2g_eval_scores(const float *y, const float *pred, size_t n, float thr, n2g_eval *out) {
     memset(out, 0, sizeof *out);
     long cnt[2][2] = {{0, 0}, {0, 0}}; /* [true][pred] */
@@ -30,37 +65,7 @@ void n2g_eval_scores(const float *y, const float *pred, size_t n, float thr, n2g
         s->support = tp + fn;
     }
     out->accuracy = ratio(cnt[0][0] + cnt[1][1], (long)n);
-    int k = 0;
-    long total = 0;
-    for (int c = 0; c < 2; c++) {
-        if (!out->has[c]) continue;
-        k++;
-        total += out->cls[c].support;
-    }
-    for (int c = 0; c < 2; c++) {
-        if (!out->has[c]) continue;
-        const n2g_class_stats *s = &out->cls[c];
-        out->macro.precision += s->precision;
-        out->macro.recall += s->recall;
-        out->macro.f1 += s->f1;
-        out->weighted.precision += s->precision * (double)s->support;
-        out->weighted.recall += s->recall * (double)s->support;
-        out->weighted.f1 += s->f1 * (double)s->support;
-    }
-    /* np.average: sum / count, and sum(v * support) / sum(support) */
-    if (k) {
-        out->macro.precision /= k;
-        out->macro.recall /= k;
-        out->macro.f1 /= k;
-    }
-    if (total) {
-        out->weighted.precision /= (double)total;
-        out->weighted.recall /= (double)total;
-        out->weighted.f1 /= (double)total;
-    } else {
-        out->weighted.precision = out->weighted.recall = out->weighted.f1 = 0.0;
-    }
-    out->macro.support = out->weighted.support = total;
+    averages(out);
     /* correlation = 1 - mean((pred - y)^2) / var(y) */
     double mean = n ? sy / (double)n : 0, mse = 0, var = 0;
     for (size_t i = 0; i < n; i++) {
@@ -185,6 +190,17 @@ int n2g_eval_from_json(const json_value *o, n2g_eval *e, const char *what, n2g_e
         if (!v) continue;
         e->has[c] = 1;
         if (rclass(v, &e->cls[c], what, err)) return -1;
+    }
+    /* the averages as written; recomputed from the classes when a report lacks them */
+    const json_value *ma = json_get(o, "macro avg"), *wa = json_get(o, "weighted avg");
+    if (ma && wa) {
+        char sub[600];
+        snprintf(sub, sizeof sub, "%s: macro avg", what);
+        if (rclass(ma, &e->macro, sub, err)) return -1;
+        snprintf(sub, sizeof sub, "%s: weighted avg", what);
+        if (rclass(wa, &e->weighted, sub, err)) return -1;
+    } else {
+        averages(e);
     }
     const json_value *cv = json_get(o, "correlation");
     e->correlation = cv && cv->type == JSON_NUMBER ? cv->num : NAN;
