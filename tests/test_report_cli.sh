@@ -36,7 +36,7 @@ expect 2 "--acts: expected auto, model or none" -- "$N2G" report --run "$T/run" 
 expect 2 "--device: expected 'cpu' or a device index" -- "$N2G" report --run "$T/run" --device gpu0
 expect 1 "the model directory has no config.json" -- "$N2G" report --quiet --run "$T/run" --acts model --vocab "$VOCAB"
 "$N2G" plant --out "$T/pm" > /dev/null 2>&1
-expect 1 "does not match the run (d_mlp 6" -- "$N2G" report --quiet --run "$T/run" --acts model --model "$T/pm" --vocab "$VOCAB"
+expect 1 "config.json: n_layer 2, the run was scraped with 4" -- "$N2G" report --quiet --run "$T/run" --acts model --model "$T/pm" --vocab "$VOCAB"
 # auto without a model: the pages are written, and stderr says why activations are missing
 "$N2G" report --run "$T/run" --out "$T/auto" --vocab "$VOCAB" > /dev/null 2> "$T/err"
 grep -q "per-token activations skipped: no model at" "$T/err" && ok || bad "auto note missing: $(cat "$T/err")"

@@ -40,11 +40,11 @@ python3 "$SRC/tests/test_report_browser.py" check "$T/site" "$CFG"
 # the max of every example of the token neuron is its planted token
 python3 "$SRC/tests/test_report_browser.py" check "$T/site" \
   '{"index":false,"pages":["0_37"],"examples":20,"ctx":256,"expand":false,"hostile":false,"maxText":" little"}'
-# a model that is not the run's model is refused, naming the mismatch (a different seed plants the
-# same rule neurons but different ordinary ones)
+# a model that is not the run's model is refused, naming the file that differs (a different seed
+# plants the same rule neurons but different ordinary ones: same config, other weights)
 "$N2G" plant --out "$T/other" --seed 7 > /dev/null
 if "$N2G" report --run "$T/run" --out "$T/site2" --neurons 1:39 --acts model --model "$T/other" --quiet 2> "$T/err"; then
   echo "FAIL: a foreign model was accepted"; exit 1
 fi
-grep -q "does not reproduce the run's activations (neuron 1:39" "$T/err" || { echo "FAIL: message: $(cat "$T/err")"; exit 1; }
+grep -q "other/model.safetensors differs from the run's model (hash" "$T/err" || { echo "FAIL: message: $(cat "$T/err")"; exit 1; }
 echo "ok: foreign model refused: $(cat "$T/err")"

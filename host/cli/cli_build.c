@@ -8,7 +8,7 @@
 #include "n2g/build.h"
 
 static const char *build_help =
-    "usage: n2g build --run RUN [--neurons all | L:N,... | L:*] [--augment casings|mlm|none]\n"
+    "usage: n2g build --run RUN [--neurons all | L:N,... | L:*] [--model DIR] [--augment casings|mlm|none]\n"
     "                 [--mlm DIR]\n"
     "                 [--casings FILE] [--mask-token ID] [--seed N] [--block N] [--batch-tokens N]\n"
     "                 [--no-svg] [--full-importance] [--no-tree] [--rerun-test-rows] [--device N|cpu]\n"
@@ -21,6 +21,8 @@ static const char *build_help =
     "RUN/stats.json and RUN/neuron_store.json over every finished neuron, then prints the per-layer\n"
     "precision / recall / F1 table. Resumable: finished neurons are never recomputed.\n"
     "  --run RUN          the scrape run directory\n"
+    "  --model DIR        the run's model, when it is no longer where the run's manifest says (a moved\n"
+    "                     run); like that one, it must be the model the run was scraped from\n"
     "  --neurons LIST     all (default), L:N items and L:* (a whole layer), comma-separated\n"
     "  --augment MODE     casings (default): important words re-cased from a word-casing table;\n"
     "                     mlm: important words replaced by a masked language model's fill-mask\n"
@@ -73,11 +75,13 @@ int cli_build(int argc, char **argv) {
             o.no_tree = 1;
         } else if (!strcmp(a, "--run") || !strcmp(a, "--neurons") || !strcmp(a, "--augment") || !strcmp(a, "--mlm") ||
                    !strcmp(a, "--casings") || !strcmp(a, "--mask-token") || !strcmp(a, "--seed") ||
-                   !strcmp(a, "--block") || !strcmp(a, "--batch-tokens") || !strcmp(a, "--device")) {
+                   !strcmp(a, "--block") || !strcmp(a, "--batch-tokens") || !strcmp(a, "--device") ||
+                   !strcmp(a, "--model")) {
             if (i + 1 >= argc) return cli_usage(sub, "%s needs a value", a);
             const char *val = argv[++i];
             if (!strcmp(a, "--run")) run = cli_dir(argv[i]);
             else if (!strcmp(a, "--neurons")) o.neurons = val;
+            else if (!strcmp(a, "--model")) o.model_dir = val;
             else if (!strcmp(a, "--casings")) o.casings_path = val;
             else if (!strcmp(a, "--mlm")) o.mlm_dir = val;
             else if (!strcmp(a, "--device")) device = val;

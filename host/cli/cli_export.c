@@ -14,7 +14,8 @@ static const char *export_help =
     "  --run RUN       a directory written by 'n2g scrape'\n"
     "  --neuron L:N    layer and neuron index, e.g. 5:123\n"
     "  --json          Neuroscope-like JSON (see docs/scrape.md) instead of a text listing\n"
-    "  --model DIR     the model (default: the run manifest's model.dir)\n"
+    "  --model DIR     the run's model when it is no longer where the manifest's model.dir says; either\n"
+    "                  way it must be the model the run was scraped from (config and weights hash)\n"
     "  --device N|cpu  backend for the recomputation (default: Vulkan, automatic)\n"
     "  --partial       accept an unfinished (checkpointed) run\n";
 

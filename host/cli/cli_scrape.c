@@ -201,6 +201,9 @@ int cli_scrape(int argc, char **argv) {
                             "others (the ring of sums, stop agreement, checkpoint merges)\n",
                     res.ranks, res.seconds > 0 ? 100.0 * res.dist_seconds / res.seconds : 0.0);
     }
+    if (!res.interrupted && res.corpus_note[0]) /* like the warnings, shown with --quiet too */
+        fprintf(stderr, "n2g scrape: corpus input skipped or replaced (counts per file in %s/manifest.json): %s\n", p.out,
+                res.corpus_note);
 out:
     free(corpus);
     return rc;

@@ -126,10 +126,8 @@ static int checkpoint(dist_scrape_ctx *c, uint32_t *recs, float *devstats, int w
     free(in);
     free(counts);
     if (rc || me || !write) return rc;
-    scrape_scan_info info = {(st->flags & SCRAPE_FLAG_COMPLETE) != 0, st->rows_scanned,
-                             st->rows_scanned * (uint64_t)st->ctx, st->positions, c->rows->n};
-    if (scrape_manifest_write(c->manifest_path, c->id, &info, err)) return -1;
-    return scrape_store_write(c->examples_path, st, c->rows, err);
+    scrape_source_counts(c->src, c->id);
+    return scrape_checkpoint_write(c->manifest_path, c->examples_path, c->id, st, c->rows, err);
 }
 
 int dist_scrape_scan(dist_scrape_ctx *c, scrape_result *res, n2g_err *err) {
@@ -196,7 +194,7 @@ int dist_scrape_scan(dist_scrape_ctx *c, scrape_result *res, n2g_err *err) {
             char extra[64];
             snprintf(extra, sizeof extra, "%.0f tok/s",
                      (double)(st->rows_scanned - start_rows) * ctx / (now - t0 > 1e-9 ? now - t0 : 1e-9));
-            progress_update(c->bar, (double)st->rows_scanned, extra);
+            scrape_progress_update(c->bar, c->src, st->rows_scanned, c->max_rows, extra);
         }
         /* stop (any rank's signal) and time (any rank's clock) are agreed on; rows are known to all */
         uint64_t flags[2] = {p->stop && *p->stop, now - last_ck >= p->checkpoint_secs};

@@ -15,7 +15,8 @@
  * Checkpoints are collective, at round boundaries: the device top-k of all ranks are merged
  * (dist_allreduce_topk) and every rank continues from the merged lists; each rank keeps the
  * tokens of its rows that the merged lists reference and sends them to rank 0, which writes
- * manifest.json and examples.bin exactly as a single process would at that row count.
+ * examples.bin and then manifest.json exactly as a single process would at that row count
+ * (scrape_checkpoint_write).
  */
 #ifndef N2G_DIST_SCRAPE_H
 #define N2G_DIST_SCRAPE_H
@@ -30,7 +31,7 @@
 typedef struct dist_scrape_ctx {
     const scrape_params *p;
     const char *manifest_path, *examples_path; /* written by rank 0 */
-    const scrape_ident *id;                    /* rank 0 */
+    scrape_ident *id;                          /* rank 0 (its corpus files' problem counts are updated) */
     scrape_state *st;   /* every rank: topk = the merged lists; stats valid on rank 0 */
     scrape_rows *rows;  /* rank 0: the kept rows of all ranks; others: their own since the last checkpoint */
     scrape_engine *eng;

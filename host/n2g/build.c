@@ -21,11 +21,13 @@
 #include "model/gpt2.h"
 #include "prune.h"
 #include "samples.h"
+#include "scrape/scrape_lock.h"
 #include "scrape/scrape_run.h"
 #include "store.h"
 #include "split.h"
 #include "text/bpe.h"
 #include "vocab.h"
+#include "vocab_bpe.h"
 
 void n2g_build_defaults(n2g_build_opts *o) {
     memset(o, 0, sizeof *o);
@@ -535,8 +537,10 @@ static int load_job(builder *b, job *j, int layer, int neuron, n2g_err *err) {
     j->base_max = st.max;
     for (int e = 0; e < n; e++) {
         if (!isfinite(ex[e].value)) break;
-        const int32_t *row = scrape_run_row(b->run, ex[e].row);
-        if (!row) return n2g_fail(err, "neuron %d:%d: row %u is not stored in the run", layer, neuron, ex[e].row);
+        const int32_t *row;
+        int got = scrape_run_row_get(b->run, ex[e].row, &row, err); /* -1: its tokens fail their checksum */
+        if (got < 0) return n2g_wrap(err, "neuron %d:%d", layer, neuron);
+        if (!got) return n2g_fail(err, "neuron %d:%d: row %u is not stored in the run", layer, neuron, ex[e].row);
         j->ex[j->n_ex] = ex[e];
         j->rows[j->n_ex++] = row;
     }
@@ -621,7 +625,19 @@ int n2g_build_run(const char *run_dir, const n2g_build_opts *o, n2g_build_result
     long nl = 0;
     job *jobs = NULL;
     int rc = -1;
-    if (scrape_run_open(run_dir, 0, &b.run, err) != 0) return -1;
+    scrape_lock *lock = NULL; /* one writer per run directory; the job's ranks are one (rank 0 locks) */
+    if (dist_rank() == 0 && scrape_lock_take(run_dir, &lock, err) != 0) return -1;
+    if (scrape_run_open(run_dir, 0, &b.run, err) != 0) {
+        scrape_lock_release(lock);
+        return -1;
+    }
+    /* the model the run was scraped from (checked; --model DIR names it when the run moved), and
+     * its tokenizer by the rule of every command, whose vocabulary the graphs and the aggregate use */
+    if (scrape_run_use_model(b.run, o->model_dir, err) != 0) goto done;
+    const char *model_dir = scrape_run_model_dir(b.run);
+    if (!(b.tok = bpe_load_model(model_dir, dist_rank() > 0, NULL, err)) ||
+        !(b.vocab = n2g_vocab_from_bpe(b.tok, 1, err)) || !(b.cache = bpe_cache_new()))
+        goto done;
     int nlay = scrape_run_n_layers(b.run);
     int layers[256];
     for (int i = 0; i < nlay && i < 256; i++) layers[i] = scrape_run_layer(b.run, i);
@@ -644,17 +660,10 @@ int n2g_build_run(const char *run_dir, const n2g_build_opts *o, n2g_build_result
         todo++;
     }
     dist_barrier(); /* several ranks: nobody writes a result before every rank has listed what is left */
-    const char *model_dir = scrape_run_model_dir(b.run);
-    if (!model_dir) {
-        n2g_fail(err, "%s/manifest.json: no model.dir", run_dir);
-        goto done;
-    }
     if (todo > 0) {
         if (gpt2_load(model_dir, &b.m, err) != 0) goto done;
         b.ctx_len = scrape_run_ctx(b.run);
         b.skip0 = !scrape_run_include_bos(b.run);
-        if (!(b.vocab = n2g_vocab_load(model_dir, 1, err))) goto done;
-        if (!(b.tok = bpe_load_dir(model_dir, err)) || !(b.cache = bpe_cache_new())) goto done;
         /* rank 0 first: it may count the casings and save RUN/word_to_casings.json for the others */
         if (o->augment != N2G_AUGMENT_NONE && dist_rank() == 0 && open_casings(&b, err) != 0) goto done;
         dist_barrier();
@@ -741,6 +750,7 @@ done:
     free(list);
     free(jobs);
     builder_close(&b);
+    scrape_lock_release(lock);
     res->seconds = progress_now() - t0;
     return rc;
 }

@@ -29,6 +29,8 @@ typedef struct n2g_build_opts {
     const char *neurons;      /* "all" (NULL), "L:*", "L:N", comma-separated mixes */
     int augment;              /* N2G_AUGMENT_CASINGS (default), N2G_AUGMENT_NONE or N2G_AUGMENT_MLM */
     const char *mlm_dir;      /* N2G_AUGMENT_MLM: DistilBertForMaskedLM checkpoint (augment_mlm.h) */
+    const char *model_dir;    /* --model DIR: the run's model where the manifest's model.dir is
+                                 not (a moved run); checked like it (scrape_run_use_model) */
     const char *casings_path; /* NULL: RUN/word_to_casings.json, counted from the run's corpus
                                  files when missing */
     int mask_token;           /* 1 (the reference's masking_token) */

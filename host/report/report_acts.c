@@ -83,9 +83,10 @@ int report_acts_compute(const report_acts_req *q, float **acts_out, int *skipped
     for (size_t a = 0; a < n_use;) {
         size_t b = a;
         while (b < n_use && u[b].row == u[a].row) b++;
-        const int32_t *tok = scrape_map_row(q->map, u[a].row);
-        if (!tok) {
-            n2g_fail(err, "examples.bin: row %u is not stored", u[a].row);
+        const int32_t *tok;
+        int got = scrape_map_row_get(q->map, u[a].row, &tok, err);
+        if (got <= 0) {
+            if (got == 0) n2g_fail(err, "examples.bin: row %u is not stored", u[a].row);
             goto out;
         }
         if (gpt2_check_tokens(m, tok, T, err) || gpt2_hook_post_all(r, tok, (int)T, max_layer, hp, err)) {

@@ -12,6 +12,7 @@
 #include "report_run.h"
 
 #include "common/fileio.h"
+#include "scrape/scrape_run.h"
 #include "scrape/scrape_store.h"
 #include "text/bpe.h"
 
@@ -120,9 +121,11 @@ static int load_neuron(void *ctx, size_t i, report_neuron *out, n2g_err *err) {
         float v = r->map.val[base + j];
         if (!isfinite(v)) continue; /* empty slot */
         uint32_t row = r->map.row[base + j];
-        const int32_t *tok = scrape_map_row(&r->map, row);
-        if (!tok) {
+        const int32_t *tok;
+        int got = scrape_map_row_get(&r->map, row, &tok, err);
+        if (got <= 0) {
             loaded_free(L);
+            if (got < 0) return -1;
             return n2g_fail(err, "%s/examples.bin: row %u of neuron %d:%d is not stored", r->dir, row, s->layer,
                             s->neuron);
         }
@@ -266,6 +269,7 @@ int report_run_open_ex(const report_run_opts *o, report_acts_opts *ao, report_ru
     snprintf(p, sizeof p, "%s/examples.bin", r->dir);
     if (scrape_store_map(p, &r->map, err)) goto fail;
     r->mapped = 1;
+    if (scrape_run_check_files(r->dir, json_root(r->manifest), r->map.h, err)) goto fail;
     int failed;
     r->stats = load_optional(r->dir, "stats.json", err, &failed);
     if (failed) goto fail;
@@ -276,17 +280,16 @@ int report_run_open_ex(const report_run_opts *o, report_acts_opts *ao, report_ru
     r->base[1] = load_optional(r->dir, "stats_ngram.json", err, &failed);
     if (failed) goto fail;
 
-    /* vocabulary */
-    if (o->vocab_dir) {
+    /* vocabulary: --vocab DIR, else the model's by the rule of every command (bpe_load_model) */
+    char mdir_buf[4096];
+    n2g_err e2 = {0};
+    int have_mdir = !scrape_model_find(r->dir, json_root(r->manifest), ao->model_dir, 0, mdir_buf, sizeof mdir_buf, &e2);
+    if (o->vocab_dir)
         r->tok = bpe_load_dir(o->vocab_dir, err);
-    } else {
-        const json_value *md = json_get(json_get(json_root(r->manifest), "model"), "dir");
-        if (md && md->type == JSON_STRING) {
-            n2g_err e2 = {0};
-            r->tok = bpe_load_dir(md->str, &e2);
-        }
-        if (!r->tok) r->tok = bpe_load_default(err);
-    }
+    else if (have_mdir)
+        r->tok = bpe_load_model(mdir_buf, 0, NULL, err);
+    else
+        r->tok = bpe_load_default(err);
     if (!r->tok) {
         n2g_wrap(err, "token strings (pass --vocab DIR)");
         goto fail;
@@ -339,8 +342,7 @@ int report_run_open_ex(const report_run_opts *o, report_acts_opts *ao, report_ru
 
     ao->note[0] = 0;
     if (ao->acts != REPORT_ACTS_NONE && r->n_neurons) {
-        const json_value *md = json_get(json_get(json_root(r->manifest), "model"), "dir");
-        const char *mdir = ao->model_dir ? ao->model_dir : md && md->type == JSON_STRING ? md->str : NULL;
+        const char *mdir = have_mdir ? mdir_buf : NULL;
         char cfgp[4200];
         snprintf(cfgp, sizeof cfgp, "%s/config.json", mdir ? mdir : "");
         if (!mdir || !file_exists(cfgp)) {
@@ -350,9 +352,11 @@ int report_run_open_ex(const report_run_opts *o, report_acts_opts *ao, report_ru
                 if (mdir) n2g_wrap(err, "%s", mdir);
                 goto fail;
             }
-            snprintf(ao->note, sizeof ao->note, "per-token activations skipped: no model at %s (pass --model DIR)",
+            snprintf(ao->note, sizeof ao->note, "per-token activations skipped: no model at %.400s (pass --model DIR)",
                      mdir ? mdir : "(manifest has no model.dir)");
         } else {
+            /* a model that is there must be the run's: a mismatch is an error, not a skip */
+            if (scrape_model_check(mdir, json_get(json_root(r->manifest), "model"), err)) goto fail;
             report_acts_req q = {mdir, &ao->ops, &r->map, r->neurons, r->slot, r->n_neurons, ao->acts == REPORT_ACTS_MODEL,
                                  ao->acts_max_flops > 0 ? ao->acts_max_flops : 2e12, ao->quiet};
             int skipped;

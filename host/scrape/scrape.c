@@ -5,6 +5,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,7 @@
 #include "ops/ops_topk.h"
 #include "scrape_engine.h"
 #include "scrape_fs.h"
+#include "scrape_lock.h"
 #include "scrape_manifest.h"
 #include "scrape_source.h"
 #include "scrape_store.h"
@@ -76,8 +78,9 @@ bad:
 
 typedef struct scan {
     const scrape_params *p;
-    char manifest_path[4200], examples_path[4200];
+    char manifest_path[4200], examples_path[4200], model_abs[PATH_MAX];
     scrape_ident id;
+    scrape_source *src; /* once open: the corpus files' problem counts go into the manifest */
     scrape_state st;
     scrape_rows rows;
     scrape_engine *eng;
@@ -100,14 +103,50 @@ static int scan_sync(scan *s, n2g_err *err) {
     return 0;
 }
 
-/* Manifest first, then examples.bin (the state): a crash in between leaves a manifest that is
- * at most one checkpoint ahead, which a rerun rewrites; the state is always whole. */
+/* examples.bin, then the manifest (scrape_checkpoint_write): the manifest never claims more
+ * than the state holds. */
 static int scan_checkpoint(scan *s, n2g_err *err) {
     if (scan_sync(s, err)) return -1;
-    scrape_scan_info info;
-    scan_info(s, &info);
-    if (scrape_manifest_write(s->manifest_path, &s->id, &info, err)) return -1;
-    return scrape_store_write(s->examples_path, &s->st, &s->rows, err);
+    if (s->src) scrape_source_counts(s->src, &s->id);
+    return scrape_checkpoint_write(s->manifest_path, s->examples_path, &s->id, &s->st, &s->rows, err);
+}
+
+void scrape_progress_update(progress *bar, const scrape_source *src, uint64_t rows, uint64_t max_rows,
+                            const char *extra) {
+    /* the corpus's share behind the rows so far gives the total; --max-tokens may cut it */
+    double f = scrape_source_progress(src), total = f > 0 ? (double)rows / f : 0;
+    if (max_rows < UINT32_MAX - 1 && (total <= 0 || total > (double)max_rows)) total = (double)max_rows;
+    progress_set_total(bar, total);
+    progress_update(bar, (double)rows, extra);
+}
+
+/* One line on the corpus files with problems (bad JSONL lines skipped, invalid UTF-8 replaced,
+ * cut short), or "" when there were none. */
+static void corpus_summary(const scrape_ident *id, char *buf, size_t n) {
+    size_t o = 0;
+    int shown = 0, more = 0;
+    uint64_t sk = 0, rp = 0, cut = 0;
+    buf[0] = 0;
+#define PUT(...) (o < n ? (o += (size_t)snprintf(buf + o, n - o, __VA_ARGS__)) : 0)
+    for (int i = 0; i < id->n_files; i++) {
+        const scrape_file_id *f = &id->files[i];
+        if (!f->skipped && !f->replaced && !f->truncated) continue;
+        sk += f->skipped, rp += f->replaced, cut += f->truncated != 0;
+        if (shown == 4) {
+            more++;
+            continue;
+        }
+        const char *sep = ":";
+        PUT("%s%s", shown++ ? "; " : "", f->path);
+        if (f->skipped) PUT("%s %llu JSONL lines skipped", sep, (unsigned long long)f->skipped), sep = ",";
+        if (f->replaced)
+            PUT("%s %llu invalid UTF-8 sequences replaced by U+FFFD", sep, (unsigned long long)f->replaced), sep = ",";
+        if (f->truncated) PUT("%s cut short (damaged or unreadable)", sep);
+    }
+    if (more)
+        PUT("; and %d more files (in all: %llu lines skipped, %llu sequences replaced, %llu files cut short)", more,
+            (unsigned long long)sk, (unsigned long long)rp, (unsigned long long)cut);
+#undef PUT
 }
 
 /* 1 when DIR holds anything but our own temporaries (a directory that is not a run). */
@@ -118,7 +157,8 @@ static int dir_has_foreign_files(const char *dir) {
     int foreign = 0;
     while (!foreign && (de = readdir(d)))
         foreign = strcmp(de->d_name, ".") && strcmp(de->d_name, "..") && strcmp(de->d_name, "manifest.json.tmp") &&
-                  strcmp(de->d_name, "examples.bin.tmp");
+                  strcmp(de->d_name, "examples.bin.tmp") && strcmp(de->d_name, SCRAPE_LOCK_NAME) &&
+                  strcmp(de->d_name, "corpus-stdin.txt"); /* n2g scrape --corpus -: the copy of stdin */
     closedir(d);
     return foreign;
 }
@@ -140,6 +180,7 @@ static int scan_load(scan *s, n2g_err *err) {
                       s->manifest_path);
         goto out;
     }
+    if ((rc = scrape_map_verify_tokens(&m, err))) goto out; /* every row is read back */
     size_t ck = (size_t)s->st.d_mlp * s->st.k;
     for (int l = 0; l < s->st.n_layers; l++) {
         uint32_t *dst = s->st.topk + (size_t)l * 3 * ck;
@@ -193,13 +234,16 @@ int scrape_scan(const scrape_params *p, scrape_result *res, n2g_err *err) {
     scrape_file_id *files = NULL;
     char **flist = NULL;
     int n_files = 0;
-    uint64_t corpus_bytes = 0;
     progress *bar = NULL;
     int32_t *tok = NULL;
-    int rc = -1;
+    bpe_tokenizer *btok = NULL;
+    scrape_lock *lock = NULL;
+    int rc = -1, vocab_src = 0;
 
     int R = dist_size(), me = dist_rank(); /* several ranks: see dist_scrape.h */
     if (gpt2_load(p->model_dir, &m, err)) goto done;
+    /* the tokenizer, by the rule every command follows (bpe_load_model): a broken file stops here */
+    if (!(btok = bpe_load_model(p->model_dir, me > 0, &vocab_src, err))) goto done;
     const gpt2_config *cfg = &m->cfg;
     int n_layers = p->n_layers;
     if (p->layers) {
@@ -231,13 +275,17 @@ int scrape_scan(const scrape_params *p, scrape_result *res, n2g_err *err) {
     }
     int p0 = p->include_bos ? 0 : 1;
     if (me == 0 && scrape_mkdir(p->out, err)) goto done; /* before hashing a big corpus */
+    if (me == 0 && scrape_lock_take(p->out, &lock, err)) goto done; /* one writer (the job's ranks: rank 0) */
 
-    /* identity: model file, corpus files, parameters */
+    /* identity: model file, corpus files, parameters; paths absolute, so that they resolve the
+     * same from any working directory */
     char st_path[4200];
     snprintf(st_path, sizeof st_path, "%s/model.safetensors", p->model_dir);
-    s->id.model_dir = p->model_dir;
+    if (!realpath(p->model_dir, s->model_abs)) snprintf(s->model_abs, sizeof s->model_abs, "%s", p->model_dir);
+    s->id.model_dir = s->model_abs;
     s->id.cfg = cfg;
     s->id.dtype = m->dtype;
+    s->id.vocab = BPE_VOCAB_NAME(vocab_src);
     if (me == 0 && scrape_hash_file(st_path, &s->id.st_hash, &s->id.st_bytes, err)) goto done;
     /* the run identity names exactly the files the corpus reader will read (rank 0 writes it) */
     for (int i = 0; me == 0 && i < p->n_corpus; i++)
@@ -252,9 +300,13 @@ int scrape_scan(const scrape_params *p, scrape_result *res, n2g_err *err) {
         goto done;
     }
     for (int i = 0; i < n_files; i++) {
+        char abs[PATH_MAX], *dup;
+        if (realpath(flist[i], abs) && (dup = strdup(abs))) {
+            free(flist[i]);
+            flist[i] = dup;
+        }
         files[i].path = flist[i];
         if (scrape_hash_file(flist[i], &files[i].hash, &files[i].bytes, err)) goto done;
-        corpus_bytes += files[i].bytes;
     }
     s->id.n_files = n_files;
     s->id.files = files;
@@ -315,12 +367,17 @@ int scrape_scan(const scrape_params *p, scrape_result *res, n2g_err *err) {
         n2g_failc(err, N2G_E_USAGE, "--out %s: the directory is not empty and holds no scrape run (no manifest.json); "
                   "choose a new or empty directory", p->out);
         goto done;
+    } else { /* a new run: the manifest claims the directory before anything else is written */
+        scrape_scan_info none = {0};
+        if (scrape_manifest_write(s->manifest_path, &s->id, &none, err)) goto done;
     }
     if (R > 1) dist_scrape_share_state(&s->st, &res->resumed);
     if (s->st.flags & SCRAPE_FLAG_COMPLETE) { /* finished earlier: make sure the manifest says so */
         scrape_scan_info info;
         scan_info(s, &info);
+        if (me == 0) scrape_manifest_read_counts(s->manifest_path, files, n_files); /* no corpus read now */
         rc = me == 0 ? scrape_manifest_write(s->manifest_path, &s->id, &info, err) : 0;
+        corpus_summary(&s->id, res->corpus_note, sizeof res->corpus_note);
         res->already_complete = 1;
         res->rows = s->st.rows_scanned;
         res->tokens = s->st.rows_scanned * ctx;
@@ -338,18 +395,19 @@ int scrape_scan(const scrape_params *p, scrape_result *res, n2g_err *err) {
         (s->st.fire && scrape_engine_set_fire(s->eng, s->st.fire_f, s->st.fire_ratio, s->st.fire, err)))
         goto done;
 
-    if (scrape_source_open(p->corpus, p->n_corpus, p->model_dir, ctx, p->strict, &src, err)) goto done;
+    if (scrape_source_open(p->corpus, p->n_corpus, btok, ctx, p->strict, &src, err)) goto done;
+    s->src = src;
     if (s->st.rows_scanned && scrape_source_skip(src, s->st.rows_scanned, err)) {
         n2g_wrap(err, "resuming %s after row %llu", p->out, (unsigned long long)s->st.rows_scanned);
         goto done;
     }
-    double total = p->max_tokens ? (double)max_rows : 0;
     tok = malloc((size_t)B * ctx * sizeof *tok);
     if (!tok) {
         n2g_fail(err, "out of memory");
         goto done;
     }
-    bar = progress_start("scrape", total, "rows", p->quiet || me > 0);
+    bar = progress_start("scrape", 0, "rows", p->quiet || me > 0);
+    progress_set_start(bar, (double)s->st.rows_scanned); /* a resumed run: the pace is this process's */
     double t0 = progress_now(), last_ck = t0;
     uint64_t start_rows = s->st.rows_scanned, rows_at_ck = s->st.rows_scanned;
     size_t flush_min = p->rowstore_bytes ? p->rowstore_bytes : SCRAPE_ROWSTORE_FLUSH_BYTES, flush_at = flush_min;
@@ -380,10 +438,7 @@ int scrape_scan(const scrape_params *p, scrape_result *res, n2g_err *err) {
         char extra[64];
         snprintf(extra, sizeof extra, "%.0f tok/s",
                  (double)(s->st.rows_scanned - start_rows) * ctx / (now - t0 > 1e-9 ? now - t0 : 1e-9));
-        uint64_t rd = scrape_source_bytes_read(src);
-        if (!p->max_tokens && rd && s->st.rows_scanned > start_rows) /* ETA from the corpus size read so far */
-            progress_set_total(bar, (double)s->st.rows_scanned * (double)corpus_bytes / (double)rd);
-        progress_update(bar, (double)s->st.rows_scanned, extra);
+        scrape_progress_update(bar, src, s->st.rows_scanned, max_rows, extra);
         if (now - last_ck >= p->checkpoint_secs ||
             (p->checkpoint_rows && s->st.rows_scanned - rows_at_ck >= p->checkpoint_rows)) {
             if (scan_checkpoint(s, err)) goto done;
@@ -405,6 +460,8 @@ int scrape_scan(const scrape_params *p, scrape_result *res, n2g_err *err) {
         if (scan_checkpoint(s, err)) goto done;
     }
 finished:
+    scrape_source_counts(src, &s->id);
+    corpus_summary(&s->id, res->corpus_note, sizeof res->corpus_note);
     res->seconds = progress_now() - t0;
     res->rows = s->st.rows_scanned;
     res->tokens = s->st.rows_scanned * (uint64_t)ctx;
@@ -416,6 +473,8 @@ done:
     progress_finish(bar);
     free(tok);
     scrape_source_close(src);
+    bpe_free(btok);
+    scrape_lock_release(lock);
     scrape_engine_free(s->eng);
     ops_destroy(ops);
     gpt2_free(m);

@@ -46,9 +46,10 @@ static int recompute(const gpt2_model *m, const dev_choice *dc, const scrape_run
     for (int i0 = 0; i0 < n; i0 += B) {
         int b = n - i0 < B ? n - i0 : B;
         for (int i = 0; i < b; i++) {
-            const int32_t *row = scrape_run_row(run, ex[i0 + i].row);
-            if (!row) {
-                n2g_fail(err, "run: row %u has no stored tokens", ex[i0 + i].row);
+            const int32_t *row;
+            int got = scrape_run_row_get(run, ex[i0 + i].row, &row, err);
+            if (got <= 0) {
+                if (got == 0) n2g_fail(err, "run: row %u has no stored tokens", ex[i0 + i].row);
                 goto out;
             }
             memcpy(tok + (size_t)i * T, row, (size_t)T * sizeof *tok);
@@ -76,20 +77,21 @@ static void put_f(FILE *f, float v) {
         fputs("null", f);
 }
 
-int scrape_export_neuron(const scrape_run *run, const char *model_dir, int layer, int neuron, const ops_options *oo,
+int scrape_export_neuron(scrape_run *run, const char *model_dir, int layer, int neuron, const ops_options *oo,
                          int json, FILE *f, n2g_err *err) {
     char note[8];
     return scrape_export_neuron_ex(run, model_dir, layer, neuron, oo, 0, note, sizeof note, json, f, err);
 }
 
-int scrape_export_neuron_ex(const scrape_run *run, const char *model_dir, int layer, int neuron,
+int scrape_export_neuron_ex(scrape_run *run, const char *model_dir, int layer, int neuron,
                             const ops_options *oo, int cpu_fallback, char *note, size_t note_n, int json, FILE *f,
                             n2g_err *err) {
     dev_choice dc = {oo, cpu_fallback, note, note_n};
     note[0] = 0;
     if (!scrape_run_has_neuron(run, layer, neuron))
         return n2g_failc(err, N2G_E_USAGE, "neuron %d:%d was not scraped in this run", layer, neuron);
-    if (!model_dir) model_dir = scrape_run_model_dir(run);
+    if (scrape_run_use_model(run, model_dir, err)) return -1;
+    model_dir = scrape_run_model_dir(run);
     int k = scrape_run_k(run), T = scrape_run_ctx(run);
     scrape_example *ex = calloc((size_t)k, sizeof *ex);
     float *acts = NULL;
@@ -106,9 +108,7 @@ int scrape_export_neuron_ex(const scrape_run *run, const char *model_dir, int la
                  scrape_run_d_mlp(run));
         goto out;
     }
-    n2g_err e2 = {0};
-    tok = bpe_load_dir(model_dir, &e2);
-    if (!tok && !(tok = bpe_load_default(err))) goto out;
+    if (!(tok = bpe_load_model(model_dir, 0, NULL, err))) goto out;
     acts = malloc(((size_t)n + 1) * T * sizeof *acts);
     if (!acts) {
         n2g_fail(err, "out of memory");

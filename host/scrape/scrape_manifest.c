@@ -33,6 +33,8 @@ static void ident_write(FILE *f, const scrape_ident *id, int with_paths) {
     json_write_string(f, id->dtype, strlen(id->dtype));
     fprintf(f, ",\n    \"safetensors_bytes\": %llu,\n    \"safetensors_hash\": ", (unsigned long long)id->st_bytes);
     put_hash(f, id->st_hash);
+    fprintf(f, ",\n    \"vocab\": ");
+    json_write_string(f, id->vocab, strlen(id->vocab));
     fprintf(f, "\n  },\n  \"corpus\": {\"files\": [");
     for (int i = 0; i < id->n_files; i++) {
         fprintf(f, "%s\n    {", i ? "," : "");
@@ -43,6 +45,10 @@ static void ident_write(FILE *f, const scrape_ident *id, int with_paths) {
         }
         fprintf(f, "\"bytes\": %llu, \"hash\": ", (unsigned long long)id->files[i].bytes);
         put_hash(f, id->files[i].hash);
+        if (with_paths)
+            fprintf(f, ", \"skipped_lines\": %llu, \"replaced_invalid_utf8\": %llu, \"truncated\": %s",
+                    (unsigned long long)id->files[i].skipped, (unsigned long long)id->files[i].replaced,
+                    id->files[i].truncated ? "true" : "false");
         fprintf(f, "}");
     }
     fprintf(f, "\n  ]},\n  \"params\": {\n    \"hook\": \"blocks.L.mlp.hook_post\",\n    \"layers\": [");
@@ -117,7 +123,15 @@ static void describe(const json_value *v, char *b, size_t n) {
     }
 }
 
-/* First difference between a (old) and b (new) below `where`, skipping "dir" / "path". */
+/* keys that may differ on a resume: paths and the corpus files' problem counts */
+static int not_identity(const char *key) {
+    static const char *const keys[] = {"dir", "path", "skipped_lines", "replaced_invalid_utf8", "truncated"};
+    for (size_t i = 0; i < sizeof keys / sizeof *keys; i++)
+        if (!strcmp(key, keys[i])) return 1;
+    return 0;
+}
+
+/* First difference between a (old) and b (new) below `where`, skipping not_identity keys. */
 static int differ(const json_value *a, const json_value *b, char *where, size_t wn, const json_value **da,
                   const json_value **db) {
     if (!a || !b || a->type != b->type) goto diff;
@@ -145,7 +159,7 @@ static int differ(const json_value *a, const json_value *b, char *where, size_t 
         return 0;
     case JSON_OBJECT:
         for (size_t i = 0; i < b->n; i++) {
-            if (!strcmp(b->keys[i], "dir") || !strcmp(b->keys[i], "path")) continue;
+            if (not_identity(b->keys[i])) continue;
             size_t l = strlen(where);
             snprintf(where + l, wn - l, "%s%s", l ? "." : "", b->keys[i]);
             if (differ(json_get(a, b->keys[i]), &b->items[i], where, wn, da, db)) return 1;
@@ -203,4 +217,27 @@ int scrape_manifest_check(const char *path, const scrape_ident *id, n2g_err *err
     json_free(old);
     json_free(now);
     return rc;
+}
+
+void scrape_manifest_read_counts(const char *path, scrape_file_id *files, int n) {
+    n2g_err e = {0};
+    json_doc *d = json_parse_file(path, &e);
+    const json_value *fl = d ? json_get(json_get(json_root(d), "corpus"), "files") : NULL;
+    for (int i = 0; fl && fl->type == JSON_ARRAY && i < n && (size_t)i < fl->n; i++) {
+        const json_value *f = &fl->items[i], *v;
+        if ((v = json_get(f, "skipped_lines")) && v->type == JSON_NUMBER && v->num >= 0) files[i].skipped = (uint64_t)v->num;
+        if ((v = json_get(f, "replaced_invalid_utf8")) && v->type == JSON_NUMBER && v->num >= 0)
+            files[i].replaced = (uint64_t)v->num;
+        if ((v = json_get(f, "truncated"))) files[i].truncated = v->type == JSON_TRUE;
+    }
+    json_free(d);
+}
+
+int scrape_checkpoint_write(const char *manifest_path, const char *examples_path, const scrape_ident *id,
+                            const scrape_state *st, const scrape_rows *rows, n2g_err *err) {
+    uint64_t stored = 0;
+    if (scrape_store_write_n(examples_path, st, rows, &stored, err)) return -1;
+    scrape_scan_info info = {(st->flags & SCRAPE_FLAG_COMPLETE) != 0, st->rows_scanned,
+                             st->rows_scanned * (uint64_t)st->ctx, st->positions, stored};
+    return scrape_manifest_write(manifest_path, id, &info, err);
 }

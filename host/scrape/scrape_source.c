@@ -3,32 +3,20 @@
 
 #include <stdlib.h>
 
-#include "text/bpe.h"
-#include "text/corpus.h"
-
 struct scrape_source {
-    bpe_tokenizer *tok;
     corpus_reader *rd;
 };
 
-int scrape_source_open(const char *const *paths, int n, const char *model_dir, int ctx, int strict,
+int scrape_source_open(const char *const *paths, int n, const bpe_tokenizer *tok, int ctx, int strict,
                        scrape_source **out, n2g_err *err) {
     *out = NULL;
     scrape_source *s = calloc(1, sizeof *s);
     if (!s) return n2g_fail(err, "out of memory");
-    /* the model's own tokenizer files when it has them, else the default GPT-2 vocabulary */
-    n2g_err e2 = {0};
-    s->tok = bpe_load_dir(model_dir, &e2);
-    if (!s->tok) s->tok = bpe_load_default(err);
-    if (!s->tok) {
-        free(s);
-        return -1;
-    }
-    corpus_options o = corpus_default_options(s->tok);
+    corpus_options o = corpus_default_options(tok);
     o.n_ctx = ctx;
     o.quiet = 1;
     o.strict = strict;
-    if (corpus_open(paths, n, s->tok, &o, &s->rd, err)) {
+    if (corpus_open(paths, n, tok, &o, &s->rd, err)) {
         scrape_source_close(s);
         return -1;
     }
@@ -54,11 +42,28 @@ int scrape_source_skip(scrape_source *s, uint64_t rows, n2g_err *err) {
     return 0;
 }
 
-uint64_t scrape_source_bytes_read(const scrape_source *s) { return corpus_stats(s->rd).bytes; }
+double scrape_source_progress(const scrape_source *s) {
+    uint64_t done, total;
+    corpus_progress(s->rd, &done, &total);
+    if (!total) return 0;
+    double f = (double)done / (double)total;
+    return f > 1 ? 1 : f;
+}
+
+int scrape_source_files(const scrape_source *s, const corpus_file_id **files) { return corpus_files(s->rd, files); }
+
+void scrape_source_counts(const scrape_source *s, scrape_ident *id) {
+    const corpus_file_id *f;
+    int n = corpus_files(s->rd, &f);
+    for (int i = 0; i < n && i < id->n_files; i++) {
+        id->files[i].skipped = f[i].skipped;
+        id->files[i].replaced = f[i].replaced;
+        id->files[i].truncated = f[i].bad;
+    }
+}
 
 void scrape_source_close(scrape_source *s) {
     if (!s) return;
     corpus_close(s->rd);
-    bpe_free(s->tok);
     free(s);
 }
