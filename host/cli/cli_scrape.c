@@ -1,15 +1,20 @@
 /* cli_scrape.c — `n2g scrape`: the per-neuron max-activating examples of a corpus. */
 #include <errno.h>
 #include <limits.h>
+#include <dirent.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli.h"
+#include "common/outdir.h"
 #include "dist/dist.h"
 #include "ops/ops_topk.h"
 #include "scrape/scrape.h"
+#include "scrape/scrape_lock.h"
 
 static const char *scrape_help =
     "usage: n2g scrape --model DIR --corpus PATH... --out RUN [--layers 0-11] [--top-k 20] [--ctx 1024]\n"
@@ -21,7 +26,9 @@ static const char *scrape_help =
     "the highest max activation (ties: earlier row first), with the position of that max. The\n"
     "top-k is kept on the device; RUN/ gets manifest.json and examples.bin.\n"
     "  --model DIR          Hugging Face GPT-2 directory (config.json + model.safetensors)\n"
-    "  --corpus PATH...     .txt / .jsonl files or directories (gzip / zstd ok), in order\n"
+    "  --corpus PATH...     .txt / .jsonl files or directories (gzip / zstd ok), in order; '-' reads\n"
+    "                       standard input (one text document) to its end into RUN/corpus-stdin.txt,\n"
+    "                       the run's copy: a resume reads it again (pipe the same text to rerun)\n"
     "  --out RUN            run directory; rerunning the same command resumes an interrupted scrape\n"
     "  --layers LIST        e.g. 0-11, 5, 0,3,8-11 (default: all)\n"
     "  --top-k K            examples per neuron (default 20, at most 256)\n"
@@ -43,6 +50,82 @@ static const char *scrape_help =
     "byte-identical to a single process's.\n"
     "SIGINT / SIGTERM write a checkpoint and stop (a second one stops at once); rerun the same\n"
     "command to continue.\n";
+
+#ifndef SCRAPE_STDIN_NAME
+#define SCRAPE_STDIN_NAME "corpus-stdin.txt"
+#endif
+
+/* --corpus -: standard input is read to its end into RUN/corpus-stdin.txt (SCRAPE_STDIN_NAME),
+ * which then is the run's corpus: the hash of the bytes read is the run's identity, an
+ * interrupted scrape resumes from that copy, and build counts casings from it. A rerun with
+ * --corpus - must pipe the same bytes (compared with the copy, which is never replaced). */
+static int same_file(const char *a, const char *b) {
+    FILE *fa = fopen(a, "rb"), *fb = fopen(b, "rb");
+    int same = fa && fb;
+    static char ba[1 << 16], bb[1 << 16];
+    while (same) {
+        size_t na = fread(ba, 1, sizeof ba, fa), nb = fread(bb, 1, sizeof bb, fb);
+        same = na == nb && !memcmp(ba, bb, na) && !ferror(fa) && !ferror(fb);
+        if (na == 0) break;
+    }
+    if (fa) fclose(fa);
+    if (fb) fclose(fb);
+    return same;
+}
+
+/* a run directory, or one holding only what a scrape writes before its manifest */
+static int scrape_dir(const char *dir) {
+    DIR *d = opendir(dir);
+    if (!d) return 0;
+    struct dirent *de;
+    int ok = 1;
+    while (ok && (de = readdir(d))) {
+        const char *n = de->d_name;
+        ok = !strcmp(n, ".") || !strcmp(n, "..") || !strcmp(n, "manifest.json") || !strncmp(n, "manifest.json.tmp", 17) ||
+             !strncmp(n, "examples.bin.tmp", 16) || !strcmp(n, SCRAPE_LOCK_NAME) || !strncmp(n, SCRAPE_STDIN_NAME, strlen(SCRAPE_STDIN_NAME));
+    }
+    closedir(d);
+    return ok;
+}
+
+static int spool_stdin(const char *out, char *path, size_t cap, n2g_err *err) {
+    if (n2g_outdir_foreign(out, "manifest.json", scrape_dir))
+        return n2g_failc(err, N2G_E_USAGE, "--out %s: the directory is not empty and holds no scrape run (no manifest.json); "
+                         "choose a new or empty directory", out);
+    if (mkdir(out, 0777) && errno != EEXIST) return n2g_fail(err, "%s: cannot create directory: %s", out, strerror(errno));
+    snprintf(path, cap, "%s/%s", out, SCRAPE_STDIN_NAME);
+    char tmp[4400];
+    snprintf(tmp, sizeof tmp, "%s.tmp%ld", path, (long)getpid());
+    FILE *f = fopen(tmp, "wb");
+    if (!f) return n2g_fail(err, "%s: cannot write: %s", tmp, strerror(errno));
+    static char buf[1 << 20];
+    size_t got;
+    int bad = 0;
+    while ((got = fread(buf, 1, sizeof buf, stdin)) > 0)
+        if (fwrite(buf, 1, got, f) != got) bad = 1;
+    int rd = ferror(stdin);
+    if (fflush(f) || fsync(fileno(f))) bad = 1;
+    if (fclose(f)) bad = 1;
+    if (rd || bad) {
+        unlink(tmp);
+        return n2g_fail(err, rd ? "standard input: read error" : "%s: write failed (disk full?)", tmp);
+    }
+    struct stat st;
+    if (stat(path, &st) == 0) { /* a rerun: the same bytes resume, others are refused */
+        int same = same_file(tmp, path);
+        unlink(tmp);
+        if (!same)
+            return n2g_failc(err, N2G_E_USAGE, "--corpus -: standard input differs from the text this run read from it "
+                             "(kept in %s); pipe the same text to resume, or choose a new --out", path);
+        return 0;
+    }
+    if (rename(tmp, path)) {
+        int e = errno;
+        unlink(tmp);
+        return n2g_fail(err, "%s: cannot rename into place: %s", path, strerror(e));
+    }
+    return 0;
+}
 
 static volatile sig_atomic_t stop_flag;
 static void on_signal(int sig) {
@@ -155,6 +238,24 @@ int cli_scrape(int argc, char **argv) {
     if (dist_init(&err)) {
         rc = cli_error(&err);
         goto out;
+    }
+    char stdin_path[4300];
+    for (int i = 0; i < p.n_corpus; i++) {
+        if (strcmp(corpus[i], "-")) continue;
+        if (dist_size() > 1) {
+            rc = cli_usage("scrape", "--corpus - (standard input) is not supported under mpirun; give files");
+            goto out;
+        }
+        for (int j = i + 1; j < p.n_corpus; j++)
+            if (!strcmp(corpus[j], "-")) {
+                rc = cli_usage("scrape", "--corpus: '-' (standard input) given twice");
+                goto out;
+            }
+        if (spool_stdin(p.out, stdin_path, sizeof stdin_path, &err)) {
+            rc = cli_error(&err);
+            goto out;
+        }
+        corpus[i] = stdin_path;
     }
     dist_pick_device(&p.ops, device != NULL);
     int quiet_rank = dist_rank() > 0; /* only rank 0 reports */
