@@ -727,6 +727,7 @@ int n2g_build_run(const char *run_dir, const n2g_build_opts *o, n2g_build_result
             for (int k = 0; k < nj; k++) job_free(&jobs[k]);
             if (r != 0) {
                 progress_finish(pg);
+                if (dist_size() == 1) dist_counter_free(ctr); /* several ranks: collective, and the job is aborted */
                 goto done;
             }
             i += nj;
