@@ -128,6 +128,7 @@ static stat_ref *stats_index(const json_value *stats, size_t *n_out) {
 }
 
 static const json_value *stats_find(const stat_ref *r, size_t n, int layer, int neuron) {
+    if (!n) return NULL; /* no stats.json: r is NULL, which bsearch may not take */
     stat_ref key = {layer, neuron, NULL};
     const stat_ref *hit = bsearch(&key, r, n, sizeof *r, stat_cmp);
     return hit ? hit->rep : NULL;
