@@ -3,7 +3,7 @@
 # instrumented) and runs each from small seed corpora: the readers of every file n2g reads but
 # did not necessarily write — tokenizer input (bpe), corpora, safetensors, JSON itself,
 # config.json through the GPT-2 / DistilBERT loaders, graph JSON, samples files, casing tables,
-# neuron_store.json and stats.json.
+# neuron_store.json and stats.json, and a run directory's manifest.json + examples.bin.
 # Usage: tests/fuzz/run_fuzz.sh [SECONDS]    explore: SECONDS in all, shared by the targets, random seeds
 #        tests/fuzz/run_fuzz.sh --ci         deterministic: fixed seed and run counts (CI), so a
 #                                            pass here is a pass there (about 5-15 s per target here)
@@ -31,6 +31,7 @@ table=(
   casings:15000:8192
   store:10000:8192
   stats:10000:8192
+  run:3000:16384
 )
 names=()
 for t in "${table[@]}"; do
@@ -64,6 +65,11 @@ printf '\x10plain text \xff\xfe with bad bytes\r\n and more  words\n' > "$cseeds
 { printf '\x20'; printf 'compressed text document\n' | gzip -c; } > "$cseeds/gz"
 { printf '\x21'; printf '{"text": "zstd line"}\n' | zstd -q -c 2>/dev/null || true; } > "$cseeds/zst"
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+# run seeds: a valid small run (manifest + examples.bin with checksums) that fuzz_run writes itself
+if [[ " ${names[*]} " == *" run "* ]]; then
+  mkdir -p "$work/seeds/run"
+  N2G_FUZZ_SEED_DIR="$work/seeds/run" "$dir/fuzz_run" -runs=0 >/dev/null 2>&1
+fi
 each=$(( (secs + ${#names[@]} - 1) / ${#names[@]} ))
 for t in "${table[@]}"; do
   IFS=: read -r n runs len <<<"$t"
