@@ -9,6 +9,7 @@
 
 #include "n2g/samples.h"
 #include "report_acts.h"
+#include "report_graph.h"
 #include "report_run.h"
 
 #include "common/fileio.h"
@@ -137,8 +138,12 @@ static int load_neuron(void *ctx, size_t i, report_neuron *out, n2g_err *err) {
     snprintf(p, sizeof p, "%s/graphs/%d_%d.svg", r->dir, s->layer, s->neuron);
     size_t svg_len = 0;
     memset(out, 0, sizeof *out);
-    if ((file_exists(p) && !(L->svg = n2g_read_file(p, &svg_len, err))) ||
-        load_samples(r->dir, s->layer, s->neuron, L, out, err)) {
+    int svg_bad = file_exists(p) && !(L->svg = n2g_read_file(p, &svg_len, err));
+    if (!svg_bad && !L->svg) { /* no Graphviz picture: drawn from the graph JSON */
+        snprintf(p, sizeof p, "%s/graphs/%d_%d.json", r->dir, s->layer, s->neuron);
+        svg_bad = file_exists(p) && report_graph_svg(p, &L->svg, &svg_len, err);
+    }
+    if (svg_bad || load_samples(r->dir, s->layer, s->neuron, L, out, err)) {
         loaded_free(L);
         memset(out, 0, sizeof *out);
         return -1;

@@ -1,7 +1,8 @@
 /* report_run.h — a report_source over a run directory.
  *
  * Reads RUN/manifest.json, RUN/examples.bin (scrape_store.h: top-k rows, their tokens, per-neuron
- * max / mean), and, when present, RUN/stats.json, RUN/neuron_store.json and RUN/graphs/L_N.svg.
+ * max / mean), and, when present, RUN/stats.json, RUN/neuron_store.json, RUN/graphs/L_N.svg (else
+ * the graph drawn from RUN/graphs/L_N.json, report_graph.h) and RUN/samples/L_N.json.
  * Token strings come from a GPT-2 vocabulary: --vocab DIR, else the manifest's model.dir, else
  * the default vocabulary (bpe_load_default). */
 #ifndef N2G_REPORT_RUN_H
