@@ -60,6 +60,15 @@ if [ -d "$tmp/mlm_vk" ]; then
     done
 fi
 
+# the MLM checkpoint is part of the results' record: a rerun with another one is refused
+"$N2G" build --run "$tmp/mlm_cpu" --neurons "$neurons" --device cpu --augment mlm --mlm "$MLM-f16" --no-svg --quiet \
+    2>"$tmp/err"
+rc=$?
+[ $rc -eq 2 ] && grep -q "was built with an --mlm checkpoint with hash [0-9a-f]*; this build has an --mlm checkpoint" \
+    "$tmp/err" && ok || bad "another --mlm checkpoint: rc $rc, $(cat "$tmp/err")"
+"$N2G" build --run "$tmp/mlm_cpu" --neurons "$neurons" --device cpu --augment mlm --mlm "$MLM" --no-svg --quiet &&
+    ok || bad "the same --mlm checkpoint refused"
+
 # bad input: message, exit code, no neuron output
 expect() { # CODE MESSAGE ARGS...
     local code=$1 msg=$2

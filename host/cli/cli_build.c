@@ -1,4 +1,5 @@
 /* cli_build.c — `n2g build`: N2G graphs for the neurons of a scrape run. */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,15 +12,20 @@ static const char *build_help =
     "usage: n2g build --run RUN [--neurons all | L:N,... | L:*] [--model DIR] [--augment casings|mlm|none]\n"
     "                 [--mlm DIR]\n"
     "                 [--casings FILE] [--mask-token ID] [--seed N] [--block N] [--batch-tokens N]\n"
-    "                 [--no-svg] [--full-importance] [--no-tree] [--rerun-test-rows] [--device N|cpu]\n"
-    "                 [--profile] [--quiet]\n"
+    "                 [--no-svg] [--no-samples] [--full-importance] [--no-tree] [--rerun-test-rows]\n"
+    "                 [--force] [--device N|cpu] [--profile] [--quiet]\n"
     "\n"
     "Builds the Neuron2Graph graph of each named neuron of a scrape run (n2g scrape): its top\n"
     "examples are split train / test, the training rows pruned, scored by masking and augmented,\n"
     "the samples fitted into a graph, and the graph scored on the test rows. Writes\n"
-    "RUN/graphs/L_N.{json,dot,svg}, RUN/build/L_N.json (per neuron, written last), and at the end\n"
-    "RUN/stats.json and RUN/neuron_store.json over every finished neuron, then prints the per-layer\n"
-    "precision / recall / F1 table. Resumable: finished neurons are never recomputed.\n"
+    "RUN/graphs/L_N.{json,dot,svg}, RUN/samples/L_N.json (the samples, as 'n2g fit --samples'\n"
+    "reads them), RUN/build/L_N.json (per neuron, written last, with the options that shaped it),\n"
+    "and at the end RUN/stats.json and RUN/neuron_store.json over every finished neuron, then prints\n"
+    "the per-layer precision / recall / F1 table. Resumable: finished neurons are never recomputed;\n"
+    "a rerun with other options (--seed, --augment, the casing table or MLM, --mask-token,\n"
+    "--full-importance, --rerun-test-rows) is refused unless --force. Ctrl-C stops after the current\n"
+    "step, keeping every finished neuron (exit 130); rerun the same command to continue. Without\n"
+    "Graphviz the graphs are written without their SVG (a warning says how to render them).\n"
     "  --run RUN          the scrape run directory\n"
     "  --model DIR        the run's model, when it is no longer where the run's manifest says (a moved\n"
     "                     run); like that one, it must be the model the run was scraped from\n"
@@ -37,6 +43,8 @@ static const char *build_help =
     "  --block N          neurons per round, sharing forward passes (default 128)\n"
     "  --batch-tokens N   tokens per forward batch (default 16384)\n"
     "  --no-svg           do not render graphs/L_N.svg with Graphviz\n"
+    "  --no-samples       do not write RUN/samples/L_N.json\n"
+    "  --force            rebuild the named neurons that were built with other options\n"
     "  --full-importance  run every masked row in full (default: only as far as the graph reads\n"
     "                     the importance matrix; same graphs, less work)\n"
     "  --no-tree          run masked rows without sharing their common prefix (benchmarks; same\n"
@@ -48,6 +56,12 @@ static const char *build_help =
     "  --quiet            no progress bar, no table\n"
     "Under mpirun / srun (a build with MPI), ranks take blocks of neurons as they finish (each on\n"
     "its own device unless --device is given); rank 0 writes stats.json and neuron_store.json.\n";
+
+static volatile sig_atomic_t stop_flag;
+static void on_signal(int sig) {
+    (void)sig;
+    stop_flag = 1;
+}
 
 int cli_build(int argc, char **argv) {
     const char *sub = "build", *run = NULL, *device = NULL;
@@ -65,6 +79,10 @@ int cli_build(int argc, char **argv) {
             o.table = NULL;
         } else if (!strcmp(a, "--no-svg")) {
             o.no_svg = 1;
+        } else if (!strcmp(a, "--no-samples")) {
+            o.no_samples = 1;
+        } else if (!strcmp(a, "--force")) {
+            o.force = 1;
         } else if (!strcmp(a, "--full-importance")) {
             o.full_importance = 1;
         } else if (!strcmp(a, "--profile")) {
@@ -118,6 +136,16 @@ int cli_build(int argc, char **argv) {
     dist_pick_device(&o.dev, device != NULL);
     if (dist_rank() > 0) o.dev.quiet = 1; /* only rank 0 reports */
     if (dist_rank() > 0) o.table = NULL;
+    /* Ctrl-C / SIGTERM: stop after the current step, keep what is finished (a second one stops
+     * at once; the rerun removes what that leaves) */
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sa.sa_flags = SA_RESETHAND | SA_RESTART;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    o.stop = &stop_flag;
     n2g_build_result res;
     if (n2g_build_run(run, &o, &res, &err) != 0) {
         int rc = cli_error(&err);
@@ -125,11 +153,26 @@ int cli_build(int argc, char **argv) {
         return rc;
     }
     dist_finalize();
+    if (res.interrupted) {
+        if (dist_rank() == 0)
+            fprintf(stderr, "n2g build: stopped: %ld of %ld neurons finished and kept (%ld built now); rerun the same "
+                            "command to continue\n",
+                    res.done_before + res.built, res.requested, res.built);
+        return 130;
+    }
+    if (res.svg_missing && dist_rank() == 0)
+        fprintf(stderr, "n2g build: %ld graph%s without an SVG picture: Graphviz was not found. Install it (Debian / "
+                        "Ubuntu: apt install graphviz) and rerun this command to render them, or run "
+                        "dot -Tsvg %s/graphs/L_N.dot -o %s/graphs/L_N.svg\n",
+                res.svg_missing, res.svg_missing == 1 ? "" : "s", run, run);
     if (!o.quiet && dist_rank() == 0) {
         const n2g_probe_stats *p = &res.probe;
         fprintf(stderr,
                 "n2g build: %ld neurons (%ld built now, %ld already done, %ld without a graph) in %.1fs",
                 res.requested, res.built, res.done_before, res.no_graph, res.seconds);
+        if (res.rebuilt) fprintf(stderr, "; %ld rebuilt with the new options (--force)", res.rebuilt);
+        if (res.svg_rendered) fprintf(stderr, "; %ld missing SVGs rendered", res.svg_rendered);
+        if (res.temps_removed) fprintf(stderr, "; %ld temporaries of an interrupted build removed", res.temps_removed);
         if (p->seqs_submitted)
             fprintf(stderr,
                     "; probes: %llu sequences (%llu tokens) -> %llu unique -> %llu runs (%llu tokens; %llu more shared "

@@ -218,8 +218,12 @@ int cli_demo(int argc, char **argv) {
     printf("\n  P / R / F1: token-level precision, recall and F1 of the graph's predictions on the\n"
            "  neuron's 10 held-out max-activating rows (firing = activation >= 0.5 x the neuron's max).\n\n");
     printf("files:\n  model     %s (planted.json: the ground truth)\n  run       %s (manifest.json, examples.bin)\n"
-           "  graphs    %s/graphs/L_N.{json,dot,svg}\n  scores    %s/stats.json, %s/neuron_store.json\n"
+           "  graphs    %s/graphs/L_N.{json,dot,svg}\n  samples   %s/samples/L_N.json (what the method did: "
+           "'n2g fit --samples' reads them)\n  scores    %s/stats.json, %s/neuron_store.json\n"
            "  report    %s/index.html\n",
-           model, run, run, run, run, site);
+           model, run, run, run, run, run, site);
+    if (br.svg_missing)
+        printf("\n  Graphviz was not found: the graphs have no SVG pictures (the report draws them itself).\n"
+               "  To render them: install Graphviz (Debian / Ubuntu: apt install graphviz) and rerun this command.\n");
     return 0;
 }

@@ -3,9 +3,11 @@
 #include "build.h"
 
 #include <dirent.h>
+#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "augment.h"
 #include "augment_mlm.h"
@@ -21,6 +23,7 @@
 #include "model/gpt2.h"
 #include "prune.h"
 #include "samples.h"
+#include "scrape/scrape_fs.h"
 #include "scrape/scrape_lock.h"
 #include "scrape/scrape_run.h"
 #include "store.h"
@@ -82,6 +85,23 @@ typedef struct job {
     char skip_reason[200]; /* non-empty: finished without a graph */
 } job;
 
+/* The options that shape a neuron's result (its graph, scores and samples), recorded in
+ * build/L_N.json as "options" and compared on a rerun. Not recorded: what only changes the
+ * speed (--block, --batch-tokens, --no-tree, --device) or the output's form (--quiet,
+ * --no-svg, --no-samples). */
+enum { REC_MAX = 8 };
+typedef struct rec_item {
+    const char *key;
+    char val[80]; /* canonical text of the JSON value: a number, true / false, or a string */
+    int is_str;
+} rec_item;
+typedef struct build_record {
+    rec_item it[REC_MAX];
+    int n;
+} build_record;
+
+#define STOPPED(b) ((b)->o->stop && *(b)->o->stop)
+
 typedef struct builder {
     const char *run_dir;
     const n2g_build_opts *o;
@@ -100,6 +120,8 @@ typedef struct builder {
     n2g_augment_cfg ac;
     int ctx_len, skip0;
     float act_threshold; /* the graph's activation threshold (lines start above it) */
+    build_record rec;    /* this build's options (see build_record) */
+    int want_svg;        /* render graphs/L_N.svg: not --no-svg, and Graphviz is there */
 } builder;
 
 static const char *tokstr(void *u, int id, size_t *len) {
@@ -424,9 +446,21 @@ static int augment_prompts(builder *b, job *jobs, int nj, n2g_err *err) {
 typedef struct result_ctx {
     const job *j;
     const n2g_eval *ev;
+    const build_record *rec;
     int n_samples, n_orig;
     double seconds;
 } result_ctx;
+
+static void write_record(FILE *f, const build_record *rec) {
+    fputs("{", f);
+    for (int i = 0; i < rec->n; i++) {
+        const rec_item *it = &rec->it[i];
+        fprintf(f, "%s\"%s\": ", i ? ", " : "", it->key);
+        if (it->is_str) json_write_string(f, it->val, strlen(it->val));
+        else fputs(it->val, f);
+    }
+    fputs("}", f);
+}
 
 static int write_result(FILE *f, void *u, n2g_err *err) {
     result_ctx *r = u;
@@ -437,6 +471,8 @@ static int write_result(FILE *f, void *u, n2g_err *err) {
     for (int q = 0; q < j->n_prompts; q++) toks += j->prompts[q].len;
     fprintf(f, ", \"examples\": %d, \"train\": %d, \"test\": %d, \"samples\": %d, \"pruned\": %d, \"sample_tokens\": %ld",
             j->n_ex, j->n_train, j->n_test, r->n_samples, r->n_orig, toks);
+    fputs(", \"options\": ", f);
+    write_record(f, r->rec);
     if (j->skip_reason[0]) {
         fprintf(f, ", \"graph\": false, \"reason\": ");
         json_write_string(f, j->skip_reason, strlen(j->skip_reason));
@@ -448,15 +484,31 @@ static int write_result(FILE *f, void *u, n2g_err *err) {
     return ferror(f) ? n2g_fail(err, "write failed") : 0;
 }
 
+static int write_samples(FILE *f, void *u, n2g_err *err) { return n2g_samples_write(f, u, err); }
+
+/* Removes PATH when it exists (a stale output of an earlier build of the neuron). */
+static int remove_stale(const char *path, n2g_err *err) {
+    if (unlink(path) == 0 || errno == ENOENT) return 0;
+    return n2g_fail(err, "%s: cannot remove the earlier build's file: %s", path, strerror(errno));
+}
+
 static int finish_job(builder *b, job *j, n2g_err *err) {
-    char path[4096], dotp[4096], svgp[4096];
+    char path[4096], dotp[4096], svgp[4096], smpp[4096];
     n2g_eval ev;
     memset(&ev, 0, sizeof ev);
-    result_ctx rc = {j, &ev, j->n_prompts, 0, 0};
+    result_ctx rc = {j, &ev, &b->rec, j->n_prompts, 0, 0};
     for (int q = 0; q < j->n_prompts; q++) rc.n_orig += j->prompts[q].parent < 0;
     if (!j->skip_reason[0] && j->n_prompts == 0)
         snprintf(j->skip_reason, sizeof j->skip_reason, "no training example kept a positive activation after pruning");
-    if (!j->skip_reason[0]) {
+    path_of(path, sizeof path, b->run_dir, "graphs", j->layer, j->neuron, ".json");
+    path_of(dotp, sizeof dotp, b->run_dir, "graphs", j->layer, j->neuron, ".dot");
+    path_of(svgp, sizeof svgp, b->run_dir, "graphs", j->layer, j->neuron, ".svg");
+    path_of(smpp, sizeof smpp, b->run_dir, "samples", j->layer, j->neuron, ".json");
+    if (j->skip_reason[0]) {
+        /* no graph: nothing of an earlier build (--force) may stay beside the new result */
+        if (remove_stale(path, err) || remove_stale(dotp, err) || remove_stale(svgp, err) || remove_stale(smpp, err))
+            return -1;
+    } else {
         n2g_sample *s = calloc((size_t)j->n_prompts, sizeof *s);
         n2g_row *rows = calloc((size_t)j->n_test + 1, sizeof *rows);
         float *norm = malloc(sizeof(float) * (size_t)b->ctx_len * (size_t)(j->n_test + 1));
@@ -480,9 +532,8 @@ static int finish_job(builder *b, job *j, n2g_err *err) {
         n2g_params prm;
         n2g_params_default(&prm);
         n2g_graph *g = n2g_fit(s, (size_t)j->n_prompts, b->vocab, &prm, err);
-        free(s);
         if (!g) {
-            free(rows), free(norm);
+            free(s), free(rows), free(norm);
             return n2g_wrap(err, "neuron %d:%d: fit", j->layer, j->neuron);
         }
         g->layer = j->layer, g->neuron = j->neuron;
@@ -495,14 +546,18 @@ static int finish_job(builder *b, job *j, n2g_err *err) {
         }
         int r = n2g_evaluate(g, b->vocab, rows, (size_t)j->n_test, FIRE_THRESHOLD, &ev, err);
         if (j->n_listed) ev.correlation = NAN; /* needs every activation; a firing list has only those that fire */
-        free(rows), free(norm);
-        path_of(path, sizeof path, b->run_dir, "graphs", j->layer, j->neuron, ".json");
-        path_of(dotp, sizeof dotp, b->run_dir, "graphs", j->layer, j->neuron, ".dot");
-        path_of(svgp, sizeof svgp, b->run_dir, "graphs", j->layer, j->neuron, ".svg");
         if (r == 0) r = n2g_graph_save_json(g, b->vocab, path, err);
         if (r == 0) r = n2g_graph_write_dot(g, b->vocab, dotp, err);
-        if (r == 0 && !b->o->no_svg) r = n2g_graph_render_svg(dotp, svgp, 60.0, err);
+        if (r == 0 && b->want_svg) r = n2g_graph_render_svg(dotp, svgp, 60.0, err);
+        else if (r == 0) r = remove_stale(svgp, err);
+        if (r == 0 && !b->o->no_svg && !b->want_svg) b->res->svg_missing++;
+        /* what the method did, as `n2g fit --samples` reads it: the samples in fitting order (not
+         * the test rows: whole rows, they would make the file ~9x larger; bench/RESULTS.md) */
+        n2g_samples smp = {j->layer, j->neuron, j->base_max, s, (size_t)ns, NULL, NULL, 0, 0};
+        if (r == 0 && !b->o->no_samples) r = n2g_write_atomic(smpp, write_samples, &smp, err);
+        else if (r == 0) r = remove_stale(smpp, err);
         n2g_graph_free(g);
+        free(s), free(rows), free(norm);
         if (r != 0) return n2g_wrap(err, "neuron %d:%d", j->layer, j->neuron);
     }
     path_of(path, sizeof path, b->run_dir, "build", j->layer, j->neuron, ".json");
@@ -607,6 +662,204 @@ static void builder_close(builder *b) {
     scrape_run_close(b->run);
 }
 
+/* ---- the options record, and what earlier builds left ---- */
+
+static void rec_add(build_record *r, const char *key, int is_str, const char *val) {
+    rec_item *it = &r->it[r->n++];
+    it->key = key;
+    it->is_str = is_str;
+    snprintf(it->val, sizeof it->val, "%s", val);
+}
+
+static const char *casings_table(const builder *b, char *buf, size_t cap) {
+    if (b->o->casings_path) return b->o->casings_path;
+    snprintf(buf, cap, "%s/word_to_casings.json", b->run_dir);
+    return buf;
+}
+
+static int hash_hex(const char *path, char *out, size_t cap, n2g_err *err) {
+    uint64_t h, n;
+    if (scrape_hash_file(path, &h, &n, err)) return -1;
+    snprintf(out, cap, "%016llx", (unsigned long long)h);
+    return 0;
+}
+
+/* This build's record. With augmentation the casing table must exist to be hashed: rank 0
+ * counts it first when it is missing (and saves RUN/word_to_casings.json for the others). */
+static int make_record(builder *b, n2g_err *err) {
+    const n2g_build_opts *o = b->o;
+    build_record *r = &b->rec;
+    char buf[4096], v[64];
+    static const char *const aug[] = {"none", "casings", "mlm"};
+    r->n = 0;
+    snprintf(v, sizeof v, "%u", (unsigned)o->seed);
+    rec_add(r, "seed", 0, v);
+    rec_add(r, "augment", 1, aug[o->augment]);
+    if (o->augment != N2G_AUGMENT_NONE) {
+        const char *cp = casings_table(b, buf, sizeof buf);
+        if (dist_rank() == 0 && !o->casings_path && !n2g_file_exists(cp) && open_casings(b, err) != 0) return -1;
+        dist_barrier();
+        if (hash_hex(cp, v, sizeof v, err)) return n2g_wrap(err, "the casing table");
+        rec_add(r, "casings_hash", 1, v);
+    }
+    if (o->augment == N2G_AUGMENT_MLM) {
+        /* the checkpoint's identity: its three files' hashes, hashed (an unreadable file counts as
+         * 0 here; the checkpoint's loader says what is wrong with it when it is needed) */
+        static const char *const files[] = {"config.json", "model.safetensors", "vocab.txt"};
+        unsigned char hs[24];
+        for (int k = 0; k < 3; k++) {
+            uint64_t h = 0, bytes;
+            n2g_err e2 = {0};
+            snprintf(buf, sizeof buf, "%s/%s", o->mlm_dir, files[k]);
+            if (scrape_hash_file(buf, &h, &bytes, &e2)) h = 0;
+            for (int i = 0; i < 8; i++) hs[8 * k + i] = (unsigned char)(h >> (8 * i));
+        }
+        scrape_hash sh;
+        scrape_hash_init(&sh);
+        scrape_hash_update(&sh, hs, sizeof hs);
+        snprintf(v, sizeof v, "%016llx", (unsigned long long)scrape_hash_final(&sh));
+        rec_add(r, "mlm_hash", 1, v);
+    }
+    snprintf(v, sizeof v, "%d", o->mask_token);
+    rec_add(r, "mask_token", 0, v);
+    rec_add(r, "full_importance", 0, o->full_importance ? "true" : "false");
+    const json_value *fl = json_get(json_get(scrape_run_manifest(b->run), "params"), "fire_lists");
+    rec_add(r, "test_rows", 1, !o->rerun_test_rows && fl && fl->type == JSON_OBJECT ? "firing lists" : "run");
+    return 0;
+}
+
+/* An option as a message shows it ("--seed 3"). */
+static void rec_show(const char *key, const char *val, char *out, size_t cap) {
+    if (!strcmp(key, "seed")) snprintf(out, cap, "--seed %s", val);
+    else if (!strcmp(key, "augment")) snprintf(out, cap, "--augment %s", val);
+    else if (!strcmp(key, "casings_hash")) snprintf(out, cap, "a casing table (--casings) with hash %s", val);
+    else if (!strcmp(key, "mlm_hash")) snprintf(out, cap, "an --mlm checkpoint with hash %s", val);
+    else if (!strcmp(key, "mask_token")) snprintf(out, cap, "--mask-token %s", val);
+    else if (!strcmp(key, "full_importance")) snprintf(out, cap, "%s--full-importance", strcmp(val, "true") ? "no " : "");
+    else if (!strcmp(key, "test_rows"))
+        snprintf(out, cap, "%s", strcmp(val, "run") ? "test rows from the scrape's firing lists"
+                                                   : "test rows run (--rerun-test-rows, or a run without firing lists)");
+    else snprintf(out, cap, "%s %s", key, val);
+}
+
+/* The canonical text of a recorded value (as rec_item.val); 0 when it is not a scalar. */
+static int rec_text(const json_value *v, char *out, size_t cap) {
+    if (!v) return 0;
+    if (v->type == JSON_STRING) snprintf(out, cap, "%.*s", (int)(v->n < cap ? v->n : cap - 1), v->str);
+    else if (v->type == JSON_NUMBER) snprintf(out, cap, "%.17g", v->num);
+    else if (v->type == JSON_TRUE || v->type == JSON_FALSE) snprintf(out, cap, "%s", v->type == JSON_TRUE ? "true" : "false");
+    else return 0;
+    return 1;
+}
+
+/* 0 when the recorded options old equal r; else 1 with why = "was built with X; this build has Y". */
+static int rec_differs(const build_record *r, const json_value *old, char *why, size_t cap) {
+    char ov[80], a[200], c[200];
+    if (!old || old->type != JSON_OBJECT) {
+        snprintf(why, cap, "has no record of the options it was built with (an older n2g wrote it)");
+        return 1;
+    }
+    for (int i = 0; i < r->n; i++) {
+        const rec_item *it = &r->it[i];
+        const json_value *v = json_get(old, it->key);
+        if (rec_text(v, ov, sizeof ov) && (v->type == JSON_STRING) == it->is_str && !strcmp(ov, it->val)) continue;
+        if (rec_text(v, ov, sizeof ov)) rec_show(it->key, ov, a, sizeof a);
+        else snprintf(a, sizeof a, "no recorded \"%s\"", it->key);
+        rec_show(it->key, it->val, c, sizeof c);
+        snprintf(why, cap, "was built with %s; this build has %s", a, c);
+        return 1;
+    }
+    for (size_t k = 0; k < old->n; k++) {
+        int known = 0;
+        for (int i = 0; i < r->n && !known; i++) known = !strcmp(old->keys[k], r->it[i].key);
+        if (known) continue;
+        if (rec_text(&old->items[k], ov, sizeof ov)) rec_show(old->keys[k], ov, a, sizeof a);
+        else snprintf(a, sizeof a, "\"%s\"", old->keys[k]);
+        snprintf(why, cap, "was built with %s; this build has none", a);
+        return 1;
+    }
+    return 0;
+}
+
+/* A named neuron whose build/L_N.json (path) exists. 0: done with this build's options; 1: to
+ * build again (--force, and other options); -1 with err: other options without --force (a usage
+ * error naming the option and both values). A done neuron whose graph has no SVG gets it now
+ * when Graphviz is there (rank 0), else counts in svg_missing. */
+static int check_done(builder *b, int l, int n, const char *path, n2g_err *err) {
+    n2g_err e2 = {0};
+    char why[600];
+    json_doc *d = json_parse_file(path, &e2);
+    int differs = 1;
+    if (!d) snprintf(why, sizeof why, "cannot be read (%.500s)", e2.msg);
+    else differs = rec_differs(&b->rec, json_get(json_root(d), "options"), why, sizeof why);
+    const json_value *gr = d ? json_get(json_root(d), "graph") : NULL;
+    int has_graph = gr && gr->type == JSON_TRUE;
+    json_free(d);
+    if (differs) {
+        if (b->o->force) return 1;
+        return n2g_failc(err, N2G_E_USAGE,
+                         "%s %s: rerun with the options it was built with, or add --force to rebuild the named "
+                         "neurons built with other options",
+                         path, why);
+    }
+    if (!has_graph || b->o->no_svg) return 0;
+    char svgp[4096], dotp[4096];
+    path_of(svgp, sizeof svgp, b->run_dir, "graphs", l, n, ".svg");
+    path_of(dotp, sizeof dotp, b->run_dir, "graphs", l, n, ".dot");
+    if (n2g_file_exists(svgp)) return 0;
+    if (!b->want_svg || !n2g_file_exists(dotp)) {
+        b->res->svg_missing++;
+        return 0;
+    }
+    if (dist_rank() == 0) {
+        if (n2g_graph_render_svg(dotp, svgp, 60.0, err) != 0) return -1;
+        b->res->svg_rendered++;
+    }
+    return 0;
+}
+
+/* The names of the run's own files that n2g writes through a temporary (NAME.tmp.PID). */
+static int neuron_file(const char *s, size_t n) { /* L_N.json, L_N.dot, L_N.svg */
+    size_t i = 0, d1 = 0, d2 = 0;
+    while (i < n && s[i] >= '0' && s[i] <= '9') i++, d1++;
+    if (!d1 || i >= n || s[i++] != '_') return 0;
+    while (i < n && s[i] >= '0' && s[i] <= '9') i++, d2++;
+    if (!d2) return 0;
+    static const char *const ext[] = {".json", ".dot", ".svg"};
+    for (int k = 0; k < 3; k++)
+        if (n - i == strlen(ext[k]) && !memcmp(s + i, ext[k], n - i)) return 1;
+    return 0;
+}
+
+static int run_file(const char *s, size_t n) {
+    static const char *const names[] = {"stats.json", "neuron_store.json", "word_to_casings.json"};
+    for (int k = 0; k < 3; k++)
+        if (n == strlen(names[k]) && !memcmp(s, names[k], n)) return 1;
+    return 0;
+}
+
+/* Before anything is listed: the output folders, the temporaries that killed builds left
+ * (rank 0; only n2g's own names, and only of processes that are gone), whether Graphviz is
+ * there, and this build's record. */
+static int prepare(builder *b, n2g_err *err) {
+    static const char *const sub[] = {"graphs", "build", "samples"};
+    char path[4096];
+    for (int k = 0; k < 3; k++) {
+        snprintf(path, sizeof path, "%s/%s", b->run_dir, sub[k]);
+        if (n2g_mkdir(path, err) != 0) return -1;
+    }
+    if (dist_rank() == 0) {
+        b->res->temps_removed = n2g_remove_stale_temps(b->run_dir, run_file);
+        for (int k = 0; k < 3; k++) {
+            snprintf(path, sizeof path, "%s/%s", b->run_dir, sub[k]);
+            b->res->temps_removed += n2g_remove_stale_temps(path, neuron_file);
+        }
+    }
+    b->res->dot_missing = !b->o->no_svg && !n2g_dot_available();
+    b->want_svg = !b->o->no_svg && !b->res->dot_missing;
+    return make_record(b, err);
+}
+
 /* ---- aggregation ---- */
 
 
@@ -644,30 +897,34 @@ int n2g_build_run(const char *run_dir, const n2g_build_opts *o, n2g_build_result
     if (n2g_build_parse_neurons(o->neurons, layers, nlay, scrape_run_d_mlp(b.run), &list, &nl, err) != 0) goto done;
     res->requested = nl;
     char path[4096];
-    snprintf(path, sizeof path, "%s/graphs", run_dir);
-    if (n2g_mkdir(path, err) != 0) goto done;
-    snprintf(path, sizeof path, "%s/build", run_dir);
-    if (n2g_mkdir(path, err) != 0) goto done;
-    /* what is left to do */
+    if (prepare(&b, err) != 0) goto done;
+    /* what is left to do: neurons without a result, and with --force those built with other options */
     long todo = 0;
     for (long i = 0; i < nl; i++) {
         path_of(path, sizeof path, run_dir, "build", list[2 * i], list[2 * i + 1], ".json");
         if (n2g_file_exists(path)) {
-            res->done_before++;
-            continue;
+            int st = check_done(&b, list[2 * i], list[2 * i + 1], path, err);
+            if (st < 0) goto done;
+            if (st == 0) {
+                res->done_before++;
+                continue;
+            }
+            res->rebuilt++;
         }
         list[2 * todo] = list[2 * i], list[2 * todo + 1] = list[2 * i + 1];
         todo++;
     }
+    if (res->dot_missing && todo > 0 && dist_rank() == 0)
+        fprintf(stderr, "n2g build: warning: Graphviz '%s' was not found: writing graphs/L_N.dot without the SVG "
+                        "pictures (the report draws the graphs from graphs/L_N.json)\n",
+                n2g_dot_program());
     dist_barrier(); /* several ranks: nobody writes a result before every rank has listed what is left */
     if (todo > 0) {
         if (gpt2_load(model_dir, &b.m, err) != 0) goto done;
         b.ctx_len = scrape_run_ctx(b.run);
         b.skip0 = !scrape_run_include_bos(b.run);
-        /* rank 0 first: it may count the casings and save RUN/word_to_casings.json for the others */
-        if (o->augment != N2G_AUGMENT_NONE && dist_rank() == 0 && open_casings(&b, err) != 0) goto done;
-        dist_barrier();
-        if (o->augment != N2G_AUGMENT_NONE && dist_rank() > 0 && open_casings(&b, err) != 0) goto done;
+        /* (the table exists: make_record had rank 0 count it when it was missing) */
+        if (o->augment != N2G_AUGMENT_NONE && !b.casings && open_casings(&b, err) != 0) goto done;
         n2g_prune_defaults(&b.pc);
         b.pc.skip_pos0 = b.skip0;
         b.pc.bos = bpe_eot_id(b.tok) >= 0 ? bpe_eot_id(b.tok) : 50256;
@@ -699,25 +956,37 @@ int n2g_build_run(const char *run_dir, const n2g_build_opts *o, n2g_build_result
         if (dist_counter_create(&ctr, err) != 0) goto done;
         long mine = dist_counter_next(ctr);
         progress *pg = progress_start("build", (double)todo, "neurons", o->quiet || dist_rank() > 0);
-        for (long i = 0, blk = 0; i < todo; blk++) {
+        for (long i = 0, blk = 0; i < todo && !res->interrupted; blk++) {
             int nj = 0;
             while (i + nj < todo && nj < block && list[2 * (i + nj)] == list[2 * i]) nj++;
             if (blk != mine) { /* another rank's block */
                 i += nj;
                 continue;
             }
+            if (STOPPED(&b)) {
+                res->interrupted = 1;
+                continue;
+            }
             int r = 0;
-            for (int k = 0; k < nj && r == 0; k++) r = load_job(&b, &jobs[k], list[2 * (i + k)], list[2 * (i + k) + 1], err);
-            n2g_probe_stats mark = *n2g_probe_get_stats(b.eng);
-            if (r == 0) r = submit_rows(&b, jobs, nj, err);
-            phase_add(&res->phase[N2G_PHASE_TEST], &mark, b.eng);
-            if (r == 0) r = submit_prune(&b, jobs, nj, err);
-            phase_add(&res->phase[N2G_PHASE_PRUNE], &mark, b.eng);
-            if (r == 0) r = choose_prompts(&b, jobs, nj, err);
-            phase_add(&res->phase[N2G_PHASE_IMPORTANCE], &mark, b.eng);
-            if (r == 0) r = augment_prompts(&b, jobs, nj, err);
-            phase_add(&res->phase[N2G_PHASE_AUGMENTED], &mark, b.eng);
+            /* a result built with other options (--force) goes first: a crash now leaves the
+             * neuron to build, never the old result beside new graphs */
             for (int k = 0; k < nj && r == 0; k++) {
+                path_of(path, sizeof path, run_dir, "build", list[2 * (i + k)], list[2 * (i + k) + 1], ".json");
+                r = remove_stale(path, err);
+            }
+            for (int k = 0; k < nj && r == 0; k++) r = load_job(&b, &jobs[k], list[2 * (i + k)], list[2 * (i + k) + 1], err);
+            /* a stop (Ctrl-C) is looked at between phases: the block is dropped, earlier ones kept */
+            n2g_probe_stats mark = *n2g_probe_get_stats(b.eng);
+            if (r == 0 && !STOPPED(&b)) r = submit_rows(&b, jobs, nj, err);
+            phase_add(&res->phase[N2G_PHASE_TEST], &mark, b.eng);
+            if (r == 0 && !STOPPED(&b)) r = submit_prune(&b, jobs, nj, err);
+            phase_add(&res->phase[N2G_PHASE_PRUNE], &mark, b.eng);
+            if (r == 0 && !STOPPED(&b)) r = choose_prompts(&b, jobs, nj, err);
+            phase_add(&res->phase[N2G_PHASE_IMPORTANCE], &mark, b.eng);
+            if (r == 0 && !STOPPED(&b)) r = augment_prompts(&b, jobs, nj, err);
+            phase_add(&res->phase[N2G_PHASE_AUGMENTED], &mark, b.eng);
+            /* finishing is quick: each neuron finished before a stop is kept */
+            for (int k = 0; k < nj && r == 0 && !STOPPED(&b); k++) {
                 r = finish_job(&b, &jobs[k], err);
                 if (r == 0) {
                     res->built++;
@@ -725,6 +994,12 @@ int n2g_build_run(const char *run_dir, const n2g_build_opts *o, n2g_build_result
                 }
             }
             for (int k = 0; k < nj; k++) job_free(&jobs[k]);
+            /* a stop can also fail what it interrupted (Graphviz gets the terminal's Ctrl-C) */
+            if (STOPPED(&b)) {
+                n2g_err_clear(err);
+                res->interrupted = 1;
+                continue;
+            }
             if (r != 0) {
                 progress_finish(pg);
                 if (dist_size() == 1) dist_counter_free(ctr); /* several ranks: collective, and the job is aborted */
@@ -745,7 +1020,8 @@ int n2g_build_run(const char *run_dir, const n2g_build_opts *o, n2g_build_result
     uint64_t counts[2] = {(uint64_t)res->built, (uint64_t)res->no_graph};
     dist_allreduce_sum_u64(counts, 2); /* also waits for every rank's last results */
     res->built = (long)counts[0], res->no_graph = (long)counts[1];
-    if (dist_rank() == 0 && aggregate(&b, err) != 0) goto done; /* one writer of stats / neuron_store */
+    /* one writer of stats / neuron_store; a stopped build leaves them to the rerun */
+    if (!res->interrupted && dist_rank() == 0 && aggregate(&b, err) != 0) goto done;
     rc = 0;
 done:
     free(list);

@@ -8,14 +8,20 @@
  * through the probe engine (probe.h) for a block of neurons of one layer at a time, so the
  * neurons' probes share batches and identical rows run once.
  *
- * Outputs in RUN: graphs/L_N.json, graphs/L_N.dot, graphs/L_N.svg, build/L_N.json (the
- * per-neuron result, written last and atomically: a neuron with this file is done and never
- * recomputed), and at the end stats.json and neuron_store.json aggregated over every finished
- * neuron of the run.
+ * Outputs in RUN: graphs/L_N.json, graphs/L_N.dot, graphs/L_N.svg (when Graphviz is there),
+ * samples/L_N.json (what the method did: the pruned and augmented samples with their
+ * activations and importance matrices, in fitting order: the file `n2g fit --samples` reads
+ * and refits the same graph from), build/L_N.json (the per-neuron result, written last and
+ * atomically, with the options that shaped it: a neuron with this file is done and never
+ * recomputed; a rerun with other such options is refused unless --force), and at the end
+ * stats.json and neuron_store.json aggregated over every finished neuron of the run. Stale
+ * temporaries of killed builds are removed at the start; a stop (opts.stop) keeps every
+ * finished neuron.
  */
 #ifndef N2G_BUILD_H
 #define N2G_BUILD_H
 
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -43,6 +49,10 @@ typedef struct n2g_build_opts {
     int full_importance;      /* run every masked row in full (the graph reads only the columns
                                  of activating positions and p*; the result is the same) */
     int quiet;                /* no progress bar */
+    int force;                /* rebuild the named neurons whose recorded options differ (else refused) */
+    int no_samples;           /* do not write RUN/samples/L_N.json */
+    volatile sig_atomic_t *stop; /* set by a signal handler: stop after the current phase, keep what
+                                    is finished (n2g_build_result.interrupted) */
     ops_options dev;          /* backend */
     FILE *table;              /* per-layer P/R/F1 table at the end (NULL: none) */
 } n2g_build_opts;
@@ -68,6 +78,13 @@ typedef struct n2g_build_result {
     long mlm_masked;     /* --augment mlm: masked texts run through the MLM */
     long mlm_emitted;    /* augmented prompts it produced */
     double mlm_seconds;  /* wall time of the fill-mask step (forwards included) */
+    long rebuilt;        /* --force: finished before with other options, built again */
+    int interrupted;     /* stopped by *stop: the neurons finished so far are kept; stats.json and
+                            neuron_store.json were not updated */
+    int dot_missing;     /* Graphviz was not found: graphs were written without their SVG */
+    long svg_missing;    /* named neurons whose graph has no SVG (Graphviz missing) */
+    long svg_rendered;   /* SVGs rendered now for neurons finished before without one */
+    long temps_removed;  /* temporaries of killed builds removed at the start */
 } n2g_build_result;
 
 /* Builds the named neurons of run RUN; resumable. res may be NULL. */

@@ -1,7 +1,9 @@
 /* build_io.c — atomic file writes for the build step. */
 #include "build_io.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -48,4 +50,29 @@ int n2g_file_exists(const char *path) {
 int n2g_mkdir(const char *path, n2g_err *err) {
     if (mkdir(path, 0777) == 0 || errno == EEXIST) return 0;
     return n2g_fail(err, "%s: cannot create directory: %s", path, strerror(errno));
+}
+
+/* kill(pid, 0): 0 or EPERM means a process with that id exists */
+static int pid_alive(long pid) { return kill((pid_t)pid, 0) == 0 || errno == EPERM; }
+
+long n2g_remove_stale_temps(const char *dir, int (*ours)(const char *name, size_t len)) {
+    DIR *d = opendir(dir);
+    if (!d) return 0;
+    long removed = 0;
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        const char *name = de->d_name, *t = strstr(name, ".tmp.");
+        if (!t) continue;
+        while (strstr(t + 1, ".tmp.")) t = strstr(t + 1, ".tmp.");
+        const char *p = t + 5;
+        long pid = 0;
+        int digits = 0;
+        for (; *p >= '0' && *p <= '9' && digits < 10; p++, digits++) pid = pid * 10 + (*p - '0');
+        if (*p || !digits || pid <= 0 || !ours(name, (size_t)(t - name)) || pid_alive(pid)) continue;
+        char path[4400];
+        snprintf(path, sizeof path, "%s/%s", dir, name);
+        if (unlink(path) == 0) removed++;
+    }
+    closedir(d);
+    return removed;
 }

@@ -14,5 +14,9 @@ int n2g_copy_atomic(const char *src, const char *dst, n2g_err *err);
 int n2g_file_exists(const char *path);
 /* mkdir -p for one level (parent must exist); ok when it exists. */
 int n2g_mkdir(const char *path, n2g_err *err);
+/* Removes the temporaries that n2g writers killed before their rename left in DIR: names
+ * NAME.tmp.PID (n2g_write_atomic, n2g_outfile, the SVG renderer) where ours(NAME) accepts NAME
+ * and no process PID exists. Anything else is left alone. Returns how many were removed. */
+long n2g_remove_stale_temps(const char *dir, int (*ours)(const char *name, size_t len));
 
 #endif

@@ -9,6 +9,7 @@
 #include <spawn.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -343,9 +344,32 @@ static double now_s(void) {
     return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
-int n2g_graph_render_svg(const char *dot_path, const char *svg_path, double timeout_s, n2g_err *err) {
+const char *n2g_dot_program(void) {
     const char *dot = getenv("N2G_DOT");
-    if (!dot || !*dot) dot = "dot";
+    return dot && *dot ? dot : "dot";
+}
+
+int n2g_dot_available(void) {
+    const char *dot = n2g_dot_program();
+    if (strchr(dot, '/')) return access(dot, X_OK) == 0;
+    const char *path = getenv("PATH");
+    if (!path) return 0;
+    char buf[4096];
+    for (const char *p = path;; p++) {
+        const char *e = strchr(p, ':');
+        size_t n = e ? (size_t)(e - p) : strlen(p);
+        /* an empty PATH entry is the current directory */
+        int len = snprintf(buf, sizeof buf, "%.*s/%s", n ? (int)n : 1, n ? p : ".", dot);
+        struct stat st;
+        if (len > 0 && (size_t)len < sizeof buf && stat(buf, &st) == 0 && S_ISREG(st.st_mode) && access(buf, X_OK) == 0)
+            return 1;
+        if (!e) return 0;
+        p = e;
+    }
+}
+
+int n2g_graph_render_svg(const char *dot_path, const char *svg_path, double timeout_s, n2g_err *err) {
+    const char *dot = n2g_dot_program();
     char tmp[4200], oarg[4300];
     snprintf(tmp, sizeof tmp, "%s.tmp.%ld", svg_path, (long)getpid());
     snprintf(oarg, sizeof oarg, "-o%s", tmp);

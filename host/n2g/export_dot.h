@@ -18,5 +18,9 @@ int n2g_graph_write_dot(const n2g_graph *g, const n2g_vocab *vocab, const char *
 /* Runs `dot -Tsvg` (found in PATH, or $N2G_DOT) on dot_path and writes svg_path atomically.
  * Fails with a clear message when Graphviz is missing, fails, or runs over timeout_s. */
 int n2g_graph_render_svg(const char *dot_path, const char *svg_path, double timeout_s, n2g_err *err);
+/* The program n2g_graph_render_svg runs ($N2G_DOT, else "dot"), and whether it can be run: an
+ * executable file at that path when it names one, else in a directory of $PATH. */
+const char *n2g_dot_program(void);
+int n2g_dot_available(void);
 
 #endif

@@ -14,6 +14,7 @@
 #define N2G_SAMPLES_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include "common/err.h"
 #include "n2g/graph.h"
@@ -38,5 +39,9 @@ int n2g_samples_load(const char *path, n2g_samples *out, n2g_err *err);
 /* Same from a JSON text (what names it in messages). */
 int n2g_samples_parse(const char *text, size_t len, const char *what, n2g_samples *out, n2g_err *err);
 void n2g_samples_free(n2g_samples *s);
+/* Writes s in this format (samples_write.c): layer and neuron when >= 0, base_max when > 0,
+ * the samples, and the test / train rows when there are some; numbers are the shortest
+ * decimals that read back as the same 32-bit floats, so a file read back fits the same graph. */
+int n2g_samples_write(FILE *f, const n2g_samples *s, n2g_err *err);
 
 #endif
