@@ -3,7 +3,8 @@
 # instrumented) and runs each from small seed corpora: the readers of every file n2g reads but
 # did not necessarily write — tokenizer input (bpe), corpora, safetensors, JSON itself,
 # config.json through the GPT-2 / DistilBERT loaders, graph JSON, samples files, casing tables,
-# neuron_store.json and stats.json, and a run directory's manifest.json + examples.bin.
+# neuron_store.json and stats.json (report_esc: how the report carries them into its pages), and
+# a run directory's manifest.json + examples.bin.
 # Usage: tests/fuzz/run_fuzz.sh [SECONDS]    explore: SECONDS in all, shared by the targets, random seeds
 #        tests/fuzz/run_fuzz.sh --ci         deterministic: fixed seed and run counts (CI), so a
 #                                            pass here is a pass there (about 5-15 s per target here)
@@ -31,6 +32,7 @@ table=(
   casings:15000:8192
   store:10000:8192
   stats:10000:8192
+  report_esc:8000:8192
   run:3000:16384
 )
 names=()
