@@ -4,7 +4,7 @@
 #extension GL_KHR_shader_subgroup_basic : require
 #extension GL_KHR_shader_subgroup_arithmetic : require
 #endif
-// attention_gpu.comp — "gpu" causal attention: one workgroup of WG_SIZE per (query row t, head h,
+// attention_gpu_v1.comp — the first "gpu" causal attention (kept for bench_kernels to compare): one workgroup of WG_SIZE per (query row t, head h,
 // sequence b). Keys are processed in chunks of WG_SIZE (one per invocation: score by a dot
 // product), chunk max / sum by workgroup reductions (subgroup ops with USE_SUBGROUP), online
 // softmax across chunks; invocations d < HS accumulate the output column d from the

@@ -1,13 +1,16 @@
 #version 450
-// matmul_gpu.comp — "gpu" matmul: classic shared-memory tiling. A workgroup of 16 x 16
-// invocations computes a BM x BN = 64 x 64 tile of out[N, OC] = x[N, IC] @ w[IC, OC] + bias,
+// matmul_gpu_v1.comp — the first "gpu" matmul (kept for bench_kernels to compare): classic
+// shared-memory tiling. A workgroup of 16 x 16 invocations computes a BM x BN = 64 x 64 tile of out[N, OC] = x[N, IC] @ w[IC, OC] + bias,
 // staging BK = 16 deep slices of x and w in shared memory; each invocation owns 4 x 4 outputs.
-// Any shape (bounds-checked loads).
+// Any shape (bounds-checked loads). EPI (specialization constant 0) as in matmul_gpu.comp.
+#extension GL_GOOGLE_include_directive : require
+#include "ew_common.glsl"
+layout(constant_id = 0) const uint EPI = 0;
 #define BM 64
 #define BN 64
 #define BK 16
 layout(local_size_x = 16, local_size_y = 16) in;
-layout(std430, binding = 0) writeonly buffer O { float o[]; };
+layout(std430, binding = 0) buffer O { float o[]; };
 layout(std430, binding = 1) readonly buffer X { float x[]; };
 layout(std430, binding = 2) readonly buffer W { float w[]; };
 layout(std430, binding = 3) readonly buffer Bs { float bias[]; };
@@ -48,7 +51,11 @@ void main() {
         if (r >= N) continue;
         for (int j = 0; j < 4; j++) {
             uint c = col0 + tx + 16 * j;
-            if (c < OC) o[bo + r * OC + c] = acc[i][j] + (has_bias != 0 ? bias[bb + c] : 0.0);
+            if (c >= OC) continue;
+            float v = acc[i][j] + (has_bias != 0 ? bias[bb + c] : 0.0);
+            if (EPI == 1) v = n2g_gelu(v);
+            if (EPI == 2) v = o[bo + r * OC + c] + v;
+            o[bo + r * OC + c] = v;
         }
     }
 }

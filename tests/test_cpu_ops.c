@@ -61,6 +61,43 @@ static void test_matmul(ops_ctx *c, int N, int IC, int OC, int with_bias, int w_
     free(x), free(w), free(bias), free(got);
 }
 
+/* ops_matmul_gelu / ops_matmul_add: the results of ops_matmul then ops_gelu / ops_add, bit for
+ * bit (the ops.h contract), and near a double-precision oracle; the weight at an offset, an
+ * output buffer holding the residual. */
+static void test_matmul_ep(ops_ctx *c, int N, int IC, int OC, int with_bias) {
+    int w_off = 3;
+    size_t no = (size_t)N * OC;
+    float *x = rand_vec((size_t)N * IC, 1), *w = rand_vec((size_t)IC * OC + w_off, 0.5f), *bias = rand_vec(OC, 1);
+    float *res = rand_vec(no, 2), *fused = malloc(no * 4), *two = malloc(no * 4);
+    ops_buf *bx = up(c, x, (size_t)N * IC * 4), *bw = up(c, w, ((size_t)IC * OC + w_off) * 4), *bb = up(c, bias, OC * 4);
+    for (int epi = 1; epi <= 2; epi++) {
+        ops_buf *bo = up(c, res, no * 4), *bt = up(c, res, no * 4), *bp = up(c, fused, no * 4); /* bp: any content */
+        if (epi == 1) ops_matmul_gelu(c, bo, bx, bw, w_off, with_bias ? bb : NULL, 0, N, IC, OC);
+        else ops_matmul_add(c, bo, bx, bw, w_off, with_bias ? bb : NULL, 0, N, IC, OC);
+        down(c, bo, fused, no);
+        ops_matmul(c, bp, bx, bw, w_off, with_bias ? bb : NULL, 0, N, IC, OC);
+        if (epi == 1) ops_gelu(c, bp, no);
+        else ops_add(c, bt, bp, no);
+        down(c, epi == 1 ? bp : bt, two, no);
+        CHECK(!memcmp(fused, two, no * 4), "matmul_%s %dx%dx%d: not the two ops' result", epi == 1 ? "gelu" : "add",
+              N, IC, OC);
+        double maxd = 0;
+        for (int n = 0; n < N; n++)
+            for (int o = 0; o < OC; o++) {
+                double s = with_bias ? bias[o] : 0;
+                for (int k = 0; k < IC; k++) s += (double)x[(size_t)n * IC + k] * w[w_off + (size_t)k * OC + o];
+                s = epi == 1 ? ref_gelu(s) : res[(size_t)n * OC + o] + s;
+                double d = fabs(s - fused[(size_t)n * OC + o]);
+                if (!(d <= maxd)) maxd = d;
+            }
+        CHECK(maxd < 1e-4 * sqrt(IC), "matmul_%s %dx%dx%d: max diff %g from the oracle", epi == 1 ? "gelu" : "add", N,
+              IC, OC, maxd);
+        ops_free(c, bo), ops_free(c, bt), ops_free(c, bp);
+    }
+    ops_free(c, bx), ops_free(c, bw), ops_free(c, bb);
+    free(x), free(w), free(bias), free(res), free(fused), free(two);
+}
+
 /* max |out - x @ w| for out [N, OC] */
 static double mm_err(const float *out, const float *x, const float *w, int N, int IC, int OC) {
     double maxd = 0;
@@ -120,6 +157,9 @@ static void test_all(ops_ctx *c) {
         test_matmul(c, shapes[i][0], shapes[i][1], shapes[i][2], 1, 5);
         test_matmul(c, shapes[i][0], shapes[i][1], shapes[i][2], 0, 0);
     }
+    test_matmul_ep(c, 1, 1, 1, 1);
+    test_matmul_ep(c, 13, 17, 33, 1);
+    test_matmul_ep(c, 70, 257, 129, 0);
 
     /* layernorm (with a large common offset: two-pass variance keeps it accurate) */
     int N = 37, C = 100;

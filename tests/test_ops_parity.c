@@ -22,6 +22,8 @@ static const struct tol {
     {"embed", 0.0, 0.0},      /* one fp32 add: exact */
     {"layernorm", 2e-5, 2e-5},
     {"matmul", 1e-4, 1e-4},   /* sums of up to 768 products; summation order differs */
+    {"matmul_gelu", 1e-4, 1e-4}, /* the matmul's error through gelu_new (slope < 1.13) */
+    {"matmul_add", 1e-4, 1e-4},  /* the matmul's error, then one fp32 add */
     {"gelu", 2e-6, 2e-6},
     {"attention", 2e-5, 2e-5},
     {"add", 0.0, 0.0},        /* one fp32 add: exact */
@@ -107,6 +109,17 @@ static void run_matmul(ops_ctx *c, const float *x, const float *w, size_t w_off,
     ops_buf *bx = up(c, x, (size_t)N * IC * 4), *bw = up(c, w, wn * 4), *bo = up(c, NULL, (size_t)N * OC * 4);
     ops_buf *bb = bias ? up(c, bias, bn * 4) : NULL;
     ops_matmul(c, bo, bx, bw, w_off, bb, bias_off, N, IC, OC);
+    down(c, bo, out, (size_t)N * OC);
+    ops_free(c, bx), ops_free(c, bw), ops_free(c, bo), ops_free(c, bb);
+}
+/* epi 1: out = gelu(x @ w + bias); epi 2: out = res + x @ w + bias (res [N, OC] uploaded first) */
+static void run_matmul_ep(ops_ctx *c, int epi, const float *x, const float *w, size_t w_off, size_t wn,
+                          const float *bias, size_t bias_off, size_t bn, const float *res, int N, int IC, int OC,
+                          float *out) {
+    ops_buf *bx = up(c, x, (size_t)N * IC * 4), *bw = up(c, w, wn * 4), *bo = up(c, epi == 2 ? res : NULL, (size_t)N * OC * 4);
+    ops_buf *bb = bias ? up(c, bias, bn * 4) : NULL;
+    if (epi == 1) ops_matmul_gelu(c, bo, bx, bw, w_off, bb, bias_off, N, IC, OC);
+    else ops_matmul_add(c, bo, bx, bw, w_off, bb, bias_off, N, IC, OC);
     down(c, bo, out, (size_t)N * OC);
     ops_free(c, bx), ops_free(c, bw), ops_free(c, bo), ops_free(c, bb);
 }
@@ -342,6 +355,25 @@ static void parity(ops_ctx *vk, ops_ctx *cpu, const char *tag) {
             free(x), free(w), free(bias), free(a), free(b);
         }
     }
+    /* fused epilogues (gelu_new, residual add): vec4 and scalar paths, rows not a multiple of any
+     * tile, with and without bias */
+    {
+        static const int shapes[][5] = {/* N, IC, OC, w_off, has_bias */
+                                        {37, 19, 23, 5, 1}, {67, 64, 96, 8, 1}, {130, 48, 200, 4, 0}, {1, 8, 4, 0, 1}};
+        for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
+            int N = shapes[s][0], IC = shapes[s][1], OC = shapes[s][2], wo = shapes[s][3], hb = shapes[s][4];
+            size_t wn = (size_t)IC * OC + wo, bn = (size_t)OC + 1;
+            float *x = rnd((size_t)N * IC, 1), *w = rnd(wn, 0.5f), *bias = rnd(bn, 1), *res = rnd((size_t)N * OC, 3);
+            float *a = malloc((size_t)N * OC * 4), *b = malloc((size_t)N * OC * 4);
+            for (int epi = 1; epi <= 2; epi++) {
+                run_matmul_ep(vk, epi, x, w, wo, wn, hb ? bias : NULL, 1, bn, res, N, IC, OC, a);
+                run_matmul_ep(cpu, epi, x, w, wo, wn, hb ? bias : NULL, 1, bn, res, N, IC, OC, b);
+                snprintf(what, sizeof what, "%s N=%d IC=%d OC=%d w_off=%d bias=%d", tag, N, IC, OC, wo, hb);
+                compare(epi == 1 ? "matmul_gelu" : "matmul_add", what, a, b, (size_t)N * OC);
+            }
+            free(x), free(w), free(bias), free(res), free(a), free(b);
+        }
+    }
     /* gelu: odd count (scalar path) and a multiple of 4 (vec4 path), large magnitudes (exp
      * overflow must not give NaN) */
     for (size_t n = 1003; n <= 1004; n++) {
@@ -384,6 +416,137 @@ static void parity(ops_ctx *vk, ops_ctx *cpu, const char *tag) {
     tree_ops(vk, tag);
 }
 
+/* The gpu family's kernels in the configurations the device table gives discrete GPUs, and odd
+ * ones, forced through the tuning (whatever the device): every matmul tile class, vec4 and
+ * scalar loads, epilogues; flash attention block shapes with and without subgroup shuffles, head
+ * sizes 64 / 32 / 80 / 128 / 3, T = 1 and T = 1024, spans of every kind. On a device whose
+ * shared memory is smaller than a configuration's, the backend halves its blocks (printed). */
+static void gpu_configs(ops_ctx *vk, ops_ctx *cpu, const char *dev) {
+    char what[400];
+    vk_gpt2_tune base;
+    CHECK(vk_gpt2_get_tune(vk, &base) == 0, "get tune");
+    /* the discrete-GPU classes (the device's own table runs in parity()); each new pipeline costs
+       lavapipe about a second of compiling, so the configurations here are few */
+    static const vk_mm_tile tiles[] = {{128, 128, 8, 8, 8}, {128, 64, 8, 8, 4}, {64, 64, 16, 4, 4}};
+    static const int mshapes[][5] = {/* N, IC, OC, w_off, has_bias: vec4; scalar; T = 1 */
+                                     {133, 36, 200, 4, 1}, {70, 19, 23, 5, 1}, {1, 8, 4, 0, 0}};
+    for (size_t i = 0; i < sizeof tiles / sizeof tiles[0]; i++) {
+        vk_gpt2_tune t = base;
+        t.mm_tile[0] = t.mm_tile[1] = t.mm_tile[2] = tiles[i];
+        CHECK(vk_gpt2_set_tune(vk, &t) == 0, "tile %zu", i);
+        for (size_t s = 0; s < sizeof mshapes / sizeof mshapes[0]; s++) {
+            int N = mshapes[s][0], IC = mshapes[s][1], OC = mshapes[s][2], wo = mshapes[s][3], hb = mshapes[s][4];
+            size_t wn = (size_t)IC * OC + wo, bn = (size_t)OC + 1;
+            float *x = rnd((size_t)N * IC, 1), *w = rnd(wn, 0.5f), *bias = rnd(bn, 1), *res = rnd((size_t)N * OC, 3);
+            float *a = malloc((size_t)N * OC * 4), *b = malloc((size_t)N * OC * 4);
+            snprintf(what, sizeof what, "%s tile %dx%dx%d/%dx%d N=%d IC=%d OC=%d", dev, tiles[i].bm, tiles[i].bn,
+                     tiles[i].bk, tiles[i].tm, tiles[i].tn, N, IC, OC);
+            CHECK(vk_gpt2_mm_class(vk, (size_t)N, OC) >= 0, "%s: no tile class fits", what);
+            run_matmul(vk, x, w, wo, wn, hb ? bias : NULL, 1, bn, N, IC, OC, a);
+            run_matmul(cpu, x, w, wo, wn, hb ? bias : NULL, 1, bn, N, IC, OC, b);
+            compare("matmul", what, a, b, (size_t)N * OC);
+            if (s == 0) { /* the residual epilogue too */
+                run_matmul_ep(vk, 2, x, w, wo, wn, hb ? bias : NULL, 1, bn, res, N, IC, OC, a);
+                run_matmul_ep(cpu, 2, x, w, wo, wn, hb ? bias : NULL, 1, bn, res, N, IC, OC, b);
+                compare("matmul_add", what, a, b, (size_t)N * OC);
+            }
+            free(x), free(w), free(bias), free(res), free(a), free(b);
+        }
+    }
+    /* flash attention: nrg, tc, br, bc, shuffle */
+    static const int fcfg[][5] = {{8, 8, 64, 32, 1}, {8, 8, 64, 32, 0}, {8, 8, 32, 64, 1}, {8, 8, 16, 32, 1},
+                                  {4, 4, 8, 16, 1},  {4, 16, 16, 32, 0}, {16, 2, 16, 8, 1}};
+    static const int ashapes[][5] = {/* B, T, C, NH, span kind (heads of 64: one pipeline per form) */
+                                     {2, 150, 128, 2, SPAN_RANDOM}, {2, 300, 128, 2, SPAN_PACKED}};
+    for (size_t i = 0; i < sizeof fcfg / sizeof fcfg[0]; i++) {
+        vk_gpt2_tune t = base;
+        t.fa_nrg = fcfg[i][0], t.fa_tc = fcfg[i][1], t.fa_bc = fcfg[i][3], t.fa_shuffle = fcfg[i][4];
+        t.fa_br[0] = t.fa_br[1] = t.fa_br[2] = fcfg[i][2];
+        CHECK(vk_gpt2_set_tune(vk, &t) == 0, "flash config %zu", i);
+        for (size_t s = 0; s < sizeof ashapes / sizeof ashapes[0]; s++) {
+            int B = ashapes[s][0], T = ashapes[s][1], C = ashapes[s][2], NH = ashapes[s][3], kind = ashapes[s][4];
+            int br = 0, bc = 0, sh = 0;
+            CHECK(vk_gpt2_fa_config(vk, B, T, NH, C / NH, &br, &bc, &sh) == 0, "flash config %zu does not fit", i);
+            if (s == 0 && (br != fcfg[i][2] || bc != fcfg[i][3]))
+                printf("%s: flash config %zu (br %d, bc %d) runs as br %d, bc %d here (shared memory)\n", dev, i,
+                       fcfg[i][2], fcfg[i][3], br, bc);
+            snprintf(what, sizeof what, "%s flash nrg=%d tc=%d br=%d bc=%d shuffle=%d B=%d T=%d C=%d NH=%d", dev,
+                     fcfg[i][0], fcfg[i][1], br, bc, sh, B, T, C, NH);
+            size_t nq = (size_t)B * T * 3 * C, no = (size_t)B * T * C, nspan = 3 * (size_t)B * T;
+            int *span = malloc(nspan * sizeof *span);
+            make_spans(span, B, T, kind);
+            float *q = rnd(nq, 2), *a = malloc(no * 4), *b = malloc(no * 4), *p = malloc(no * 4);
+            run_attention_tree(vk, q, span, nspan, 0, B, T, C, NH, a);
+            ref_attention_tree(q, span, B, T, C, NH, b);
+            compare("attention_tree", what, a, b, no);
+            make_spans(span, B, T, SPAN_PLAIN);
+            run_attention_tree(vk, q, span, nspan, 0, B, T, C, NH, a);
+            run_attention(vk, q, B, T, C, NH, p);
+            compare("attention_tree==attention", what, a, p, no);
+            run_attention(cpu, q, B, T, C, NH, b);
+            compare("attention", what, p, b, no);
+            free(span), free(q), free(a), free(b), free(p);
+        }
+    }
+    /* head sizes and T = n_ctx at the device's defaults */
+    CHECK(vk_gpt2_set_tune(vk, &base) == 0, "base tune");
+    static const int hshapes[][4] = {/* B, T, C, NH */
+                                     {2, 70, 64, 2}, {2, 70, 160, 2}, {1, 70, 128, 1}, {2, 33, 6, 2}, {1, 1024, 64, 1}};
+    for (size_t s = 0; s < sizeof hshapes / sizeof hshapes[0]; s++) {
+        int B = hshapes[s][0], T = hshapes[s][1], C = hshapes[s][2], NH = hshapes[s][3];
+        int br = 0, bc = 0, sh = 0;
+        CHECK(vk_gpt2_fa_config(vk, B, T, NH, C / NH, &br, &bc, &sh) == 0, "flash: HS %d does not fit", C / NH);
+        snprintf(what, sizeof what, "%s flash br=%d bc=%d shuffle=%d B=%d T=%d HS=%d", dev, br, bc, sh, B, T, C / NH);
+        size_t nq = (size_t)B * T * 3 * C, no = (size_t)B * T * C, nspan = 3 * (size_t)B * T;
+        float *q = rnd(nq, 2), *a = malloc(no * 4), *b = malloc(no * 4);
+        run_attention(vk, q, B, T, C, NH, a);
+        run_attention(cpu, q, B, T, C, NH, b);
+        compare("attention", what, a, b, no);
+        if (T == 1024) { /* packed spans over the whole context */
+            int *span = malloc(nspan * sizeof *span);
+            make_spans(span, B, T, SPAN_PACKED);
+            run_attention_tree(vk, q, span, nspan, 0, B, T, C, NH, a);
+            ref_attention_tree(q, span, B, T, C, NH, b);
+            compare("attention_tree", what, a, b, no);
+            free(span);
+        }
+        free(q), free(a), free(b);
+    }
+    /* the v1 kernels (bench_kernels compares them) */
+    vk_gpt2_tune t = base;
+    t.gpu_v = 1;
+    CHECK(vk_gpt2_set_tune(vk, &t) == 0, "v1");
+    {
+        int N = 70, IC = 36, OC = 44;
+        float *x = rnd((size_t)N * IC, 1), *w = rnd((size_t)IC * OC, 0.5f), *bias = rnd(OC, 1), *res = rnd((size_t)N * OC, 3);
+        float *a = malloc((size_t)N * OC * 4), *b = malloc((size_t)N * OC * 4);
+        snprintf(what, sizeof what, "%s v1", dev);
+        run_matmul(vk, x, w, 0, (size_t)IC * OC, bias, 0, OC, N, IC, OC, a);
+        run_matmul(cpu, x, w, 0, (size_t)IC * OC, bias, 0, OC, N, IC, OC, b);
+        compare("matmul", what, a, b, (size_t)N * OC);
+        for (int epi = 1; epi <= 2; epi++) {
+            run_matmul_ep(vk, epi, x, w, 0, (size_t)IC * OC, bias, 0, OC, res, N, IC, OC, a);
+            run_matmul_ep(cpu, epi, x, w, 0, (size_t)IC * OC, bias, 0, OC, res, N, IC, OC, b);
+            compare(epi == 1 ? "matmul_gelu" : "matmul_add", what, a, b, (size_t)N * OC);
+        }
+        free(x), free(w), free(bias), free(res), free(a), free(b);
+        int B = 2, T = 40, C = 64, NH = 2;
+        size_t nq = (size_t)B * T * 3 * C, no = (size_t)B * T * C, nspan = 3 * (size_t)B * T;
+        int *span = malloc(nspan * sizeof *span);
+        make_spans(span, B, T, SPAN_RANDOM);
+        float *q = rnd(nq, 2), *o1 = malloc(no * 4), *o2 = malloc(no * 4);
+        CHECK(vk_gpt2_fa_config(vk, B, T, NH, C / NH, &(int){0}, &(int){0}, &(int){0}) == -1, "v1: flash chosen");
+        run_attention(vk, q, B, T, C, NH, o1);
+        run_attention(cpu, q, B, T, C, NH, o2);
+        compare("attention", what, o1, o2, no);
+        run_attention_tree(vk, q, span, nspan, 0, B, T, C, NH, o1);
+        ref_attention_tree(q, span, B, T, C, NH, o2);
+        compare("attention_tree", what, o1, o2, no);
+        free(span), free(q), free(o1), free(o2);
+    }
+    CHECK(vk_gpt2_set_tune(vk, &base) == 0, "base tune");
+}
+
 int main(void) {
     n2g_err e = {0};
     vk_device_info *devs = NULL;
@@ -405,9 +568,10 @@ int main(void) {
             snprintf(tag, sizeof tag, "[%s]", ops_device_name(vk));
             int f0 = check_failed;
             parity(vk, cpu, tag);
+            if (v == VKB_VARIANT_GPU) gpu_configs(vk, cpu, tag);
             if (v == VKB_VARIANT_CPU) { /* other register-block shapes of the cpu-driver matmul */
                 vk_gpt2_tune t;
-                vk_gpt2_default_tune(VKB_VARIANT_CPU, &t);
+                vk_gpt2_get_tune(vk, &t);
                 t.mm_lx = 4, t.mm_rows = 5, t.mm_cols4 = 3, t.attn_lx = 3, t.attn_qr = 3;
                 CHECK(vk_gpt2_set_tune(vk, &t) == 0, "set tune");
                 snprintf(tag, sizeof tag, "[%s tune 4/5/3]", ops_device_name(vk));

@@ -49,6 +49,14 @@ void ops_matmul(ops_ctx *ctx, ops_buf *out, const ops_buf *x, const ops_buf *w, 
                 size_t bias_off, int N, int IC, int OC) {
     ctx->vt->matmul(ctx, out, x, w, w_off, bias, bias_off, N, IC, OC);
 }
+void ops_matmul_gelu(ops_ctx *ctx, ops_buf *out, const ops_buf *x, const ops_buf *w, size_t w_off, const ops_buf *bias,
+                     size_t bias_off, int N, int IC, int OC) {
+    ctx->vt->matmul_ep(ctx, out, x, w, w_off, bias, bias_off, N, IC, OC, 1);
+}
+void ops_matmul_add(ops_ctx *ctx, ops_buf *out, const ops_buf *x, const ops_buf *w, size_t w_off, const ops_buf *bias,
+                    size_t bias_off, int N, int IC, int OC) {
+    ctx->vt->matmul_ep(ctx, out, x, w, w_off, bias, bias_off, N, IC, OC, 2);
+}
 void ops_gelu(ops_ctx *ctx, ops_buf *x, size_t n) { ctx->vt->gelu(ctx, x, n); }
 void ops_attention(ops_ctx *ctx, ops_buf *out, const ops_buf *qkv, int B, int T, int C, int NH) {
     ctx->vt->attention(ctx, out, qkv, B, T, C, NH);

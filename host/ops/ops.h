@@ -80,6 +80,17 @@ void ops_layernorm(ops_ctx *ctx, ops_buf *out, const ops_buf *x, const ops_buf *
 void ops_matmul(ops_ctx *ctx, ops_buf *out, const ops_buf *x, const ops_buf *w, size_t w_off,
                 const ops_buf *bias, size_t bias_off, int N, int IC, int OC);
 
+/* Fused matmul epilogues: ops_matmul and the element-wise op that follows it in GPT-2, in one
+ * pass over the output (the GPU kernels apply it to the tile in registers; the CPU backend runs
+ * the two steps). The results are those of the two ops (the epilogue adds no rounding of its own):
+ *   ops_matmul_gelu: out[N, OC] = gelu_new(x @ w + bias)   (the MLP's c_fc and its activation)
+ *   ops_matmul_add:  out[N, OC] += x @ w + bias            (a projection and the residual add)
+ * out must not alias x. */
+void ops_matmul_gelu(ops_ctx *ctx, ops_buf *out, const ops_buf *x, const ops_buf *w, size_t w_off,
+                     const ops_buf *bias, size_t bias_off, int N, int IC, int OC);
+void ops_matmul_add(ops_ctx *ctx, ops_buf *out, const ops_buf *x, const ops_buf *w, size_t w_off,
+                    const ops_buf *bias, size_t bias_off, int N, int IC, int OC);
+
 /* Element-wise GELU in place: x[n] = gelu_new(x[n]) (tanh form written with exp). */
 void ops_gelu(ops_ctx *ctx, ops_buf *x, size_t n);
 

@@ -36,6 +36,8 @@ typedef struct cpu_ctx {
     size_t scratch_bytes;
     void *shared;
     size_t shared_bytes;
+    float *ep_tmp; /* ops_matmul_add's product before the add */
+    size_t ep_bytes;
     cpu_isa isa;
     int failed;     /* an op could not get scratch memory: ops_run reports it */
     size_t pack_bytes, pack_limit; /* packed weights kept, and the most that may be */
@@ -159,6 +161,7 @@ static void cpu_destroy(ops_ctx *ctx) {
     }
     free(c->scratch);
     free(c->shared);
+    free(c->ep_tmp);
     free(c);
 }
 
@@ -245,6 +248,38 @@ static void cpu_op_matmul(ops_ctx *ctx, ops_buf *out, const ops_buf *x, const op
     PROF_END(c, P_MATMUL, 2.0 * N * IC * OC);
 }
 
+/* The fused epilogues as their two ops (the same results bit for bit): gelu in place on out, or
+ * the product into a temporary added to out. */
+static void cpu_op_matmul_ep(ops_ctx *ctx, ops_buf *out, const ops_buf *x, const ops_buf *w, size_t w_off,
+                             const ops_buf *bias, size_t bias_off, int N, int IC, int OC, int epi) {
+    cpu_ctx *c = C_(ctx);
+    size_t n = (size_t)N * OC;
+    float *dst = F(out, 0);
+    if (epi == 2) {
+        if (n * sizeof(float) > c->ep_bytes) {
+            free(c->ep_tmp);
+            c->ep_bytes = 0;
+            if (!(c->ep_tmp = aligned_alloc(64, (n * sizeof(float) + 63) & ~(size_t)63))) {
+                c->failed = 1;
+                return;
+            }
+            c->ep_bytes = (n * sizeof(float) + 63) & ~(size_t)63;
+        }
+        dst = c->ep_tmp;
+    }
+    {
+        PROF_BEGIN(c);
+        if (cpu_matmul(ctx, dst, F(x, 0), F(w, w_off), bias ? F(bias, bias_off) : NULL, N, IC, OC, w, w_off))
+            c->failed = 1;
+        PROF_END(c, P_MATMUL, 2.0 * N * IC * OC);
+    }
+    PROF_BEGIN(c);
+    if (epi == 1) cpu_gelu(ctx, dst, n);
+    else cpu_add(ctx, F(out, 0), c->ep_tmp, n);
+    cpu_buf_written(out);
+    PROF_END(c, epi == 1 ? P_GELU : P_ADD, 0);
+}
+
 static void cpu_op_gelu(ops_ctx *ctx, ops_buf *x, size_t n) {
     cpu_ctx *c = C_(ctx);
     PROF_BEGIN(c);
@@ -327,6 +362,7 @@ static const ops_vtable cpu_vt = {
     .embed = cpu_op_embed,
     .layernorm = cpu_op_layernorm,
     .matmul = cpu_op_matmul,
+    .matmul_ep = cpu_op_matmul_ep,
     .gelu = cpu_op_gelu,
     .attention = cpu_op_attention,
     .add = cpu_op_add,

@@ -18,6 +18,9 @@ typedef struct ops_vtable {
                       int, float);
     void (*matmul)(ops_ctx *, ops_buf *, const ops_buf *, const ops_buf *, size_t, const ops_buf *, size_t, int, int,
                    int);
+    /* epi 1: out = gelu_new(x @ w + bias); epi 2: out += x @ w + bias */
+    void (*matmul_ep)(ops_ctx *, ops_buf *, const ops_buf *, const ops_buf *, size_t, const ops_buf *, size_t, int,
+                      int, int, int);
     void (*gelu)(ops_ctx *, ops_buf *, size_t);
     void (*attention)(ops_ctx *, ops_buf *, const ops_buf *, int, int, int, int);
     void (*add)(ops_ctx *, ops_buf *, const ops_buf *, size_t);

@@ -12,6 +12,9 @@
 typedef struct vk_gpt2_ctx {
     vkb vk; /* must be first */
     vk_gpt2_tune tune;
+    /* cpu-driver matmul_add: the product before the add (that family's matmul kernel has no
+       epilogues: each pipeline variant costs lavapipe ~20 s of compiling) */
+    ops_buf *ep_tmp;
 } vk_gpt2_ctx;
 
 static vk_gpt2_ctx *G(ops_ctx *c) { return (vk_gpt2_ctx *)c; }
@@ -21,19 +24,83 @@ static size_t zmin(size_t a, size_t b) { return a < b ? a : b; }
 
 void vk_gpt2_default_tune(vkb_variant v, vk_gpt2_tune *t) {
     (void)v;
+    memset(t, 0, sizeof *t);
     t->mm_lx = 8;
     t->mm_rows = 32;
     t->mm_cols4 = 8; /* 32 rows x 32 columns: measured best on lavapipe (bench_kernels --sweep) */
     t->attn_lx = 8; /* measured on lavapipe: bench_kernels --sweep */
     t->attn_qr = 8;
+    /* gpu family: tiles of the classic register-blocked SGEMM designs (8 x 8 outputs per invocation in
+       the large tile, 0.25 shared loads per FMA); 256 invocations per workgroup */
+    t->gpu_v = 2;
+    t->mm_tile[0] = (vk_mm_tile){128, 128, 8, 8, 8};
+    t->mm_tile[1] = (vk_mm_tile){128, 64, 8, 8, 4};
+    t->mm_tile[2] = (vk_mm_tile){64, 64, 16, 4, 4};
+    t->mm_groups = 256;
+    /* flash attention: 64 invocations (8 row groups of 8), 8 x 4 scores and 8 x 8 outputs per
+       invocation at BR = 64, BC = 32, HS = 64 (45 KiB of shared memory) */
+    t->fa_nrg = 8;
+    t->fa_tc = 8;
+    t->fa_br[0] = 64, t->fa_br[1] = 32, t->fa_br[2] = 16;
+    t->fa_bc = 32;
+    t->fa_groups = 256;
+    t->fa_shuffle = 1;
 }
+
+/* The per-device table: no GPU has tuned it yet (bench_kernels --sweep on one will); the entries
+ * follow the devices' limits. NVIDIA: 48 KiB of shared memory per workgroup, 32-wide subgroups,
+ * ~100+ SMs on data-centre parts; AMD: 64 KiB, 64-wide; Intel and other integrated GPUs: fewer
+ * cores (smaller tiles, fewer workgroups wanted); CPU drivers forced to the gpu family (tests):
+ * small workgroups. Shared-memory fit is checked per dispatch anyway. */
+static void device_tune(const vkb *vk, vk_gpt2_tune *t) {
+    vk_gpt2_default_tune(vk->variant, t);
+    uint32_t vendor = vk->rt.info.vendor_id;
+    VkPhysicalDeviceType type = vk->rt.info.type;
+    if (type == VK_PHYSICAL_DEVICE_TYPE_CPU) {
+        t->mm_tile[0] = (vk_mm_tile){64, 64, 8, 8, 8};
+        t->mm_tile[1] = (vk_mm_tile){32, 32, 8, 4, 4};
+        t->mm_tile[2] = (vk_mm_tile){16, 16, 8, 4, 4};
+        t->mm_groups = 16;
+        t->fa_br[0] = 32, t->fa_br[1] = 16, t->fa_br[2] = 8;
+        t->fa_groups = 16;
+    } else if (vendor == 0x1002) { /* AMD */
+        t->fa_bc = 64;
+    } else if (vendor == 0x8086 || type == VK_PHYSICAL_DEVICE_TYPE_INTEGRATED_GPU) {
+        t->mm_tile[0] = (vk_mm_tile){128, 64, 8, 8, 4};
+        t->mm_tile[1] = (vk_mm_tile){64, 64, 16, 4, 4};
+        t->mm_tile[2] = (vk_mm_tile){32, 32, 16, 4, 4};
+        t->mm_groups = 64;
+        t->fa_groups = 64;
+    }
+}
+
+static int pow2(int x) { return x > 0 && (x & (x - 1)) == 0; }
 
 int vk_gpt2_set_tune(ops_ctx *ctx, const vk_gpt2_tune *t) {
     if (!vkb_from_ops(ctx)) return -1;
     if (t->mm_lx < 1 || t->mm_lx > 256 || t->mm_rows < 1 || t->mm_rows > 64 || t->mm_cols4 < 1 || t->mm_cols4 > 16 ||
         t->attn_lx < 1 || t->attn_lx > 256 || t->attn_qr < 1 || t->attn_qr > 16)
         return -1;
+    if (t->gpu_v < 1 || t->gpu_v > 2 || t->mm_groups < 1 || t->fa_groups < 1) return -1;
+    for (int i = 0; i < 3; i++) {
+        const vk_mm_tile *m = &t->mm_tile[i];
+        if (m->tm < 4 || m->tn < 4 || m->bk < 4 || m->tm % 4 || m->tn % 4 || m->bk % 4 || m->bk > 64 ||
+            m->bm < m->tm || m->bn < m->tn || m->bm % m->tm || m->bn % m->tn || m->tm > 16 || m->tn > 16 ||
+            (m->bm / m->tm) * (m->bn / m->tn) > 1024)
+            return -1;
+    }
+    if (!pow2(t->fa_tc) || t->fa_tc > 32 || t->fa_nrg < 1 || t->fa_nrg * t->fa_tc > 1024 || t->fa_bc < t->fa_tc ||
+        t->fa_bc % t->fa_tc || t->fa_bc > 256)
+        return -1;
+    for (int i = 0; i < 3; i++)
+        if (t->fa_br[i] < t->fa_nrg || t->fa_br[i] % t->fa_nrg || t->fa_br[i] / t->fa_nrg > 16) return -1;
     G(ctx)->tune = *t;
+    return 0;
+}
+
+int vk_gpt2_get_tune(ops_ctx *ctx, vk_gpt2_tune *t) {
+    if (!vkb_from_ops(ctx)) return -1;
+    *t = G(ctx)->tune;
     return 0;
 }
 
@@ -113,18 +180,72 @@ static void vk_layernorm(ops_ctx *c, ops_buf *out, const ops_buf *x, const ops_b
     }
 }
 
-/* out [N, OC] = x [N, IC] @ w [IC, OC] (at w_off) + bias [OC] (optional); split by rows. */
-static void vk_matmul(ops_ctx *c, ops_buf *out, const ops_buf *x, const ops_buf *w, size_t w_off,
-                      const ops_buf *bias, size_t bias_off, int N, int IC, int OC) {
+static void vk_gelu(ops_ctx *c, ops_buf *x, size_t n);
+static void vk_add(ops_ctx *c, ops_buf *x, const ops_buf *y, size_t n);
+
+/* Shared memory (bytes) of the gpu matmul with tile m. */
+static size_t mm_shared(const vk_mm_tile *m) {
+    return 2 * (size_t)m->bk * ((size_t)m->bm / 4 + 1) * 16 + 2 * (size_t)m->bk * ((size_t)m->bn / 4) * 16;
+}
+static int mm_fits(const vkb *vk, const vk_mm_tile *m) {
+    return mm_shared(m) <= vk->lim.max_shared &&
+           (uint32_t)((m->bm / m->tm) * (m->bn / m->tn)) <= vk->lim.max_wg_invocations;
+}
+
+/* The gpu matmul's tile class for N x OC outputs: the largest whose workgroups reach mm_groups. */
+static int mm_class(const vkb *vk, const vk_gpt2_tune *t, size_t N, int OC) {
+    int last = -1;
+    for (int i = 0; i < 3; i++) {
+        const vk_mm_tile *m = &t->mm_tile[i];
+        if (!mm_fits(vk, m)) continue;
+        last = i;
+        if ((size_t)cdiv(N, m->bm) * cdiv(OC, m->bn) >= (size_t)t->mm_groups) return i;
+    }
+    return last;
+}
+
+int vk_gpt2_mm_class(ops_ctx *ctx, size_t N, int OC) {
+    vkb *vk = vkb_from_ops(ctx);
+    return vk ? mm_class(vk, &G(ctx)->tune, N, OC) : -1;
+}
+
+/* out [N, OC] = EPI(x [N, IC] @ w [IC, OC] (at w_off) + bias [OC] (optional)), EPI: MM_PLAIN, MM_GELU
+ * (gelu_new), MM_ADD (out += ...); split by rows. */
+enum { MM_PLAIN = 0, MM_GELU = 1, MM_ADD = 2 };
+static void matmul_ep(ops_ctx *c, ops_buf *out, const ops_buf *x, const ops_buf *w, size_t w_off, const ops_buf *bias,
+                      size_t bias_off, int N, int IC, int OC, int epi) {
     vkb *vk = V(c);
     const vk_gpt2_tune *t = &G(c)->tune;
     int cpu = vk->variant == VKB_VARIANT_CPU;
-    int vec4 = cpu && IC % 4 == 0 && OC % 4 == 0 && w_off % 4 == 0;
+    int aligned = IC % 4 == 0 && OC % 4 == 0 && w_off % 4 == 0;
     vkb_pipe *p;
-    size_t rmax, rows_per_group;
+    size_t rmax, rows_per_group, cols_per_group;
+    int cls = cpu || t->gpu_v == 1 ? -1 : mm_class(vk, t, (size_t)N, OC);
+    const vk_mm_tile *m = cls >= 0 ? &t->mm_tile[cls] : NULL;
+    const char *prof = epi == MM_GELU ? "matmul+gelu" : epi == MM_ADD ? "matmul+add" : "matmul";
+    if (cpu && epi != MM_PLAIN) { /* the cpu-driver family: the two passes */
+        if (epi == MM_GELU) {
+            matmul_ep(c, out, x, w, w_off, bias, bias_off, N, IC, OC, MM_PLAIN);
+            vk_gelu(c, out, (size_t)N * OC);
+            return;
+        }
+        vk_gpt2_ctx *g = G(c);
+        size_t bytes = (size_t)N * OC * 4;
+        if (!g->ep_tmp || ops_buf_bytes(g->ep_tmp) < bytes) {
+            n2g_err e = {0};
+            if (g->ep_tmp) vkb_free(vk, g->ep_tmp); /* runs what is recorded (on it) first */
+            if (!(g->ep_tmp = vkb_alloc(vk, bytes, &e))) {
+                vkb_fail(vk, "matmul_add: %s", e.msg);
+                return;
+            }
+        }
+        matmul_ep(c, g->ep_tmp, x, w, w_off, bias, bias_off, N, IC, OC, MM_PLAIN);
+        vk_add(c, out, g->ep_tmp, (size_t)N * OC);
+        return;
+    }
     if (cpu) {
-        vkb_kind kinds[] = {vec4 ? VKB_IMAGE_RGBA32F : VKB_STORAGE, vec4 ? VKB_TEXEL_RGBA32F : VKB_TEXEL_R32F,
-                            vec4 ? VKB_TEXEL_RGBA32F : VKB_TEXEL_R32F, VKB_TEXEL_R32F};
+        vkb_kind kinds[] = {aligned ? VKB_IMAGE_RGBA32F : VKB_STORAGE, aligned ? VKB_TEXEL_RGBA32F : VKB_TEXEL_R32F,
+                            aligned ? VKB_TEXEL_RGBA32F : VKB_TEXEL_R32F, VKB_TEXEL_R32F};
         /* a register block taller than N would compute clamped duplicate rows: shrink it */
         uint32_t rows = (uint32_t)t->mm_rows;
         if ((size_t)N < rows) {
@@ -133,14 +254,24 @@ static void vk_matmul(ops_ctx *c, ops_buf *out, const ops_buf *x, const ops_buf 
             rows = r2 < rows ? r2 : rows;
         }
         uint32_t spec[] = {(uint32_t)t->mm_lx, rows, (uint32_t)t->mm_cols4};
-        p = vkb_pipeline(vk, vec4 ? "matmul_cpu_vec4" : "matmul_cpu", 4, kinds, 3, spec);
+        p = vkb_pipeline(vk, aligned ? "matmul_cpu_vec4" : "matmul_cpu", 4, kinds, 3, spec);
         rows_per_group = rows;
-        size_t xt = vec4 ? vk->lim.max_texel_elems * 4 : vk->lim.max_texel_elems;
-        rmax = zmin((vec4 ? xt : vk->lim.max_storage_elems) / (size_t)OC, xt / (size_t)IC);
-    } else {
+        cols_per_group = 4 * (size_t)t->mm_cols4 * t->mm_lx;
+        size_t xt = aligned ? vk->lim.max_texel_elems * 4 : vk->lim.max_texel_elems;
+        rmax = zmin((aligned ? xt : vk->lim.max_storage_elems) / (size_t)OC, xt / (size_t)IC);
+    } else if (m) {
         static const vkb_kind kinds[] = {VKB_STORAGE, VKB_STORAGE, VKB_STORAGE, VKB_STORAGE};
-        p = vkb_pipeline(vk, "matmul_gpu", 4, kinds, 0, NULL);
-        rows_per_group = 64;
+        uint32_t spec[] = {(uint32_t)((m->bm / m->tm) * (m->bn / m->tn)), (uint32_t)m->bm, (uint32_t)m->bn,
+                           (uint32_t)m->bk, (uint32_t)m->tm, (uint32_t)m->tn, (uint32_t)epi};
+        p = vkb_pipeline(vk, aligned ? "matmul_gpu_vec4" : "matmul_gpu", 4, kinds, 7, spec);
+        rows_per_group = (size_t)m->bm;
+        cols_per_group = (size_t)m->bn;
+        rmax = zmin(vk->lim.max_storage_elems / (size_t)OC, vk->lim.max_storage_elems / (size_t)IC);
+    } else { /* v1 (bench comparison) */
+        static const vkb_kind kinds[] = {VKB_STORAGE, VKB_STORAGE, VKB_STORAGE, VKB_STORAGE};
+        uint32_t spec[] = {(uint32_t)epi};
+        p = vkb_pipeline(vk, "matmul_gpu_v1", 4, kinds, 1, spec);
+        rows_per_group = cols_per_group = 64;
         rmax = zmin(vk->lim.max_storage_elems / (size_t)OC, vk->lim.max_storage_elems / (size_t)IC);
     }
     rmax = zmin(rmax, (size_t)vk->lim.max_groups[1] * rows_per_group);
@@ -152,9 +283,21 @@ static void vk_matmul(ops_ctx *c, ops_buf *out, const ops_buf *x, const ops_buf 
                            {w, w_off, (size_t)IC * OC, 0},
                            {bias ? bias : vk->dummy, bias ? bias_off : 0, bias ? (size_t)OC : 1, 0}};
         struct { uint32_t N, IC, OC, has_bias; } pc = {(uint32_t)rows, (uint32_t)IC, (uint32_t)OC, bias != NULL};
-        uint32_t gx = cpu ? cdiv(cdiv(OC, 4), (size_t)t->mm_cols4 * t->mm_lx) : cdiv(OC, 64);
-        vkb_dispatch(vk, p, b, &pc, sizeof pc, gx, cdiv(rows, rows_per_group), 1, "matmul", 2.0 * rows * IC * OC);
+        uint32_t gx = cpu ? cdiv(cdiv(OC, 4), cols_per_group / 4) : cdiv(OC, cols_per_group);
+        vkb_dispatch(vk, p, b, &pc, sizeof pc, gx, cdiv(rows, rows_per_group), 1, prof, 2.0 * rows * IC * OC);
     }
+}
+
+/* out [N, OC] = x [N, IC] @ w [IC, OC] (at w_off) + bias [OC] (optional) */
+static void vk_matmul(ops_ctx *c, ops_buf *out, const ops_buf *x, const ops_buf *w, size_t w_off,
+                      const ops_buf *bias, size_t bias_off, int N, int IC, int OC) {
+    matmul_ep(c, out, x, w, w_off, bias, bias_off, N, IC, OC, MM_PLAIN);
+}
+
+/* out [N, OC] = gelu_new(x @ w + bias) (epi 1), or out [N, OC] += x @ w + bias (epi 2) */
+static void vk_matmul_ep(ops_ctx *c, ops_buf *out, const ops_buf *x, const ops_buf *w, size_t w_off,
+                         const ops_buf *bias, size_t bias_off, int N, int IC, int OC, int epi) {
+    matmul_ep(c, out, x, w, w_off, bias, bias_off, N, IC, OC, epi == 1 ? MM_GELU : MM_ADD);
 }
 
 /* x[n] (op)= y[n]: RGBA32F image path when n and the offsets allow, storage path otherwise;
@@ -190,23 +333,71 @@ static void vk_gelu(ops_ctx *c, ops_buf *x, size_t n) { elementwise(V(c), "gelu"
 /* x [n] += y [n] */
 static void vk_add(ops_ctx *c, ops_buf *x, const ops_buf *y, size_t n) { elementwise(V(c), "add", "add", 1.0, x, y, n); }
 
+/* Shared memory (bytes) of the flash attention kernel (attention_gpu.comp). */
+static size_t fa_shared(int br, int bc, int hs, int tc, int shuffle, int tree) {
+    size_t hs4 = ((size_t)hs + 3) / 4, qs = hs4 + 1;
+    return 16 * ((size_t)br * qs + (size_t)bc * qs + (size_t)bc * hs4) + 4 * (size_t)br * (bc + 1) +
+           (shuffle ? 0 : 4 * (size_t)br * tc) + (tree ? 12 : 0);
+}
+
+/* The flash attention's block sizes for B sequences of T rows, NH heads of HS: BR the largest
+ * candidate whose workgroups reach fa_groups, BC fa_bc; halved (BC first, then BR) until the
+ * kernel fits the device's shared memory. 0 when it cannot fit (or v1 is asked for). */
+static int fa_pick(const vkb *vk, const vk_gpt2_tune *t, int B, int T, int NH, int HS, int tree, int *br, int *bc,
+                   int *shuffle) {
+    if (t->gpu_v != 2) return 0;
+    *shuffle = t->fa_shuffle && vk->lim.subgroup_shuffle && t->fa_tc <= 8 && (uint32_t)t->fa_tc <= vk->lim.subgroup_size;
+    if ((uint32_t)(t->fa_nrg * t->fa_tc) > vk->lim.max_wg_invocations) return 0;
+    int r = t->fa_br[2];
+    for (int i = 0; i < 3; i++)
+        if ((size_t)cdiv(T, t->fa_br[i]) * NH * B >= (size_t)t->fa_groups) {
+            r = t->fa_br[i];
+            break;
+        }
+    int c = t->fa_bc;
+    while (fa_shared(r, c, HS, t->fa_tc, *shuffle, tree) > vk->lim.max_shared) {
+        if (c / 2 >= t->fa_tc && (c / 2) % t->fa_tc == 0) c /= 2;
+        else if (r / 2 >= t->fa_nrg && (r / 2) % t->fa_nrg == 0) r /= 2;
+        else return 0;
+    }
+    *br = r, *bc = c;
+    return 1;
+}
+
+int vk_gpt2_fa_config(ops_ctx *ctx, int B, int T, int NH, int HS, int *br, int *bc, int *shuffle) {
+    vkb *vk = vkb_from_ops(ctx);
+    if (!vk || vk->variant != VKB_VARIANT_GPU) return -1;
+    return fa_pick(vk, &G(ctx)->tune, B, T, NH, HS, 1, br, bc, shuffle) ? 0 : -1;
+}
+
 /* out [B*T, C] = attention over qkv [B*T, 3C], NH heads of C/NH: causal, or, given span (int32
  * [B*T, 3] at span_off), over each row's keys [r0, r0 + np) U [s0, t] (ops_attention_tree; the *_tree
- * shaders). Split by sequences. */
+ * shaders). gpu family: the flash kernel (v1: one workgroup per query row, HS <= 128); a head that
+ * fits neither runs the cpu-driver kernel. Split by sequences. */
 static void attention(ops_ctx *c, ops_buf *out, const ops_buf *qkv, const ops_buf *span, size_t span_off, int B,
                       int T, int C, int NH) {
     vkb *vk = V(c);
+    const vk_gpt2_tune *tu = &G(c)->tune;
     int HS = C / NH, tree = span != NULL;
-    int gpu = vk->variant == VKB_VARIANT_GPU && HS <= 128;
+    int br = 0, bc = 0, shuffle = 0;
+    int flash = vk->variant == VKB_VARIANT_GPU && fa_pick(vk, tu, B, T, NH, HS, tree, &br, &bc, &shuffle);
+    int v1 = vk->variant == VKB_VARIANT_GPU && !flash && tu->gpu_v == 1 && HS <= 128;
+    int gpu = flash || v1;
     int vec4 = !gpu && HS % 4 == 0 && C % 4 == 0;
     vkb_pipe *p;
-    char name[32];
+    char name[40];
     const char *sfx = tree ? "_tree" : "";
-    uint32_t lx = (uint32_t)G(c)->tune.attn_lx, qr = (uint32_t)G(c)->tune.attn_qr;
+    uint32_t lx = (uint32_t)tu->attn_lx, qr = (uint32_t)tu->attn_qr;
     while (qr > 1 && (size_t)lx * (qr / 2) >= (size_t)T) qr /= 2; /* short sequences: fewer idle rows */
-    if (gpu) {
+    if (flash) {
         static const vkb_kind kinds[] = {VKB_STORAGE, VKB_STORAGE, VKB_STORAGE};
-        snprintf(name, sizeof name, "%s%s", vk->lim.subgroup_arith ? "attention_gpu_sg" : "attention_gpu", sfx);
+        uint32_t spec[] = {(uint32_t)(tu->fa_nrg * tu->fa_tc), (uint32_t)br, (uint32_t)bc, (uint32_t)HS,
+                           (uint32_t)tu->fa_tc, (uint32_t)(br / tu->fa_nrg)};
+        snprintf(name, sizeof name, "%s%s", shuffle ? "attention_gpu_sh" : "attention_gpu", sfx);
+        p = vkb_pipeline(vk, name, 2 + tree, kinds, 6, spec);
+    } else if (v1) {
+        static const vkb_kind kinds[] = {VKB_STORAGE, VKB_STORAGE, VKB_STORAGE};
+        snprintf(name, sizeof name, "%s%s", vk->lim.subgroup_arith ? "attention_gpu_v1_sg" : "attention_gpu_v1", sfx);
         p = vkb_pipeline(vk, name, 2 + tree, kinds, 0, NULL);
     } else if (vec4) {
         static const vkb_kind kinds[] = {VKB_IMAGE_RGBA32F, VKB_TEXEL_RGBA32F, VKB_STORAGE};
@@ -235,7 +426,11 @@ static void attention(ops_ctx *c, ops_buf *out, const ops_buf *qkv, const ops_bu
                            {span, span_off + b0 * 3 * T, nb * 3 * T, 0}};
         /* tree rows: the keys each row takes are on the device; no work figure */
         double flops = tree ? 0.0 : 4.0 * HS * NH * nb * ((double)T * (T + 1) / 2);
-        if (gpu) {
+        if (flash) {
+            struct { uint32_t T, C, aligned; float scale; } pc = {(uint32_t)T, (uint32_t)C, C % 4 == 0 && HS % 4 == 0,
+                                                                  1.0f / sqrtf((float)HS)};
+            vkb_dispatch(vk, p, b, &pc, sizeof pc, cdiv(T, br), (uint32_t)NH, (uint32_t)nb, "attention", flops);
+        } else if (v1) {
             struct { uint32_t T, C, HS; float scale; } pc = {(uint32_t)T, (uint32_t)C, (uint32_t)HS,
                                                              1.0f / sqrtf((float)HS)};
             vkb_dispatch(vk, p, b, &pc, sizeof pc, (uint32_t)T, (uint32_t)NH, (uint32_t)nb, "attention", flops);
@@ -262,6 +457,7 @@ static void vk_attention_tree(ops_ctx *c, ops_buf *out, const ops_buf *qkv, cons
 /* ---- vtable glue ---- */
 
 static void vk_destroy(ops_ctx *c) {
+    if (G(c)->ep_tmp) vkb_free(V(c), G(c)->ep_tmp);
     vkb_close(V(c));
     free(c);
 }
@@ -289,6 +485,7 @@ static const ops_vtable vk_vt = {
     .embed = vk_embed,
     .layernorm = vk_layernorm,
     .matmul = vk_matmul,
+    .matmul_ep = vk_matmul_ep,
     .gelu = vk_gelu,
     .attention = vk_attention,
     .add = vk_add,
@@ -330,7 +527,7 @@ int ops_vk_create(const ops_options *opt, ops_ctx **out, n2g_err *err) {
     }
     int is_cpu = vk->rt.info.type == VK_PHYSICAL_DEVICE_TYPE_CPU;
     vk->variant = forced >= 0 ? (vkb_variant)forced : is_cpu ? VKB_VARIANT_CPU : VKB_VARIANT_GPU;
-    vk_gpt2_default_tune(vk->variant, &g->tune);
+    device_tune(vk, &g->tune);
     snprintf(vk->base.name, sizeof vk->base.name, "vk:%d %.150s [%s] variant=%s", vk->rt.info.index, vk->rt.info.name,
              vk->rt.info.type_name, vkb_variant_names[vk->variant]);
     if (is_cpu && !opt->quiet)

@@ -89,6 +89,10 @@ int vkb_open(vkb *vk, const ops_options *opt, n2g_err *err) {
     vk->lim.max_shared = L->maxComputeSharedMemorySize;
     uint32_t need = VK_SUBGROUP_FEATURE_BASIC_BIT | VK_SUBGROUP_FEATURE_ARITHMETIC_BIT;
     vk->lim.subgroup_arith = (vk->rt.info.subgroup_ops & need) == need;
+    need = VK_SUBGROUP_FEATURE_BASIC_BIT | VK_SUBGROUP_FEATURE_SHUFFLE_BIT;
+    vk->lim.subgroup_shuffle = (vk->rt.info.subgroup_ops & need) == need;
+    vk->lim.max_wg_invocations = L->maxComputeWorkGroupInvocations;
+    if (vk->lim.max_wg_invocations > L->maxComputeWorkGroupSize[0]) vk->lim.max_wg_invocations = L->maxComputeWorkGroupSize[0];
     vk->profile = opt->profile && vk->rt.timestamp_bits && vk->rt.host_query_reset;
     if (vk->profile) {
         VkQueryPoolCreateInfo qi = {.sType = VK_STRUCTURE_TYPE_QUERY_POOL_CREATE_INFO,

@@ -89,6 +89,8 @@ typedef struct vkb_limits {
     uint32_t subgroup_size;
     uint32_t max_shared;      /* bytes */
     int subgroup_arith;       /* subgroupAdd/Max usable in compute */
+    int subgroup_shuffle;     /* subgroupShuffle(Xor) usable in compute */
+    uint32_t max_wg_invocations; /* maxComputeWorkGroupInvocations */
 } vkb_limits;
 
 /* The backend behind an ops context, or NULL when ctx is not OPS_VK. */
