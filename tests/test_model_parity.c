@@ -1,7 +1,7 @@
 /* test_model_parity.c — GPT-2 hook_post of every layer against Hugging Face transformers
  * (tests/fixtures/gpt2-*: expected.json written by make_gpt2_fixtures.py from float64 HF
  * forwards), on the CPU backend (1 and 2 threads, widest ISA; 2 threads plain C) and on the Vulkan backend when one can be
- * created. Max abs error <= 1e-4. Each fixture runs its sequences one at a time
+ * created, in both kernel families (on lavapipe the gpu family is forced). Max abs error <= 1e-4. Each fixture runs its sequences one at a time
  * (gpt2_hook_post_all) and together as one right-padded batch stopped at every layer. */
 #include <math.h>
 #include <stdlib.h>
@@ -130,7 +130,7 @@ static void run_fixture(const char *name, ops_ctx **ctxs, int nctx) {
 }
 
 int main(void) {
-    ops_ctx *ctxs[4];
+    ops_ctx *ctxs[5];
     int n = 0;
     n2g_err err = {0};
     ops_options o1 = {.kind = OPS_CPU, .threads = 1}, o2 = {.kind = OPS_CPU, .threads = 2};
@@ -145,6 +145,11 @@ int main(void) {
     if (ops_create(&ov, &ctxs[n], &err) == 0) {
         printf("Vulkan backend: %s\n", ops_device_name(ctxs[n]));
         n++;
+        /* the other kernel family too (on a CPU driver: the GPU kernels, forced) */
+        int is_gpu = strstr(ops_device_name(ctxs[n - 1]), "variant=gpu") != NULL;
+        ops_options ov2 = {.kind = OPS_VK, .device = -1, .quiet = 1, .variant = is_gpu ? "cpu-driver" : "gpu"};
+        CHECK(ops_create(&ov2, &ctxs[n], &err) == 0, "%s", err.msg);
+        if (ctxs[n]) printf("Vulkan backend: %s\n", ops_device_name(ctxs[n])), n++;
     } else {
         printf("Vulkan backend not tested: %s\n", err.msg);
     }

@@ -15,9 +15,9 @@ struct gpt2_runner {
     ops_buf *wte, *wpe, **layer;
     size_t off[W_COUNT]; /* element offsets in a layer buffer */
     int shares;          /* 1: wte / wpe / layer belong to another runner (gpt2_runner_create_like) */
-    int shares_acts;     /* 1: so do tok / x / ln / qkv / att / tmp / h */
+    int shares_acts;     /* 1: so do tok / x / ln / qkv / att / h */
     int tree;            /* 1: the current batch is tree-packed (gpt2_set_tokens_tree) */
-    ops_buf *tok, *x, *ln, *qkv, *att, *tmp, *h;
+    ops_buf *tok, *x, *ln, *qkv, *att, *h;
     ops_buf *pos, *span; /* tree-packed batches: position ids [N], key spans [N, 3]; allocated on first use */
     ops_buf **hall; /* [max_layer + 1] hook_post buffers of gpt2_hook_post_all, [max_T, d_mlp] */
 };
@@ -36,7 +36,7 @@ void gpt2_runner_free(gpt2_runner *r) {
         for (int l = 0; l <= r->max_layer; l++) ops_free(c, r->hall[l]);
     if (!r->shares_acts) {
         ops_free(c, r->tok), ops_free(c, r->x), ops_free(c, r->ln), ops_free(c, r->qkv);
-        ops_free(c, r->att), ops_free(c, r->tmp), ops_free(c, r->h);
+        ops_free(c, r->att), ops_free(c, r->h);
     }
     ops_free(c, r->pos), ops_free(c, r->span);
     free(r->layer);
@@ -59,8 +59,7 @@ static int alloc_acts(gpt2_runner *r, n2g_err *err) {
     size_t C = (size_t)r->m->cfg.n_embd, D = (size_t)r->m->cfg.d_mlp, N = (size_t)r->max_B * (size_t)r->max_T;
     if (!(r->tok = ops_alloc(ctx, N * sizeof(int32_t), err)) || !(r->x = alloc_up(ctx, NULL, N * C, err)) ||
         !(r->ln = alloc_up(ctx, NULL, N * C, err)) || !(r->qkv = alloc_up(ctx, NULL, N * 3 * C, err)) ||
-        !(r->att = alloc_up(ctx, NULL, N * C, err)) || !(r->tmp = alloc_up(ctx, NULL, N * C, err)) ||
-        !(r->h = alloc_up(ctx, NULL, N * D, err)))
+        !(r->att = alloc_up(ctx, NULL, N * C, err)) || !(r->h = alloc_up(ctx, NULL, N * D, err)))
         return -1;
     return 0;
 }
@@ -89,7 +88,7 @@ int gpt2_runner_create_like(gpt2_runner *src, int max_B, int max_T, gpt2_runner 
     if ((size_t)max_B * (size_t)max_T <= (size_t)src->max_B * (size_t)src->max_T) {
         r->shares_acts = 1;
         r->tok = src->tok, r->x = src->x, r->ln = src->ln, r->qkv = src->qkv;
-        r->att = src->att, r->tmp = src->tmp, r->h = src->h;
+        r->att = src->att, r->h = src->h;
     } else if (alloc_acts(r, err)) {
         gpt2_runner_free(r);
         return -1;
@@ -199,16 +198,13 @@ static void record(gpt2_runner *r, int B, int T, int last, gpt2_hook_fn hook, vo
         ops_matmul(ctx, r->qkv, r->ln, w, o[W_QKVW], w, o[W_QKVB], N, C, 3 * C);
         if (r->tree) ops_attention_tree(ctx, r->att, r->qkv, r->span, 0, B, T, C, c->n_head);
         else ops_attention(ctx, r->att, r->qkv, B, T, C, c->n_head);
-        ops_matmul(ctx, r->tmp, r->att, w, o[W_PROJW], w, o[W_PROJB], N, C, C);
-        ops_add(ctx, r->x, r->tmp, (size_t)N * C);
+        /* the projections add into the residual stream and c_fc applies its GELU in the matmul's
+           epilogue (fused on the GPU: one pass over memory fewer each) */
+        ops_matmul_add(ctx, r->x, r->att, w, o[W_PROJW], w, o[W_PROJB], N, C, C);
         ops_layernorm(ctx, r->ln, r->x, w, o[W_LN2G], w, o[W_LN2B], N, C, c->ln_eps);
-        ops_matmul(ctx, h, r->ln, w, o[W_FCW], w, o[W_FCB], N, C, D);
-        ops_gelu(ctx, h, (size_t)N * D);
+        ops_matmul_gelu(ctx, h, r->ln, w, o[W_FCW], w, o[W_FCB], N, C, D);
         if (hook) hook(user, l, h, B, T);
-        if (l < last) {
-            ops_matmul(ctx, r->tmp, h, w, o[W_MPW], w, o[W_MPB], N, D, C);
-            ops_add(ctx, r->x, r->tmp, (size_t)N * C);
-        }
+        if (l < last) ops_matmul_add(ctx, r->x, h, w, o[W_MPW], w, o[W_MPB], N, D, C);
     }
 }
 
