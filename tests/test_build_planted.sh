@@ -168,7 +168,7 @@ expect() { # code, message fragment, args...
     [ $rc -eq "$code" ] && grep -q -- "$msg" "$tmp/e" && ok || bad "'$*': rc $rc, '$(cat "$tmp/e")' (want $code, '$msg')"
 }
 expect 2 "--run RUN is required" build
-expect 2 "unknown argument" build --run "$tmp/ref" --bogus
+expect 2 "unknown option" build --run "$tmp/ref" --bogus
 expect 2 "expected 'casings', 'mlm' or 'none'" build --run "$tmp/ref" --augment bert
 expect 2 "expected 'all', 'L:N' or 'L:\*'" build --run "$tmp/ref" --neurons 0-3 --device cpu
 expect 2 "layer 7 was not scraped" build --run "$tmp/ref" --neurons 7:1 --device cpu
@@ -180,7 +180,7 @@ expect 2 "--mask-token" build --run "$tmp/ref" --mask-token x
 "$N2G" build --help | grep -q "usage: n2g build" && ok || bad "--help"
 "$N2G" casings --help | grep -q "usage: n2g casings" && ok || bad "casings --help"
 expect 2 "--out FILE is required" casings --corpus "$DATA/corpus/fixture_small.txt"
-expect 2 "No such file" casings --corpus "$tmp/none.txt" --out "$tmp/c.json"
+expect 1 "none.txt: cannot read: No such file" casings --corpus "$tmp/none.txt" --out "$tmp/c.json"
 # n2g casings over a directory of .txt / .jsonl files: a bad JSONL line is skipped with a warning
 mkdir -p "$tmp/corp/sub"
 printf 'The cat. THE Cat!\n' >"$tmp/corp/a.txt"
