@@ -3,7 +3,9 @@
  * without a vocabulary, then again against the bundled GPT-2 vocabulary; either fails with a
  * message or gives a graph that predicts on any token sequence (ids in and outside the
  * vocabulary), writes DOT, files itself in a neuron store, and saved and read back gives the
- * same file again and the same predictions. */
+ * same file again and the same predictions. The report's drawing of a graph without Graphviz
+ * (report_graph.h) reads the same input: it fails with a message or gives one SVG element whose
+ * every tag is a drawing element (token text escaped). */
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -15,8 +17,33 @@
 #include "n2g/export_json.h"
 #include "n2g/predict.h"
 #include "n2g/store.h"
+#include "report/report_graph.h"
+
+static void check_drawing(const uint8_t *data, size_t size) {
+    n2g_err e = {0};
+    char *svg = NULL;
+    size_t len = 0;
+    if (report_graph_svg_text((const char *)data, size, "graph.json", &svg, &len, &e)) {
+        fuzz_check_err(&e);
+        return;
+    }
+    if (!svg || len != strlen(svg) || strncmp(svg, "<svg ", 5) || len < 7 || strcmp(svg + len - 7, "</svg>\n")) abort();
+    static const char *const tags[] = {"svg", "g", "rect", "line", "text", "title"};
+    for (const char *p = strchr(svg, '<'); p; p = strchr(p + 1, '<')) {
+        const char *t = p[1] == '/' ? p + 2 : p + 1;
+        size_t n = strspn(t, "abcdefghijklmnopqrstuvwxyz");
+        int ok = 0;
+        for (int k = 0; k < 6; k++) ok |= n == strlen(tags[k]) && !strncmp(t, tags[k], n);
+        if (!ok) {
+            fprintf(stderr, "the drawing holds a tag that is not a drawing element: %.40s\n", p);
+            abort();
+        }
+    }
+    free(svg);
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+    check_drawing(data, size);
     n2g_err e = {0};
     n2g_graph *g = n2g_graph_parse_json((const char *)data, size, "graph.json", NULL, &e);
     if (!g) {
