@@ -40,7 +40,8 @@ int scrape_lock_take(const char *run_dir, scrape_lock **out, n2g_err *err) {
         if (fd < 0) {
             int e = errno;
             free(l);
-            return n2g_fail(err, "%s: cannot create the lock file: %s", run_dir, strerror(e));
+            if (e == ENOENT || e == ENOTDIR) return n2g_fail(err, "%s: no such run directory", run_dir);
+            return n2g_fail(err, "%s: cannot create the lock file %s: %s", run_dir, SCRAPE_LOCK_NAME, strerror(e));
         }
         if (flock(fd, LOCK_EX | LOCK_NB)) {
             int e = errno;
