@@ -3,7 +3,8 @@
  * (when one can be created) the Vulkan backend.
  *
  *   bench_forward [--threads N] [--batch B] [--seq T] [--layers L] [--iters I] [--warmup W]
- *                 [--device cpu|vk|all] [--variant generic|avx2|avx512] [--profile]
+ *                 [--device cpu|vk|all] [--vk N] [--variant generic|avx2|avx512] [--profile]
+ * (--vk N: the Vulkan device index of `n2g devices`; default the default device)
  * Prints one line per backend: "forward <device>: B x T tokens, best of I: X ms, Y tokens/s". */
 #include <math.h>
 #include <stdint.h>
@@ -118,7 +119,7 @@ static int bench(const char *label, ops_options *o, gpt2_model *m, int B, int T,
 }
 
 int main(int argc, char **argv) {
-    int threads = 0, B = 8, T = 128, L = 12, iters = 5, warmup = 1, profile = 0;
+    int threads = 0, B = 8, T = 128, L = 12, iters = 5, warmup = 1, profile = 0, vkdev = -1;
     const char *device = "all", *variant = NULL;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -138,6 +139,7 @@ int main(int argc, char **argv) {
         else if (!strcmp(a, "--iters")) iters = atoi(v);
         else if (!strcmp(a, "--warmup")) warmup = atoi(v);
         else if (!strcmp(a, "--device")) device = v;
+        else if (!strcmp(a, "--vk")) vkdev = atoi(v);
         else if (!strcmp(a, "--variant")) variant = v;
         else {
             fprintf(stderr, "bench_forward: unknown option %s\n", a);
@@ -154,7 +156,7 @@ int main(int argc, char **argv) {
         bench("cpu", &o, m, B, T, iters, warmup);
     }
     if (!strcmp(device, "vk") || !strcmp(device, "all")) {
-        ops_options o = {.kind = OPS_VK, .device = -1, .profile = profile, .quiet = 1};
+        ops_options o = {.kind = OPS_VK, .device = vkdev, .profile = profile, .quiet = 1};
         bench("vk", &o, m, B, T, iters, warmup);
     }
     gpt2_free(m);

@@ -10,8 +10,10 @@ TransformerLens and Neuroscope pages): the same *work pattern* with Hugging Face
     the augmentation count per neuron is taken from n2g build's result file, so both do the
     same number of prompts; the DistilBERT fill-mask forward is NOT counted);
   - evaluation: one forward per test row.
-usage: python3 ref_emulate.py MODEL_DIR RUN_DIR N2G_BIN L:N [L:N ...]
-       python3 ref_emulate.py --estimate [--tl] MODEL_DIR RUN_DIR L:N [L:N ...]
+usage: python3 ref_emulate.py [--device cpu|cuda|auto] MODEL_DIR RUN_DIR N2G_BIN L:N [L:N ...]
+       python3 ref_emulate.py [--device cpu|cuda|auto] --estimate [--tl] MODEL_DIR RUN_DIR L:N [L:N ...]
+--device: where PyTorch runs the model (default cpu; auto: cuda when available; CUDA and ROCm
+builds both answer to "cuda"), fp32 with TF32 off, timed with synchronisation.
 --tl: time the components with TransformerLens's HookedTransformer.run_with_cache, the call the
 reference makes (TransformerLens < 3; HF weights converted and processed as from_pretrained
 does: fold_ln, center_writing_weights, center_unembed), after checking that its hook_post
@@ -31,6 +33,23 @@ import torch
 from transformers import GPT2LMHeadModel
 
 torch.set_grad_enabled(False)
+device = "cpu"
+if "--device" in sys.argv:
+    i = sys.argv.index("--device")
+    device = sys.argv[i + 1]
+    del sys.argv[i:i + 2]
+if device == "auto":
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+DEV = torch.device(device)
+torch.backends.cuda.matmul.allow_tf32 = False
+torch.backends.cudnn.allow_tf32 = False
+
+
+def sync():
+    if DEV.type == "cuda":
+        torch.cuda.synchronize()
+
+
 estimate = sys.argv[1] == "--estimate"
 use_tl = estimate and sys.argv[2] == "--tl"
 if use_tl:
@@ -41,7 +60,7 @@ if estimate:
 else:
     model_dir, run_dir, n2g = sys.argv[1:4]
     neurons = sys.argv[4:]
-model = GPT2LMHeadModel.from_pretrained(model_dir).eval()
+model = GPT2LMHeadModel.from_pretrained(model_dir).eval().to(DEV)
 BOS, MASK = 50256, 1
 captured = {}
 
@@ -49,9 +68,9 @@ captured = {}
 def acts(batch, layer, neuron):
     """batch: list of equal-length id lists -> [B, T] activations of the neuron (full model)."""
     h = model.transformer.h[layer].mlp.act.register_forward_hook(lambda m, i, o: captured.__setitem__("a", o))
-    model(torch.tensor(batch))
+    model(torch.tensor(batch, device=DEV))
     h.remove()
-    return captured["a"][:, :, neuron].float().numpy()
+    return captured["a"][:, :, neuron].float().cpu().numpy()
 
 
 def tl_model():
@@ -67,31 +86,34 @@ def tl_model():
     tl.load_and_process_state_dict(convert_gpt2_weights(model, cfg), fold_ln=True, center_writing_weights=True,
                                    center_unembed=True)
     tl.eval()
+    tl.to(DEV)
     ids = [BOS] + [(i * 7919) % c.vocab_size for i in range(1, 40)]
-    _, cache = tl.run_with_cache(torch.tensor([ids]))
+    _, cache = tl.run_with_cache(torch.tensor([ids], device=DEV))
     for layer in range(c.n_layer):
-        d = (cache["blocks.%d.mlp.hook_post" % layer][0].float().numpy() - acts_all([ids], layer)[0]).__abs__().max()
+        d = (cache["blocks.%d.mlp.hook_post" % layer][0].float().cpu().numpy() - acts_all([ids], layer)[0]).__abs__().max()
         assert d < 1e-3, "TransformerLens and Hugging Face disagree at layer %d: %g" % (layer, d)
     return tl
 
 
 def acts_all(batch, layer):
     h = model.transformer.h[layer].mlp.act.register_forward_hook(lambda m, i, o: captured.__setitem__("a", o))
-    model(torch.tensor(batch))
+    model(torch.tensor(batch, device=DEV))
     h.remove()
-    return captured["a"].float().numpy()
+    return captured["a"].float().cpu().numpy()
 
 
 def timed(batch, layer, neuron, reps=2):
     best = 1e9
     for _ in range(reps):
+        sync()
         t0 = time.time()
         if use_tl:
-            _, cache = tl.run_with_cache(torch.tensor(batch))  # as the reference: cache[hook][b, pos, neuron]
-            cache["blocks.%d.mlp.hook_post" % layer][:, :, neuron].numpy()
+            _, cache = tl.run_with_cache(torch.tensor(batch, device=DEV))  # as the reference: cache[hook][b, pos, neuron]
+            cache["blocks.%d.mlp.hook_post" % layer][:, :, neuron].cpu().numpy()
             del cache
         else:
             acts(batch, layer, neuron)
+        sync()
         best = min(best, time.time() - t0)
     return best
 
@@ -105,13 +127,14 @@ if estimate:
     Lm = max(2, round(sum(r["sample_tokens"] for r in res) / max(1, sum(r["samples"] for r in res))))
     n_train = sum(r["train"] for r in res) / len(res)
     n_rows = sum(r["train"] + r["test"] for r in res) / len(res)
-    t_row = timed([[11] * 1024], L0, 0)
+    t_row = timed([[11] * min(1024, model.config.n_positions)], L0, 0)
     t_cand = timed([[11] * 16] * 4, L0, 0)
     t_imp = timed([[11] * Lm] * (Lm + 1), L0, 0)
     per = n_rows * t_row + n_train * t_cand + n_prompts * t_imp
-    print("components (%s, full model + LM head, torch %s, %d threads): row 1024 %.3f s, candidates 4x16 %.3f s, "
+    where = torch.cuda.get_device_name(DEV) if DEV.type == "cuda" else "%d threads" % torch.get_num_threads()
+    print("components (%s, full model + LM head, torch %s, %s): row 1024 %.3f s, candidates 4x16 %.3f s, "
           "importance %dx%d %.3f s" % ("TransformerLens run_with_cache" if use_tl else "HF GPT2LMHeadModel + hook",
-                                       torch.__version__, torch.get_num_threads(), t_row, t_cand, Lm + 1, Lm, t_imp))
+                                       torch.__version__, where, t_row, t_cand, Lm + 1, Lm, t_imp))
     print("per neuron: %.0f rows + %.0f candidate batches + %.1f importance batches = %.2f s (estimate, lower bound)"
           % (n_rows, n_train, n_prompts, per))
     sys.exit(0)
