@@ -1,7 +1,7 @@
 #!/bin/bash
 # test_build_planted.sh — `n2g build` end to end on a planted model (n2g plant: ground truth in
 # planted.json): scrape a small corpus, build the planted neurons on the CPU backend and on
-# Vulkan (when a device exists), and check that each graph recovers its rule — firing F1 >= 0.9
+# Vulkan (when a device exists; its default kernel family and the gpu family forced), and check that each graph recovers its rule — firing F1 >= 0.9
 # on the held-out test rows (stats.json) and the bigram neuron's graph holding the preceding
 # token as important context. Then kill -9 a build mid-way, rerun it, and compare every output
 # byte for byte with an uninterrupted build. Also: bad-input messages and exit codes.
@@ -51,13 +51,16 @@ sys.exit(1 if bad else 0)
 PY
 }
 
-for dev in cpu vk; do
+# vkgpu: the Vulkan device with the gpu kernel family forced (on lavapipe the default is cpu-driver)
+for dev in cpu vk vkgpu; do
     run="$tmp/run_$dev"
     cp -r "$tmp/scrape" "$run"
     devarg=(--device cpu)
-    if [ $dev = vk ]; then
+    export N2G_VARIANT=
+    if [ $dev != cpu ]; then
         if ! "$N2G" devices >/dev/null 2>&1; then echo "no Vulkan device: Vulkan build skipped"; continue; fi
         devarg=()
+        [ $dev = vkgpu ] && export N2G_VARIANT=gpu
     fi
     out=$("$N2G" build --run "$run" --neurons "$neurons" "${devarg[@]}" 2>"$tmp/err_$dev")
     rc=$?
@@ -70,6 +73,7 @@ for dev in cpu vk; do
     diff -r "$tmp/before" "$run" >/dev/null && ok || bad "$dev: a rerun changed the outputs"
     rm -rf "$tmp/before"
 done
+unset N2G_VARIANT
 
 # kill -9 mid-build, rerun: identical to an uninterrupted build (CPU backend, 40 neurons)
 many=$(python3 -c "print(','.join(['0:%d' % i for i in range(30)] + ['1:%d' % i for i in range(190, 200)]))")
