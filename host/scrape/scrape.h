@@ -47,7 +47,7 @@ typedef struct scrape_result {
     double seconds, tokens_per_s; /* this invocation only */
     char note[1200];              /* set when the CPU backend replaced a missing Vulkan device */
     char corpus_note[2048];       /* the corpus files' problems (skipped / replaced / cut short), or "" */
-    int ranks;                    /* MPI ranks that ran the scan (1 without MPI; dist.h) */
+    int ranks;                    /* MPI ranks that ran the scan (1 without MPI; dist.h, scrape_loop.h) */
     double dist_seconds;          /* of seconds, rank 0's time in the ring, agreement and checkpoints */
 } scrape_result;
 
@@ -55,15 +55,9 @@ typedef struct scrape_result {
  * a one-line explanation, else note[0] = 0. */
 int scrape_ops_create(const ops_options *o, int fallback, ops_ctx **out, char *note, size_t n, n2g_err *err);
 
+/* The whole scrape: its steps are in scrape_job.h, the loop (one process, or this rank's share
+ * of the rows under MPI) in scrape_loop.h. */
 int scrape_scan(const scrape_params *p, scrape_result *res, n2g_err *err);
-
-/* The scrape's progress bar at `rows` rows: the total is estimated from the share of the
- * corpus behind the rows processed so far (not from what the reader has read ahead), and cut
- * to max_rows (--max-tokens). */
-struct progress;
-struct scrape_source;
-void scrape_progress_update(struct progress *bar, const struct scrape_source *src, uint64_t rows, uint64_t max_rows,
-                            const char *extra);
 
 /* Parses a layer list "0-11", "3", "0,2,5-7" into ascending unique layers (< n_layer when
  * n_layer > 0). Returns the count, or -1 with a usage error. */

@@ -1,7 +1,7 @@
 /* scrape_engine.h — the device side of a scrape: a GPT-2 runner whose hook reduces each chosen
  * layer's hook_post to per-row (max, argmax, sum) and merges it into per-neuron running top-k
  * stores that stay on the device (ops_topk.h). The host reads them back only on request.
- * Used by the scrape loop (scrape.h) and by bench_scrape. */
+ * Used by the scrape loop (scrape_loop.h) and by bench_scrape. */
 #ifndef N2G_SCRAPE_ENGINE_H
 #define N2G_SCRAPE_ENGINE_H
 
@@ -29,7 +29,7 @@ int scrape_engine_step(scrape_engine *e, const int32_t *tok, int B, uint32_t row
 
 /* Downloads the last step's per-row sums (what ops_topk_merge Kahan-added to the device stats):
  * sums [n_layers][B][C], B the rows of that step. The multi-rank scrape folds them into the
- * statistics itself, in global row order (dist.h). */
+ * statistics itself, in global row order (scrape_ranks.h). */
 int scrape_engine_get_rowsums(scrape_engine *e, int B, float *sums, n2g_err *err);
 
 /* Firing lists (ops_topk_fire after every merge): F entries per list, positions >= ratio * the
