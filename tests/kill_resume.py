@@ -8,10 +8,11 @@ CMD is the n2g command line with {RUN} where the run directory goes. BASE is the
 run starts from (copied; "" = none: the command creates it). The driver
   1. copies BASE to WORK/ref and runs CMD there uninterrupted (its wall time T sets the scale of
      the random delays);
-  2. copies BASE to WORK/run and, N times, starts CMD on it and stops it: SIGKILL to the process
-     after a random delay in [0, 1.1 T], or SIGKILL as soon as a file matching one of the --events
-     globs (a temporary of a checkpoint, a graph, the final write ...) appears in the run directory,
-     and a few times SIGINT to the process group (Ctrl-C) at a random delay. Each stop is
+  2. copies BASE to WORK/run and, until N stops have landed mid-run (at most 3 N tries), starts
+     CMD on it and stops it: SIGKILL to the process after a random delay in [0, 1.1 T], or
+     SIGKILL as soon as a file matching one of the --events globs (a temporary of a checkpoint, a
+     graph, the final write ...) appears in the run directory, and a few times SIGINT to the
+     process group (Ctrl-C) at a random delay. Each stop is
      followed by a rerun of the same command (which the next stop may hit again), once every
      process the stopped one started (a Graphviz dot) has ended; when a run finishes on its own
      before its stop, the directory is checked (step 3) and the cycle starts again from a fresh
@@ -171,18 +172,27 @@ def main():
         fail("the uninterrupted run left temporaries: %s" % ", ".join(tmps))
     events = [e for e in a.events.split(",") if e]
     rng = random.Random(a.seed)
-    # the plan: which stops are SIGINT and which wait for an event; the rest are random delays
-    kinds = ["sigint"] * min(a.sigint, a.kills)
-    kinds += ["event"] * (min(len(events) * 2, a.kills - len(kinds)) if events else 0)
-    kinds += ["delay"] * (a.kills - len(kinds))
-    rng.shuffle(kinds)
+    # the plan, in rounds of N stops: which are SIGINT and which wait for an event; the rest are
+    # random delays. A stop that comes after its run has finished does not count: the stops go on
+    # until N have landed mid-run (at most 3 N tries)
+    def plan():
+        while True:
+            kinds = ["sigint"] * min(a.sigint, a.kills)
+            kinds += ["event"] * (min(len(events) * 2, a.kills - len(kinds)) if events else 0)
+            kinds += ["delay"] * (a.kills - len(kinds))
+            rng.shuffle(kinds)
+            yield from kinds
     print("%s: uninterrupted run %.2f s; %d stops, seed %d" % (name, T, a.kills, a.seed), flush=True)
 
     reset(a.base, run)
     pids = {}  # pid -> stop number, to say which stopped process left a temporary
     landed = finished = cycles = 0
     ev_i = 0
-    for i, kind in enumerate(kinds):
+    kinds = plan()
+    i = -1
+    while landed < a.kills and i + 1 < 3 * a.kills:
+        i += 1
+        kind = next(kinds)
         delay = rng.uniform(0, 1.1 * T)
         extra = rng.uniform(0, 0.005)
         pat = events[ev_i % len(events)] if kind == "event" else None
@@ -250,10 +260,10 @@ def main():
     else:
         for m in compare(ref, run, pids):
             fail("after the final rerun: %s" % m)
-    print("%s: %d of %d stops landed mid-run, %d cycles completed on their own; %s" %
-          (name, landed, a.kills, finished, "FAILED" if fails else "identical, no temporaries"), flush=True)
-    if landed < a.kills // 2:
-        fail("only %d of %d stops landed mid-run (the run is too short to hit)" % (landed, a.kills))
+    print("%s: %d stops landed mid-run in %d tries, %d cycles completed on their own; %s" %
+          (name, landed, i + 1, finished, "FAILED" if fails else "identical, no temporaries"), flush=True)
+    if landed < a.kills:
+        fail("only %d of %d stops landed mid-run in %d tries (the run is too short to hit)" % (landed, a.kills, i + 1))
     return 1 if fails else 0
 
 
