@@ -22,8 +22,8 @@
 
 #include "common/progress.h"
 #include "model/st_write.h"
-#include "n2g/augment_mlm.h"
-#include "n2g/wordsplit.h"
+#include "n2g/method/augment_mlm.h"
+#include "n2g/method/wordsplit.h"
 
 enum { C = 768, L = 6, NH = 12, HID = 3072, V = 30522, P = 512, PIECES = 36, PSTAR = 30 };
 

@@ -1,6 +1,6 @@
 /* build.c — `n2g build`: rounds of neurons through prune / importance / augment / fit /
  * evaluate, every forward pass through the probe engine (see build.h). */
-#include "build.h"
+#include "n2g/build/build.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -9,28 +9,28 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "augment.h"
-#include "augment_mlm.h"
-#include "build_io.h"
-#include "casings.h"
+#include "n2g/method/augment.h"
+#include "n2g/method/augment_mlm.h"
+#include "n2g/build/build_io.h"
+#include "n2g/method/casings.h"
 #include "common/progress.h"
 #include "dist/dist.h"
-#include "evaluate.h"
-#include "export_dot.h"
-#include "export_json.h"
-#include "graph.h"
-#include "importance.h"
+#include "n2g/graph/evaluate.h"
+#include "n2g/graph/export_dot.h"
+#include "n2g/graph/export_json.h"
+#include "n2g/graph/graph.h"
+#include "n2g/method/importance.h"
 #include "model/gpt2.h"
-#include "prune.h"
-#include "samples.h"
+#include "n2g/method/prune.h"
+#include "n2g/graph/samples.h"
 #include "scrape/scrape_fs.h"
 #include "scrape/scrape_lock.h"
 #include "scrape/scrape_run.h"
-#include "store.h"
-#include "split.h"
+#include "n2g/graph/store.h"
+#include "n2g/method/split.h"
 #include "text/bpe.h"
-#include "vocab.h"
-#include "vocab_bpe.h"
+#include "n2g/graph/vocab.h"
+#include "n2g/graph/vocab_bpe.h"
 
 void n2g_build_defaults(n2g_build_opts *o) {
     memset(o, 0, sizeof *o);

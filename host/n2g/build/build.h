@@ -26,7 +26,7 @@
 #include <stdio.h>
 
 #include "common/err.h"
-#include "n2g/probe.h"
+#include "n2g/probe/probe.h"
 #include "ops/ops.h"
 
 enum { N2G_AUGMENT_NONE = 0, N2G_AUGMENT_CASINGS = 1, N2G_AUGMENT_MLM = 2 };

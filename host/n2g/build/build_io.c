@@ -1,5 +1,5 @@
 /* build_io.c — atomic file writes for the build step. */
-#include "build_io.h"
+#include "n2g/build/build_io.h"
 
 #include <dirent.h>
 #include <errno.h>

@@ -2,7 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "build.h"
+#include "n2g/build/build.h"
 
 static int cmp_pair(const void *a, const void *b) {
     const int *x = a, *y = b;

@@ -1,5 +1,5 @@
 /* baseline.c — token-lookup and n-gram-lookup predictors (see baseline.h). */
-#include "n2g/baseline.h"
+#include "n2g/graph/baseline.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -13,8 +13,8 @@
 #include <stddef.h>
 
 #include "common/err.h"
-#include "n2g/samples.h"
-#include "n2g/vocab.h"
+#include "n2g/graph/samples.h"
+#include "n2g/graph/vocab.h"
 
 typedef struct n2g_baseline n2g_baseline;
 

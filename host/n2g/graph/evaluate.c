@@ -1,12 +1,12 @@
 /* evaluate.c — classification report, correlation and per-layer summary (see evaluate.h). */
-#include "n2g/evaluate.h"
+#include "n2g/graph/evaluate.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/json.h"
-#include "n2g/predict.h"
+#include "n2g/graph/predict.h"
 
 static double ratio(long a, long b) { return b ? (double)a / (double)b : 0.0; }
 

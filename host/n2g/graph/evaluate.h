@@ -12,8 +12,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "n2g/graph.h"
-#include "n2g/samples.h"
+#include "n2g/graph/graph.h"
+#include "n2g/graph/samples.h"
 
 typedef struct n2g_class_stats {
     double precision, recall, f1;

@@ -1,6 +1,6 @@
 /* export_dot.c — DOT writer following the reference's build() and the python graphviz
  * package's quoting; SVG through the dot program (see export_dot.h). */
-#include "n2g/export_dot.h"
+#include "n2g/graph/export_dot.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -14,7 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "n2g/export_file.h"
+#include "n2g/graph/export_file.h"
 
 extern char **environ;
 

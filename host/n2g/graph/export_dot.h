@@ -8,8 +8,8 @@
 #include <stdio.h>
 
 #include "common/err.h"
-#include "n2g/graph.h"
-#include "n2g/vocab.h"
+#include "n2g/graph/graph.h"
+#include "n2g/graph/vocab.h"
 
 /* Writes the DOT source to f. vocab gives the token strings (labels). */
 int n2g_graph_write_dot_file(const n2g_graph *g, const n2g_vocab *vocab, FILE *f, n2g_err *err);

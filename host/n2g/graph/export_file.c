@@ -1,5 +1,5 @@
 /* export_file.c — atomic output files (see export_file.h). */
-#include "n2g/export_file.h"
+#include "n2g/graph/export_file.h"
 
 #include <errno.h>
 #include <string.h>

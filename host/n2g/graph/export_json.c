@@ -1,12 +1,12 @@
 /* export_json.c — graph JSON writer and strict reader (see export_json.h). */
-#include "n2g/export_json.h"
+#include "n2g/graph/export_json.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/json.h"
-#include "n2g/export_file.h"
+#include "n2g/graph/export_file.h"
 
 static const char *kind_of(const n2g_elem *e) {
     if (e->key == N2G_KEY_ROOT) return "root";

@@ -15,8 +15,8 @@
 #define N2G_EXPORT_JSON_H
 
 #include "common/err.h"
-#include "n2g/graph.h"
-#include "n2g/vocab.h"
+#include "n2g/graph/graph.h"
+#include "n2g/graph/vocab.h"
 
 #define N2G_GRAPH_FORMAT "n2g-graph"
 #define N2G_GRAPH_VERSION 1

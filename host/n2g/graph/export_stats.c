@@ -1,5 +1,5 @@
 /* export_stats.c — stats.json update and summary (see export_stats.h). */
-#include "n2g/export_stats.h"
+#include "n2g/graph/export_stats.h"
 
 #include <errno.h>
 #include <math.h>
@@ -8,7 +8,7 @@
 #include <sys/stat.h>
 
 #include "common/json.h"
-#include "n2g/export_file.h"
+#include "n2g/graph/export_file.h"
 
 static void write_value(FILE *f, const json_value *v, int in) {
     switch (v->type) {

@@ -6,7 +6,7 @@
 #define N2G_EXPORT_STATS_H
 
 #include "common/err.h"
-#include "n2g/evaluate.h"
+#include "n2g/graph/evaluate.h"
 
 /* Inserts or replaces stats[layer][neuron] in the file at path (created when missing),
  * atomically. */

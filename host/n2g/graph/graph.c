@@ -1,6 +1,6 @@
 /* graph.c — lines, insertion, merge_ignores and fit (n2g-reference.md §7.2–§7.4), following
  * the reference NeuronModel statement by statement. */
-#include "n2g/graph.h"
+#include "n2g/graph/graph.h"
 
 #include <math.h>
 #include <stdlib.h>

@@ -10,7 +10,7 @@
 #include <stdint.h>
 
 #include "common/err.h"
-#include "n2g/vocab.h"
+#include "n2g/graph/vocab.h"
 
 /* Special keys (never a token class). */
 #define N2G_KEY_ROOT 0xFFFFFFFDu

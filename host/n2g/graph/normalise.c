@@ -9,7 +9,7 @@
  * whitespace); "alphabetic" is the Unicode L* categories from the tokenizer's UCD tables.
  * Lengths are in code points, as in Python. */
 #include "common/json.h"
-#include "n2g/vocab.h"
+#include "n2g/graph/vocab.h"
 #include "text/unicode.h"
 
 #include <locale.h>

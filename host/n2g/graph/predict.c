@@ -1,5 +1,5 @@
 /* predict.c — the reference's greedy backward walk (search / forward). */
-#include "n2g/predict.h"
+#include "n2g/graph/predict.h"
 
 #include <math.h>
 

@@ -5,8 +5,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "n2g/graph.h"
-#include "n2g/vocab.h"
+#include "n2g/graph/graph.h"
+#include "n2g/graph/vocab.h"
 
 /* For every position t of tokens[n]: walk the trie backwards from tokens[t] (exact key before
  * the wildcard, no backtracking; the first node must be an activator) and write the activation

@@ -1,5 +1,5 @@
 /* samples.c — strict reader for the samples file (see samples.h). */
-#include "n2g/samples.h"
+#include "n2g/graph/samples.h"
 
 #include <math.h>
 #include <stdlib.h>

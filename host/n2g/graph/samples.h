@@ -17,7 +17,7 @@
 #include <stdio.h>
 
 #include "common/err.h"
-#include "n2g/graph.h"
+#include "n2g/graph/graph.h"
 
 typedef struct n2g_row {
     int32_t *tokens;

@@ -2,7 +2,7 @@
 #include <stdio.h>
 
 #include "common/json.h"
-#include "n2g/samples.h"
+#include "n2g/graph/samples.h"
 
 static void ints(FILE *f, const int32_t *v, int n) {
     fputc('[', f);

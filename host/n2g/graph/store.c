@@ -1,5 +1,5 @@
 /* store.c — neuron store, search and similar (see store.h). */
-#include "n2g/store.h"
+#include "n2g/graph/store.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -7,7 +7,7 @@
 #include <sys/stat.h>
 
 #include "common/json.h"
-#include "n2g/export_file.h"
+#include "n2g/graph/export_file.h"
 
 /* String interning: id <-> bytes, open addressing. */
 typedef struct {

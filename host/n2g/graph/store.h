@@ -12,8 +12,8 @@
 #include <stddef.h>
 
 #include "common/err.h"
-#include "n2g/graph.h"
-#include "n2g/vocab.h"
+#include "n2g/graph/graph.h"
+#include "n2g/graph/vocab.h"
 
 enum { N2G_ACTIVATING = 0, N2G_IMPORTANT = 1, N2G_ANY = -1 };
 

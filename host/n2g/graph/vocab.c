@@ -1,5 +1,5 @@
 /* vocab.c — token strings, normalised keys and class tables (see vocab.h). */
-#include "n2g/vocab.h"
+#include "n2g/graph/vocab.h"
 
 #include <stdio.h>
 #include <stdlib.h>

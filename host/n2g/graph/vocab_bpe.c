@@ -1,5 +1,5 @@
 /* vocab_bpe.c — vocabulary from the BPE tokenizer (see vocab_bpe.h). */
-#include "n2g/vocab_bpe.h"
+#include "n2g/graph/vocab_bpe.h"
 
 #include <stdlib.h>
 #include <sys/stat.h>

@@ -2,7 +2,7 @@
 #ifndef N2G_VOCAB_BPE_H
 #define N2G_VOCAB_BPE_H
 
-#include "n2g/vocab.h"
+#include "n2g/graph/vocab.h"
 #include "text/bpe.h"
 
 n2g_vocab *n2g_vocab_from_bpe(const bpe_tokenizer *t, int normalise, n2g_err *err);

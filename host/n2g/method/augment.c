@@ -1,10 +1,10 @@
 /* augment.c — casing augmentation of important words (n2g-reference §6). */
-#include "augment.h"
+#include "n2g/method/augment.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#include "wordsplit.h"
+#include "n2g/method/wordsplit.h"
 
 void n2g_augment_defaults(n2g_augment_cfg *c) {
     c->threshold = 0.8f;

@@ -24,9 +24,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "casings.h"
+#include "n2g/method/casings.h"
 #include "common/err.h"
-#include "prune.h"
+#include "n2g/method/prune.h"
 
 /* encodes text[0..n) to GPT-2 ids (malloc'd *ids, *n_ids); 0 or -1 with err */
 typedef int (*n2g_encode_fn)(void *user, const char *text, size_t n, int32_t **ids, int *n_ids, n2g_err *err);

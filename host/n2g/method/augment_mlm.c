@@ -1,13 +1,13 @@
 /* augment_mlm.c — fill-mask augmentation of important words with DistilBERT (see
  * augment_mlm.h). */
-#include "augment_mlm.h"
+#include "n2g/method/augment_mlm.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/progress.h"
-#include "wordsplit.h"
+#include "n2g/method/wordsplit.h"
 
 struct n2g_mlm {
     distilbert_model *model;

@@ -26,7 +26,7 @@
 
 #include <stdint.h>
 
-#include "augment.h"
+#include "n2g/method/augment.h"
 #include "model/distilbert.h"
 
 typedef struct n2g_mlm n2g_mlm;

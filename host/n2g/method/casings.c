@@ -1,12 +1,12 @@
 /* casings.c — word → casings table: count, load, save. */
-#include "casings.h"
+#include "n2g/method/casings.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#include "build_io.h"
+#include "n2g/build/build_io.h"
 #include "common/json.h"
-#include "wordsplit.h"
+#include "n2g/method/wordsplit.h"
 
 typedef struct entry {
     char *key;

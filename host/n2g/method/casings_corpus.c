@@ -6,7 +6,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "casings.h"
+#include "n2g/method/casings.h"
 #include "common/fileio.h"
 #include "common/json.h"
 

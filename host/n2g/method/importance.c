@@ -1,5 +1,5 @@
 /* importance.c — importance matrix and normalised activations from masked runs. */
-#include "importance.h"
+#include "n2g/method/importance.h"
 
 #include <math.h>
 #include <string.h>

@@ -1,6 +1,6 @@
 /* prune.c — PRUNE (n2g-reference §4) on token ids; the forward passes are the caller's
  * (the build submits the candidates to the probe engine). */
-#include "prune.h"
+#include "n2g/method/prune.h"
 
 #include <string.h>
 

@@ -1,5 +1,5 @@
 /* split.c — numpy RandomState-compatible permutation (MT19937) for the sklearn split. */
-#include "split.h"
+#include "n2g/method/split.h"
 
 #include <stdlib.h>
 

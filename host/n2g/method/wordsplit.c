@@ -1,5 +1,5 @@
 /* wordsplit.c — word tokenizer, lower/title casing for the augmentation step. */
-#include "wordsplit.h"
+#include "n2g/method/wordsplit.h"
 
 #include <stdint.h>
 #include <stdlib.h>

@@ -1,5 +1,5 @@
 /* probe.c — the probe engine (see probe.h for the algorithm). */
-#include "probe.h"
+#include "n2g/probe/probe.h"
 
 #include <stdlib.h>
 #include <string.h>
