@@ -17,11 +17,11 @@
 #include <string.h>
 #include <time.h>
 
-#include "n2g/evaluate.h"
-#include "n2g/export_dot.h"
-#include "n2g/graph.h"
-#include "n2g/predict.h"
-#include "n2g/vocab_bpe.h"
+#include "n2g/graph/evaluate.h"
+#include "n2g/graph/export_dot.h"
+#include "n2g/graph/graph.h"
+#include "n2g/graph/predict.h"
+#include "n2g/graph/vocab_bpe.h"
 #include "common/json.h"
 
 static uint64_t rng_state = 88172645463325252ULL;

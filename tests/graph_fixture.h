@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "n2g/graph.h"
-#include "n2g/vocab.h"
+#include "n2g/graph/graph.h"
+#include "n2g/graph/vocab.h"
 
 enum { T_EOS, T_the, T_The, T_cat, T_sat, T_on, T_mat, T_THE, T_dog, T_N };
 

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "check.h"
-#include "n2g/augment.h"
+#include "n2g/method/augment.h"
 
 /* a toy tokenizer: pieces " ?[A-Za-z']+" or one other byte; the vocabulary grows as needed */
 static char *vocab[256];

@@ -9,7 +9,7 @@
 
 #include "check.h"
 #include "common/json.h"
-#include "n2g/augment_mlm.h"
+#include "n2g/method/augment_mlm.h"
 
 #define MAXP 16
 #define MAXG 128

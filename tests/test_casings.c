@@ -6,8 +6,8 @@
 
 #include "check.h"
 #include "common/json.h"
-#include "n2g/casings.h"
-#include "n2g/wordsplit.h"
+#include "n2g/method/casings.h"
+#include "n2g/method/wordsplit.h"
 
 static void write_file(const char *path, const char *s) {
     FILE *f = fopen(path, "w");

@@ -7,8 +7,8 @@
 
 #include "check.h"
 #include "graph_fixture.h"
-#include "n2g/evaluate.h"
-#include "n2g/predict.h"
+#include "n2g/graph/evaluate.h"
+#include "n2g/graph/predict.h"
 
 static float pred_last(const n2g_graph *g, const n2g_vocab *v, const int *toks, int n) {
     int32_t ids[64];

@@ -8,14 +8,14 @@
 #include "check.h"
 #include "common/json.h"
 #include "graph_fixture.h"
-#include "n2g/baseline.h"
-#include "n2g/evaluate.h"
-#include "n2g/export_dot.h"
-#include "n2g/export_json.h"
-#include "n2g/export_stats.h"
-#include "n2g/predict.h"
-#include "n2g/samples.h"
-#include "n2g/store.h"
+#include "n2g/graph/baseline.h"
+#include "n2g/graph/evaluate.h"
+#include "n2g/graph/export_dot.h"
+#include "n2g/graph/export_json.h"
+#include "n2g/graph/export_stats.h"
+#include "n2g/graph/predict.h"
+#include "n2g/graph/samples.h"
+#include "n2g/graph/store.h"
 
 static char *slurp(const char *path, size_t *n) {
     FILE *f = fopen(path, "rb");

@@ -8,7 +8,7 @@
 
 #include "check.h"
 #include "common/json.h"
-#include "n2g/vocab_bpe.h"
+#include "n2g/graph/vocab_bpe.h"
 
 static void compare(const n2g_vocab *v, const char *json_path, int plain) {
     n2g_err err = {0};

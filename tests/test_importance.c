@@ -9,8 +9,8 @@
 
 #include "check.h"
 #include "model/gpt2.h"
-#include "n2g/importance.h"
-#include "n2g/probe.h"
+#include "n2g/method/importance.h"
+#include "n2g/probe/probe.h"
 
 static uint64_t rs = 0x2545F4914F6CDD1Dull;
 static uint32_t rnd(void) {

@@ -9,7 +9,7 @@
 
 #include "check.h"
 #include "model/gpt2.h"
-#include "n2g/probe.h"
+#include "n2g/probe/probe.h"
 
 #define NSEQ 52 /* 40 mixed + a prompt and 11 masked copies of it (tree packing) */
 

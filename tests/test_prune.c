@@ -9,8 +9,8 @@
 
 #include "check.h"
 #include "model/gpt2.h"
-#include "n2g/probe.h"
-#include "n2g/prune.h"
+#include "n2g/probe/probe.h"
+#include "n2g/method/prune.h"
 
 static const char *tok_text(void *u, int id, size_t *len) { /* ids divisible by 7 end a sentence */
     (void)u;

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 
 #include "check.h"
-#include "n2g/split.h"
+#include "n2g/method/split.h"
 
 int main(void) {
     FILE *f = fopen(check_src_path("tests/fixtures/split_permutations.txt"), "r");

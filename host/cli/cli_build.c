@@ -6,7 +6,7 @@
 
 #include "cli.h"
 #include "dist/dist.h"
-#include "n2g/build.h"
+#include "n2g/build/build.h"
 
 static const char *build_help =
     "usage: n2g build --run RUN [--neurons all | L:N,... | L:*] [--model DIR] [--augment casings|mlm|none]\n"

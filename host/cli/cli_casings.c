@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "cli.h"
-#include "n2g/casings.h"
+#include "n2g/method/casings.h"
 
 static const char *casings_help =
     "usage: n2g casings --corpus PATH [PATH...] --out FILE [--quiet]\n"

@@ -17,7 +17,7 @@
 #include "common/paths.h"
 #include "common/progress.h"
 #include "model/gpt2_plant.h"
-#include "n2g/build.h"
+#include "n2g/build/build.h"
 #include "report/report.h"
 #include "report/report_run.h"
 #include "scrape/scrape.h"

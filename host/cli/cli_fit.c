@@ -7,14 +7,14 @@
 #include <sys/stat.h>
 
 #include "cli.h"
-#include "n2g/baseline.h"
-#include "n2g/evaluate.h"
-#include "n2g/export_dot.h"
-#include "n2g/export_json.h"
-#include "n2g/export_stats.h"
-#include "n2g/samples.h"
-#include "n2g/store.h"
-#include "n2g/vocab_bpe.h"
+#include "n2g/graph/baseline.h"
+#include "n2g/graph/evaluate.h"
+#include "n2g/graph/export_dot.h"
+#include "n2g/graph/export_json.h"
+#include "n2g/graph/export_stats.h"
+#include "n2g/graph/samples.h"
+#include "n2g/graph/store.h"
+#include "n2g/graph/vocab_bpe.h"
 
 static const char *fit_help =
     "usage: n2g fit --samples FILE.json --out DIR [--layer L --neuron N] [options]\n"

@@ -5,9 +5,9 @@
 
 #include "cli.h"
 #include "common/json.h"
-#include "n2g/export_json.h"
-#include "n2g/predict.h"
-#include "n2g/vocab_bpe.h"
+#include "n2g/graph/export_json.h"
+#include "n2g/graph/predict.h"
+#include "n2g/graph/vocab_bpe.h"
 
 static const char *predict_help =
     "usage: n2g predict --graph FILE (--tokens IDS | --text S | --batch FILE) [--vocab PATH] [--json]\n"

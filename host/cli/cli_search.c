@@ -5,7 +5,7 @@
 
 #include "cli.h"
 #include "common/json.h"
-#include "n2g/store.h"
+#include "n2g/graph/store.h"
 
 static const char *search_help =
     "usage: n2g search --graphs DIR --token S [--token S2 ...] [--type activating|important] [--exact] [--json]\n"

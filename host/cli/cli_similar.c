@@ -7,7 +7,7 @@
 
 #include "cli.h"
 #include "common/json.h"
-#include "n2g/store.h"
+#include "n2g/graph/store.h"
 
 static const char *similar_help =
     "usage: n2g similar --graphs DIR [--threshold X] [--json]\n"

@@ -7,7 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "n2g/samples.h"
+#include "n2g/graph/samples.h"
 #include "report_acts.h"
 #include "report_graph.h"
 #include "report_run.h"

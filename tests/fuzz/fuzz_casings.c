@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "fuzz_common.h"
-#include "n2g/casings.h"
+#include "n2g/method/casings.h"
 
 static const char *const probes[] = {"the", "The", "", "'", "caf\xc3\xa9", "a b", "\xff"};
 

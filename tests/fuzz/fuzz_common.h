@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "common/err.h"
-#include "n2g/vocab.h"
+#include "n2g/graph/vocab.h"
 
 /* The process's temporary directory (created on first use; removed by nobody: it is small). */
 static inline const char *fuzz_dir(void) {

@@ -13,10 +13,10 @@
 #include <string.h>
 
 #include "fuzz_common.h"
-#include "n2g/export_dot.h"
-#include "n2g/export_json.h"
-#include "n2g/predict.h"
-#include "n2g/store.h"
+#include "n2g/graph/export_dot.h"
+#include "n2g/graph/export_json.h"
+#include "n2g/graph/predict.h"
+#include "n2g/graph/store.h"
 #include "report/report_graph.h"
 
 static void check_drawing(const uint8_t *data, size_t size) {

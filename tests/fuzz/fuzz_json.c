@@ -13,7 +13,7 @@
 
 #include "common/json.h"
 #include "fuzz_common.h"
-#include "n2g/evaluate.h"
+#include "n2g/graph/evaluate.h"
 
 static int finite_tree(const json_value *v) {
     if (v->type == JSON_NUMBER) return isfinite(v->num);

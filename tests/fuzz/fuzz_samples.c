@@ -11,11 +11,11 @@
 
 #include "common/json.h"
 #include "fuzz_common.h"
-#include "n2g/baseline.h"
-#include "n2g/evaluate.h"
-#include "n2g/export_stats.h"
-#include "n2g/predict.h"
-#include "n2g/samples.h"
+#include "n2g/graph/baseline.h"
+#include "n2g/graph/evaluate.h"
+#include "n2g/graph/export_stats.h"
+#include "n2g/graph/predict.h"
+#include "n2g/graph/samples.h"
 
 static void score(const n2g_baseline *b, const n2g_samples *sm, n2g_eval *e) {
     size_t total = 0;

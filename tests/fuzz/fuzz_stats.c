@@ -11,8 +11,8 @@
 
 #include "common/json.h"
 #include "fuzz_common.h"
-#include "n2g/evaluate.h"
-#include "n2g/export_stats.h"
+#include "n2g/graph/evaluate.h"
+#include "n2g/graph/export_stats.h"
 
 static void on_layer(void *ctx, const char *layer, const n2g_summary *s) {
     (void)ctx;

@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "fuzz_common.h"
-#include "n2g/store.h"
+#include "n2g/graph/store.h"
 
 static const char *const probes[] = {"the", " the", "The", "", "\xff", "of"};
 
