@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "common/atomic_write.h"
 #include "model/st_write.h"
 
 static uint64_t rng = 0x9E3779B97F4A7C15ull;
@@ -102,7 +103,7 @@ int main(int argc, char **argv) {
                          "\"bos_token_id\": 50256, \"eos_token_id\": 50256}\n",
                          L, C, NH, P, P, V);
         snprintf(path, sizeof path, "%s/config.json", out);
-        rc = st_write_file_atomic(path, cfg, (size_t)k, &e);
+        rc = n2g_atomic_write_buf(path, cfg, (size_t)k, &e);
     }
     for (size_t i = 0; i < nt; i++) free((void *)t[i].data);
     free(t), free(names);

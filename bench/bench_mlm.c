@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/atomic_write.h"
 #include "common/progress.h"
 #include "model/st_write.h"
 #include "n2g/method/augment_mlm.h"
@@ -50,7 +51,7 @@ static int write_checkpoint(const char *dir, n2g_err *err) {
                      "\"n_heads\": %d, \"n_layers\": %d, \"pad_token_id\": 0, \"sinusoidal_pos_embds\": false, "
                      "\"tie_word_embeddings\": true, \"vocab_size\": %d}\n",
                      C, HID, P, NH, L, V);
-    if (st_write_file_atomic(path, cfg, (size_t)n, err)) return -1;
+    if (n2g_atomic_write_buf(path, cfg, (size_t)n, err)) return -1;
     /* vocab: the specials, the test vocab's pieces, then synthetic words up to V */
     size_t cap = (size_t)V * 16, len = 0;
     char *voc = malloc(cap);
@@ -73,7 +74,7 @@ static int write_checkpoint(const char *dir, n2g_err *err) {
         len += (size_t)snprintf(voc + len, cap - len, "%s%s%d\n", w, i % 3 ? "" : "##", i);
     }
     snprintf(path, sizeof path, "%s/vocab.txt", dir);
-    int rc = st_write_file_atomic(path, voc, len, err);
+    int rc = n2g_atomic_write_buf(path, voc, len, err);
     free(voc);
     if (rc) return -1;
     /* weights: one random pool (uniform, std ~0.035) shared by every tensor, ones for LN gains */

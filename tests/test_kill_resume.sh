@@ -39,7 +39,7 @@ k=0
 for dev in "${devices[@]}"; do
     tag=$([ "$dev" = cpu ] && echo cpu || echo vk)
     k=$((k + 1))
-    drive "scrape_$tag" $((seed + k)) "" --sigint-exit 1 --events "examples.bin.tmp,manifest.json.tmp" -- "$N2G" "${scrape[@]}" --device "$dev"
+    drive "scrape_$tag" $((seed + k)) "" --sigint-exit 1 --events "examples.bin.tmp*,manifest.json.tmp*" -- "$N2G" "${scrape[@]}" --device "$dev"
     # the build starts from the finished scrape of the same device (drive's reference run)
     [ -f "$tmp/scrape_${tag}_ref/manifest.json" ] || continue
     k=$((k + 1))

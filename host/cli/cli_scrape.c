@@ -10,6 +10,8 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "common/atomic_write.h"
+#include "common/fileio.h"
 #include "common/outdir.h"
 #include "dist/dist.h"
 #include "ops/ops_topk.h"
@@ -92,38 +94,31 @@ static int spool_stdin(const char *out, char *path, size_t cap, n2g_err *err) {
     if (n2g_outdir_foreign(out, "manifest.json", scrape_dir))
         return n2g_failc(err, N2G_E_USAGE, "--out %s: the directory is not empty and holds no scrape run (no manifest.json); "
                          "choose a new or empty directory", out);
-    if (mkdir(out, 0777) && errno != EEXIST) return n2g_fail(err, "%s: cannot create directory: %s", out, strerror(errno));
+    if (n2g_make_dir(out, 0, err)) return -1;
     snprintf(path, cap, "%s/%s", out, SCRAPE_STDIN_NAME);
-    char tmp[4400];
-    snprintf(tmp, sizeof tmp, "%s.tmp%ld", path, (long)getpid());
-    FILE *f = fopen(tmp, "wb");
-    if (!f) return n2g_fail(err, "%s: cannot write: %s", tmp, strerror(errno));
+    n2g_afile a;
+    if (n2g_afile_open(&a, path, 0, err)) return -1;
     static char buf[1 << 20];
     size_t got;
     int bad = 0;
     while ((got = fread(buf, 1, sizeof buf, stdin)) > 0)
-        if (fwrite(buf, 1, got, f) != got) bad = 1;
-    int rd = ferror(stdin);
-    if (fflush(f) || fsync(fileno(f))) bad = 1;
-    if (fclose(f)) bad = 1;
-    if (rd || bad) {
-        unlink(tmp);
-        return n2g_fail(err, rd ? "standard input: read error" : "%s: write failed (disk full?)", tmp);
+        if (fwrite(buf, 1, got, a.f) != got) bad = 1;
+    if (ferror(stdin)) {
+        n2g_afile_abort(&a);
+        return n2g_fail(err, "standard input: read error");
     }
-    struct stat st;
-    if (stat(path, &st) == 0) { /* a rerun: the same bytes resume, others are refused */
-        int same = same_file(tmp, path);
-        unlink(tmp);
-        if (!same)
-            return n2g_failc(err, N2G_E_USAGE, "--corpus -: standard input differs from the text this run read from it "
-                             "(kept in %s); pipe the same text to resume, or choose a new --out", path);
-        return 0;
+    if (bad || fflush(a.f)) {
+        n2g_fail(err, "%s: write failed (disk full?)", a.tmp);
+        n2g_afile_abort(&a);
+        return -1;
     }
-    if (rename(tmp, path)) {
-        int e = errno;
-        unlink(tmp);
-        return n2g_fail(err, "%s: cannot rename into place: %s", path, strerror(e));
-    }
+    if (!n2g_is_file(path)) return n2g_afile_commit(&a, err);
+    /* a rerun: the same bytes resume, others are refused */
+    int same = same_file(a.tmp, path);
+    n2g_afile_abort(&a);
+    if (!same)
+        return n2g_failc(err, N2G_E_USAGE, "--corpus -: standard input differs from the text this run read from it "
+                         "(kept in %s); pipe the same text to resume, or choose a new --out", path);
     return 0;
 }
 

@@ -1,7 +1,8 @@
 #include "outdir.h"
 
+#include "atomic_write.h"
+
 #include <dirent.h>
-#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -24,9 +25,5 @@ int n2g_outdir_foreign(const char *dir, const char *marker, int (*owned)(const c
 int n2g_outdir_mark(const char *dir, const char *marker, const char *text, n2g_err *err) {
     char path[4200];
     snprintf(path, sizeof path, "%s/%s", dir, marker);
-    FILE *f = fopen(path, "wb");
-    if (!f) return n2g_fail(err, "%s: cannot write: %s", path, strerror(errno));
-    int bad = fputs(text, f) < 0;
-    if (fclose(f)) bad = 1;
-    return bad ? n2g_fail(err, "%s: write failed", path) : 0;
+    return n2g_atomic_write_buf(path, text, strlen(text), err);
 }

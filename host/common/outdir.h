@@ -12,7 +12,7 @@
  * not vouch for (owned may be NULL); 0 otherwise (missing, not a directory: the caller's own
  * checks say so, empty, marked, owned). */
 int n2g_outdir_foreign(const char *dir, const char *marker, int (*owned)(const char *dir));
-/* Writes DIR/MARKER holding TEXT (DIR must exist). */
+/* Writes DIR/MARKER holding TEXT, atomically (DIR must exist). */
 int n2g_outdir_mark(const char *dir, const char *marker, const char *text, n2g_err *err);
 
 #endif

@@ -24,7 +24,6 @@
  */
 #include "model/gpt2_plant.h"
 
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,6 +31,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/atomic_write.h"
+#include "common/fileio.h"
 #include "common/json.h"
 #include "common/outdir.h"
 #include "common/paths.h"
@@ -266,38 +267,15 @@ static int build(plant_w *w, const gpt2_plant_options *opt, int ids[][4], int pr
 static int write_mem(const char *dir, const char *file, char *buf, size_t len, n2g_err *err) {
     char path[4096];
     snprintf(path, sizeof path, "%s/%s", dir, file);
-    int rc = st_write_file_atomic(path, buf, len, err);
+    int rc = n2g_atomic_write_buf(path, buf, len, err);
     free(buf);
     return rc;
 }
 
 static int copy_file(const char *src, const char *dir, const char *file, n2g_err *err) {
-    FILE *f = fopen(src, "rb");
-    if (!f) return n2g_fail(err, "%s: cannot read: %s", src, strerror(errno));
-    char *buf = NULL;
-    size_t len = 0, cap = 0, got;
-    char tmp[65536];
-    while ((got = fread(tmp, 1, sizeof tmp, f)) > 0) {
-        if (len + got > cap) {
-            cap = (len + got) * 2;
-            char *nb = realloc(buf, cap);
-            if (!nb) {
-                free(buf);
-                fclose(f);
-                return n2g_fail(err, "%s: out of memory", src);
-            }
-            buf = nb;
-        }
-        memcpy(buf + len, tmp, got);
-        len += got;
-    }
-    int bad = ferror(f);
-    fclose(f);
-    if (bad) {
-        free(buf);
-        return n2g_fail(err, "%s: read error", src);
-    }
-    return write_mem(dir, file, buf, len, err);
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", dir, file);
+    return n2g_atomic_copy(src, path, err);
 }
 
 static void write_tok_list(FILE *f, const int *ids, const char *const *strs, int n) {
@@ -414,17 +392,12 @@ int gpt2_plant_write(const char *out_dir, const gpt2_plant_options *opt, n2g_err
     bpe_free(tok);
     if (bad) return -1;
 
-    struct stat st;
-    if (stat(out_dir, &st) == 0) {
-        if (!S_ISDIR(st.st_mode)) return n2g_fail(err, "%s: exists and is not a directory", out_dir);
-    }
     if (!opt->force && n2g_outdir_foreign(out_dir, PLANT_MARKER, planted_dir))
         return n2g_failc(err, N2G_E_USAGE,
                          "%s: the directory is not empty and was not written by n2g plant (no planted.json); choose a "
                          "new or empty directory, or pass --force to replace its model files",
                          out_dir);
-    if (stat(out_dir, &st) != 0 && mkdir(out_dir, 0755) != 0)
-        return n2g_fail(err, "%s: cannot create directory: %s", out_dir, strerror(errno));
+    if (n2g_make_dir(out_dir, 0, err)) return -1; /* "exists and is not a directory" too */
     /* first: an interrupted plant is still recognised as n2g's own */
     if (n2g_outdir_mark(out_dir, PLANT_MARKER, "n2g plant is writing this directory\n", err)) return -1;
 

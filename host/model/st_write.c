@@ -1,67 +1,13 @@
-/* st_write.c — safetensors (F32) writer and atomic file writes. */
+/* st_write.c — safetensors (F32) writer (through common/atomic_write.h). */
 #include "model/st_write.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
+#include "common/atomic_write.h"
 #include "common/json.h"
-
-/* Opens a fresh temporary file next to path; fills tmp (PATH.tmp.XXXXXX). */
-static FILE *open_temp(const char *path, char *tmp, size_t cap, n2g_err *err) {
-    if ((size_t)snprintf(tmp, cap, "%s.tmp.XXXXXX", path) >= cap) {
-        n2g_fail(err, "%s: path too long", path);
-        return NULL;
-    }
-    int fd = mkstemp(tmp);
-    if (fd < 0) {
-        n2g_fail(err, "%s: cannot create a file there: %s", path, strerror(errno));
-        return NULL;
-    }
-    fchmod(fd, 0644);
-    FILE *f = fdopen(fd, "wb");
-    if (!f) {
-        n2g_fail(err, "%s: %s", path, strerror(errno));
-        close(fd);
-        unlink(tmp);
-    }
-    return f;
-}
-
-/* Flushes, fsyncs, closes and renames tmp to path; removes tmp on any failure. */
-static int commit_temp(FILE *f, const char *tmp, const char *path, n2g_err *err) {
-    int bad = ferror(f) || fflush(f) != 0 || fsync(fileno(f)) != 0;
-    int e = errno;
-    if (fclose(f) != 0 && !bad) {
-        bad = 1;
-        e = errno;
-    }
-    if (!bad && rename(tmp, path) != 0) {
-        bad = 1;
-        e = errno;
-    }
-    if (bad) {
-        unlink(tmp);
-        return n2g_fail(err, "%s: write failed: %s", path, strerror(e ? e : EIO));
-    }
-    return 0;
-}
-
-int st_write_file_atomic(const char *path, const void *data, size_t len, n2g_err *err) {
-    char tmp[4096];
-    FILE *f = open_temp(path, tmp, sizeof tmp, err);
-    if (!f) return -1;
-    if (len && fwrite(data, 1, len, f) != len) {
-        fclose(f);
-        unlink(tmp);
-        return n2g_fail(err, "%s: write failed: %s", path, strerror(errno));
-    }
-    return commit_temp(f, tmp, path, err);
-}
 
 static int64_t numel(const st_tensor *t) {
     int64_t n = 1;
@@ -102,12 +48,12 @@ int st_write_f32(const char *path, const st_tensor *t, size_t n, n2g_err *err) {
         return n2g_fail(err, "%s: out of memory", path);
     }
 
-    char tmp[4096];
-    FILE *f = open_temp(path, tmp, sizeof tmp, err);
-    if (!f) {
+    n2g_afile a;
+    if (n2g_afile_open(&a, path, 0, err)) {
         free(hdr);
         return -1;
     }
+    FILE *f = a.f;
     unsigned char len8[8];
     for (int b = 0; b < 8; b++) len8[b] = (unsigned char)((uint64_t)hlen >> (8 * b));
     int ok = fwrite(len8, 1, 8, f) == 8 && fwrite(hdr, 1, hlen, f) == hlen;
@@ -128,10 +74,9 @@ int st_write_f32(const char *path, const st_tensor *t, size_t n, n2g_err *err) {
         }
     }
     if (!ok) {
-        int e = errno;
-        fclose(f);
-        unlink(tmp);
-        return n2g_fail(err, "%s: write failed: %s", path, strerror(e ? e : EIO));
+        n2g_fail(err, "%s: write failed: %s", a.tmp, strerror(errno ? errno : EIO));
+        n2g_afile_abort(&a);
+        return -1;
     }
-    return commit_temp(f, tmp, path, err);
+    return n2g_afile_commit(&a, err);
 }

@@ -2,17 +2,16 @@
  *
  * Every page builds its DOM in report.js from JS data (text via textContent only, never
  * innerHTML), so token strings reach the browser only as escaped JS string literals
- * (report_esc.c). Files are written under a temporary name and renamed into place; the
- * index is written last and the file system synced once at the end. */
-#include <errno.h>
+ * (report_esc.c). Files are written through common/atomic_write.h (a temporary renamed into
+ * place) without a sync each; the index is written last and the file system synced once at the end. */
 #include <fcntl.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/atomic_write.h"
 #include "common/fileio.h"
 #include "common/outdir.h"
 #include "common/progress.h"
@@ -21,60 +20,13 @@
 #define ROWS_PER_CHUNK 4096
 #define STORE_PER_BUCKET 512
 
-/* ---- atomic file output ---- */
+/* ---- file output: DIR/NAME through common/atomic_write.h, without a sync per file ---- */
 
-typedef struct {
-    FILE *f;
-    char path[4096], tmp[4200];
-} outfile;
-
-static int mkdir_p(const char *path, n2g_err *err) {
-    char buf[4096];
-    size_t n = strlen(path);
-    if (n >= sizeof buf) return n2g_fail(err, "%s: path too long", path);
-    memcpy(buf, path, n + 1);
-    for (size_t i = 1; i <= n; i++) {
-        if (buf[i] == '/' || buf[i] == 0) {
-            char c = buf[i];
-            buf[i] = 0;
-            if (mkdir(buf, 0777) && errno != EEXIST) return n2g_fail(err, "%s: cannot create directory: %s", buf, strerror(errno));
-            buf[i] = c;
-        }
-    }
-    struct stat st;
-    if (stat(path, &st) || !S_ISDIR(st.st_mode)) return n2g_fail(err, "%s: not a directory", path);
-    return 0;
-}
-
-static int out_open(outfile *o, const char *dir, const char *name, n2g_err *err) {
-    if ((size_t)snprintf(o->path, sizeof o->path, "%s/%s", dir, name) >= sizeof o->path)
-        return n2g_fail(err, "%s/%s: path too long", dir, name);
-    snprintf(o->tmp, sizeof o->tmp, "%s.tmp%ld", o->path, (long)getpid());
-    o->f = fopen(o->tmp, "wb");
-    if (!o->f) return n2g_fail(err, "%s: cannot write: %s", o->tmp, strerror(errno));
-    return 0;
-}
-
-static int out_close(outfile *o, n2g_err *err) {
-    int bad = ferror(o->f);
-    if (fclose(o->f)) bad = 1;
-    o->f = NULL;
-    if (bad) {
-        unlink(o->tmp);
-        return n2g_fail(err, "%s: write failed (disk full?)", o->path);
-    }
-    if (rename(o->tmp, o->path)) {
-        int e = errno;
-        unlink(o->tmp);
-        return n2g_fail(err, "%s: cannot rename into place: %s", o->path, strerror(e));
-    }
-    return 0;
-}
-
-static void out_abort(outfile *o) {
-    if (o->f) fclose(o->f);
-    o->f = NULL;
-    unlink(o->tmp);
+static int out_open(n2g_afile *o, const char *dir, const char *name, n2g_err *err) {
+    char path[4096];
+    if ((size_t)snprintf(path, sizeof path, "%s/%s", dir, name) >= sizeof path)
+        return memset(o, 0, sizeof *o), n2g_fail(err, "%s/%s: path too long", dir, name);
+    return n2g_afile_open(o, path, N2G_AFILE_NO_SYNC, err);
 }
 
 /* ---- stats lookup ---- */
@@ -202,7 +154,7 @@ typedef struct {
     int *chunk;
     size_t cap, n;
     FILE *cur;   /* the open chunk file */
-    outfile of;
+    n2g_afile of;
     int cur_chunk, in_cur;
     char dir[4200];
 } row_table;
@@ -228,7 +180,7 @@ static int rows_close_chunk(row_table *t, n2g_err *err) {
     if (!t->cur) return 0;
     fputs("});\n", t->cur);
     t->cur = NULL;
-    return out_close(&t->of, err);
+    return n2g_afile_commit(&t->of, err);
 }
 
 /* The chunk holding row `row` (its tokens written there on first use); -1 on failure. */
@@ -258,7 +210,7 @@ static int rows_chunk_of(row_table *t, long row, const int *tok, int n, int tw, 
 }
 
 static void rows_free(row_table *t) {
-    if (t->cur) out_abort(&t->of);
+    if (t->cur) n2g_afile_abort(&t->of);
     free(t->key), free(t->chunk);
 }
 
@@ -310,7 +262,7 @@ static int put_seqs(FILE *f, const report_seq *s, int n, const seq_ctx *c, const
 
 /* data/vocab.js: N2G.vocab([display string or null per id]) */
 static int write_vocab(const report_source *src, const char *dir, n2g_err *err) {
-    outfile o;
+    n2g_afile o;
     if (out_open(&o, dir, "vocab.js", err)) return -1;
     fputs("N2G.vocab([", o.f);
     for (int id = 0; id < src->n_vocab; id++) {
@@ -323,7 +275,7 @@ static int write_vocab(const report_source *src, const char *dir, n2g_err *err) 
             fputs("null", o.f);
     }
     fputs("]);\n", o.f);
-    return out_close(&o, err);
+    return n2g_afile_commit(&o, err);
 }
 
 /* ---- pages ---- */
@@ -350,7 +302,7 @@ typedef struct {
 static int write_neuron_page(const report_source *src, const report_options *opt, size_t i, const char *dir,
                              const json_value *rep, row_table *rows, n2g_err *err) {
     const report_summary *s = &src->neurons[i];
-    outfile o = {0};
+    n2g_afile o = {0};
     report_neuron nr;
     memset(&nr, 0, sizeof nr);
     if (src->load(src->load_ctx, i, &nr, err)) return n2g_wrap(err, "neuron %d:%d", s->layer, s->neuron);
@@ -393,10 +345,10 @@ static int write_neuron_page(const report_source *src, const report_options *opt
         fputs("null", f);
     fputs("}", f);
     fputs(PAGE_TAIL, f);
-    if (out_close(&o, err)) goto done;
+    if (n2g_afile_commit(&o, err)) goto done;
     rc = 0;
 done:
-    if (rc && o.f) out_abort(&o);
+    if (rc && o.f) n2g_afile_abort(&o);
     src->unload(src->load_ctx, &nr);
     return rc;
 }
@@ -409,7 +361,7 @@ static int write_neuron_chunks(const report_source *src, const neuron_scores *sc
     for (size_t c = 0; c < nc; c++) {
         char name[64];
         snprintf(name, sizeof name, "neurons-%03zu.js", c);
-        outfile o;
+        n2g_afile o;
         if (out_open(&o, dir, name, err)) return -1;
         fprintf(o.f, "N2G.neuronChunk(%zu,[", c);
         size_t end = (c + 1) * ROWS_PER_CHUNK < src->n_neurons ? (c + 1) * ROWS_PER_CHUNK : src->n_neurons;
@@ -428,7 +380,7 @@ static int write_neuron_chunks(const report_source *src, const neuron_scores *sc
             fputc(']', o.f);
         }
         fputs("]);\n", o.f);
-        if (out_close(&o, err)) return -1;
+        if (n2g_afile_commit(&o, err)) return -1;
     }
     *n_chunks = nc;
     return 0;
@@ -495,7 +447,7 @@ static int write_store(const json_value *store, const char *dir, size_t *n_bucke
     for (size_t b = 0; b < nb && !rc; b++) {
         char name[64];
         snprintf(name, sizeof name, "store-%03zu.js", b);
-        outfile o;
+        n2g_afile o;
         if (out_open(&o, dir, name, err)) {
             rc = -1;
             break;
@@ -520,7 +472,7 @@ static int write_store(const json_value *store, const char *dir, size_t *n_bucke
             fputs("]]", o.f);
         }
         fputs("]);\n", o.f);
-        rc = out_close(&o, err);
+        rc = n2g_afile_commit(&o, err);
     }
     free(e);
     free(key);
@@ -576,10 +528,10 @@ static void put_layers(FILE *f, const stat_ref *st, size_t n_st, const stat_ref 
 }
 
 static int write_text(const char *dir, const char *name, const char *text, n2g_err *err) {
-    outfile o;
+    n2g_afile o;
     if (out_open(&o, dir, name, err)) return -1;
     fputs(text, o.f);
-    return out_close(&o, err);
+    return n2g_afile_commit(&o, err);
 }
 
 #define REPORT_MARKER ".n2g-report"
@@ -609,9 +561,10 @@ int report_write_site(const report_source *src, const report_options *opt_in, co
                          "--out %s: the directory is not empty and holds no n2g report; choose a new or empty "
                          "directory, or pass --force to write the site into it (replacing its index.html)",
                          out_dir);
-    if (mkdir_p(out_dir, err) ||
+    if (n2g_make_dir(out_dir, N2G_DIR_PARENTS, err) ||
         n2g_outdir_mark(out_dir, REPORT_MARKER, "an n2g report site: 'n2g report' replaces the files of this folder\n", err) ||
-        mkdir_p(d_assets, err) || mkdir_p(d_data, err) || mkdir_p(d_neurons, err) || mkdir_p(d_rows, err))
+        n2g_make_dir(d_assets, 0, err) || n2g_make_dir(d_data, 0, err) || n2g_make_dir(d_neurons, 0, err) ||
+        n2g_make_dir(d_rows, 0, err))
         return -1;
     if (write_text(d_assets, "report.css", report_asset_css, err) || write_text(d_assets, "report.js", report_asset_js, err))
         return -1;
@@ -642,7 +595,7 @@ int report_write_site(const report_source *src, const report_options *opt_in, co
     if (write_neuron_chunks(src, sc, d_data, &n_chunks, err)) goto done;
     if (write_store(src->store, d_data, &n_buckets, &n_entries, err)) goto done;
 
-    outfile o;
+    n2g_afile o;
     if (out_open(&o, out_dir, "index.html", err)) goto done;
     page_head(o.f, "n2g report", "", "index-page", 0);
     fputs("N2G.indexPage({\"title\":", o.f);
@@ -660,7 +613,7 @@ int report_write_site(const report_source *src, const report_options *opt_in, co
     fprintf(o.f, ",\"neurons\":%zu,\"chunks\":%zu,\"buckets\":%zu,\"storeEntries\":%zu}", src->n_neurons, n_chunks,
             n_buckets, n_entries);
     fputs(PAGE_TAIL, o.f);
-    if (out_close(&o, err)) goto done;
+    if (n2g_afile_commit(&o, err)) goto done;
     /* one sync for the whole site (per-file fsync would dominate for 36,864 pages) */
     int fd = open(out_dir, O_RDONLY | O_DIRECTORY);
     if (fd >= 0) {

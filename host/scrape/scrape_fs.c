@@ -1,63 +1,10 @@
-/* scrape_fs.c — atomic file writes and file identity hashes (scrape_fs.h). */
+/* scrape_fs.c — file identity hashes (scrape_fs.h). */
 #include "scrape_fs.h"
 
 #include <errno.h>
-#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-int scrape_atomic_open(scrape_afile *a, const char *path, n2g_err *err) {
-    memset(a, 0, sizeof *a);
-    if (strlen(path) >= sizeof a->path) return n2g_fail(err, "%s: path too long", path);
-    snprintf(a->path, sizeof a->path, "%s", path);
-    snprintf(a->tmp, sizeof a->tmp, "%s.tmp", path);
-    a->f = fopen(a->tmp, "wb");
-    if (!a->f) return n2g_fail(err, "%s: cannot create: %s", a->tmp, strerror(errno));
-    return 0;
-}
-
-void scrape_atomic_abort(scrape_afile *a) {
-    if (a->f) fclose(a->f);
-    a->f = NULL;
-    if (a->tmp[0]) unlink(a->tmp);
-}
-
-static int fsync_dir_of(const char *path, n2g_err *err) {
-    char dir[4096];
-    snprintf(dir, sizeof dir, "%s", path);
-    char *slash = strrchr(dir, '/');
-    if (slash == dir)
-        dir[1] = 0;
-    else if (slash)
-        *slash = 0;
-    else
-        snprintf(dir, sizeof dir, ".");
-    int fd = open(dir, O_RDONLY | O_DIRECTORY);
-    if (fd < 0) return n2g_fail(err, "%s: cannot open directory: %s", dir, strerror(errno));
-    int rc = fsync(fd);
-    close(fd);
-    if (rc && errno != EINVAL) return n2g_fail(err, "%s: fsync failed: %s", dir, strerror(errno));
-    return 0;
-}
-
-int scrape_atomic_commit(scrape_afile *a, n2g_err *err) {
-    int bad = ferror(a->f) || fflush(a->f) || fsync(fileno(a->f));
-    int e = errno;
-    if (fclose(a->f)) bad = 1, e = errno;
-    a->f = NULL;
-    if (bad) {
-        unlink(a->tmp);
-        return n2g_fail(err, "%s: write failed: %s", a->tmp, strerror(e));
-    }
-    if (rename(a->tmp, a->path)) {
-        e = errno;
-        unlink(a->tmp);
-        return n2g_fail(err, "%s: cannot rename into place: %s", a->path, strerror(e));
-    }
-    return fsync_dir_of(a->path, err);
-}
 
 #define FH_P 0x100000001b3ULL
 #define FH_S 0xcbf29ce484222325ULL
@@ -143,13 +90,5 @@ int scrape_hash_file(const char *path, uint64_t *hash, uint64_t *bytes, n2g_err 
     if (bad) return n2g_fail(err, "%s: read error", path);
     *bytes = h.len;
     *hash = scrape_hash_final(&h);
-    return 0;
-}
-
-int scrape_mkdir(const char *dir, n2g_err *err) {
-    if (mkdir(dir, 0777) && errno != EEXIST) return n2g_fail(err, "%s: cannot create directory: %s", dir, strerror(errno));
-    struct stat st;
-    if (stat(dir, &st) || !S_ISDIR(st.st_mode)) return n2g_fail(err, "%s: exists and is not a directory", dir);
-    if (access(dir, W_OK | X_OK)) return n2g_fail(err, "%s: directory is not writable", dir);
     return 0;
 }

@@ -1,22 +1,11 @@
-/* scrape_fs.h — atomic file writes and file identity hashes for run directories. */
+/* scrape_fs.h — file identity hashes for run directories. (Writing: common/atomic_write.h.) */
 #ifndef N2G_SCRAPE_FS_H
 #define N2G_SCRAPE_FS_H
 
+#include <stddef.h>
 #include <stdint.h>
-#include <stdio.h>
 
 #include "common/err.h"
-
-/* Atomic replace: scrape_atomic_open creates PATH.tmp for writing; scrape_atomic_commit flushes,
- * fsyncs and closes it, renames it over PATH and fsyncs the directory. On any failure the
- * temporary is removed and PATH is left as it was. */
-typedef struct scrape_afile {
-    FILE *f;
-    char path[4096], tmp[4112];
-} scrape_afile;
-int scrape_atomic_open(scrape_afile *a, const char *path, n2g_err *err);
-int scrape_atomic_commit(scrape_afile *a, n2g_err *err);
-void scrape_atomic_abort(scrape_afile *a);
 
 /* n2g-fh64: a 64-bit content hash (4 interleaved FNV-1a-style lanes over 8-byte little-endian
  * words, then a final mix with the length). Identity check, not cryptographic. */
@@ -31,8 +20,5 @@ void scrape_hash_update(scrape_hash *h, const void *data, size_t n);
 uint64_t scrape_hash_final(scrape_hash *h);
 /* Hashes a whole file; also returns its size. Message names the file on failure. */
 int scrape_hash_file(const char *path, uint64_t *hash, uint64_t *bytes, n2g_err *err);
-
-/* Creates directory DIR if missing (parents must exist); checks it is writable. */
-int scrape_mkdir(const char *dir, n2g_err *err);
 
 #endif

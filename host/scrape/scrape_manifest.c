@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/atomic_write.h"
 #include "common/json.h"
 #include "scrape_fs.h"
 
@@ -92,10 +93,10 @@ static void manifest_text(FILE *f, const scrape_ident *id, const scrape_scan_inf
 }
 
 int scrape_manifest_write(const char *path, const scrape_ident *id, const scrape_scan_info *scan, n2g_err *err) {
-    scrape_afile a;
-    if (scrape_atomic_open(&a, path, err)) return -1;
+    n2g_afile a;
+    if (n2g_afile_open(&a, path, 0, err)) return -1;
     manifest_text(a.f, id, scan);
-    return scrape_atomic_commit(&a, err);
+    return n2g_afile_commit(&a, err);
 }
 
 static void describe(const json_value *v, char *b, size_t n) {

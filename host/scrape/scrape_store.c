@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/atomic_write.h"
 #include "ops/ops_topk.h"
 #include "scrape_fs.h"
 
@@ -279,8 +280,8 @@ int scrape_store_write_n(const char *path, const scrape_state *s, const scrape_r
     layout(&h);
     uint64_t n_blocks = h.version >= 2 ? (nk + h.block_rows - 1) / h.block_rows : 0;
     uint64_t *bsum = malloc((n_blocks ? n_blocks : 1) * sizeof *bsum);
-    scrape_afile a;
-    if (!bsum || scrape_atomic_open(&a, path, err)) {
+    n2g_afile a;
+    if (!bsum || n2g_afile_open(&a, path, 0, err)) {
         if (!bsum) n2g_fail(err, "%s: out of memory", path);
         free(bsum);
         free(keep);
@@ -347,11 +348,12 @@ int scrape_store_write_n(const char *path, const scrape_state *s, const scrape_r
     free(at);
     if (seek_failed) {
         int e = errno;
-        scrape_atomic_abort(&a);
-        return n2g_fail(err, "%s: cannot seek: %s", a.tmp, strerror(e));
+        n2g_fail(err, "%s: cannot seek: %s", a.tmp, strerror(e));
+        n2g_afile_abort(&a);
+        return -1;
     }
     if (n_rows) *n_rows = nk;
-    return scrape_atomic_commit(&a, err);
+    return n2g_afile_commit(&a, err);
 }
 
 static long find_row(const scrape_map *m, uint32_t row_id);
