@@ -11,7 +11,8 @@
 
 #include "n2g/method/augment.h"
 #include "n2g/method/augment_mlm.h"
-#include "n2g/build/build_io.h"
+#include "common/atomic_write.h"
+#include "common/fileio.h"
 #include "n2g/method/casings.h"
 #include "common/progress.h"
 #include "dist/dist.h"
@@ -554,14 +555,14 @@ static int finish_job(builder *b, job *j, n2g_err *err) {
         /* what the method did, as `n2g fit --samples` reads it: the samples in fitting order (not
          * the test rows: whole rows, they would make the file ~9x larger; bench/RESULTS.md) */
         n2g_samples smp = {j->layer, j->neuron, j->base_max, s, (size_t)ns, NULL, NULL, 0, 0};
-        if (r == 0 && !b->o->no_samples) r = n2g_write_atomic(smpp, write_samples, &smp, err);
+        if (r == 0 && !b->o->no_samples) r = n2g_atomic_write(smpp, write_samples, &smp, err);
         else if (r == 0) r = remove_stale(smpp, err);
         n2g_graph_free(g);
         free(s), free(rows), free(norm);
         if (r != 0) return n2g_wrap(err, "neuron %d:%d", j->layer, j->neuron);
     }
     path_of(path, sizeof path, b->run_dir, "build", j->layer, j->neuron, ".json");
-    return n2g_write_atomic(path, write_result, &rc, err);
+    return n2g_atomic_write(path, write_result, &rc, err);
 }
 
 /* acc += the engine's counts since *mark; *mark = now */
@@ -616,7 +617,7 @@ static int open_casings(builder *b, n2g_err *err) {
     char path[4096];
     if (b->o->casings_path) return n2g_casings_load(b->o->casings_path, &b->casings, err);
     snprintf(path, sizeof path, "%s/word_to_casings.json", b->run_dir);
-    if (n2g_file_exists(path)) return n2g_casings_load(path, &b->casings, err);
+    if (n2g_is_file(path)) return n2g_casings_load(path, &b->casings, err);
     /* count the run's corpus files (manifest corpus.files[].path) */
     const json_value *man = scrape_run_manifest(b->run);
     const json_value *files = json_get(json_get(man, "corpus"), "files");
@@ -697,7 +698,7 @@ static int make_record(builder *b, n2g_err *err) {
     rec_add(r, "augment", 1, aug[o->augment]);
     if (o->augment != N2G_AUGMENT_NONE) {
         const char *cp = casings_table(b, buf, sizeof buf);
-        if (dist_rank() == 0 && !o->casings_path && !n2g_file_exists(cp) && open_casings(b, err) != 0) return -1;
+        if (dist_rank() == 0 && !o->casings_path && !n2g_is_file(cp) && open_casings(b, err) != 0) return -1;
         dist_barrier();
         if (hash_hex(cp, v, sizeof v, err)) return n2g_wrap(err, "the casing table");
         rec_add(r, "casings_hash", 1, v);
@@ -806,8 +807,8 @@ static int check_done(builder *b, int l, int n, const char *path, n2g_err *err) 
     char svgp[4096], dotp[4096];
     path_of(svgp, sizeof svgp, b->run_dir, "graphs", l, n, ".svg");
     path_of(dotp, sizeof dotp, b->run_dir, "graphs", l, n, ".dot");
-    if (n2g_file_exists(svgp)) return 0;
-    if (!b->want_svg || !n2g_file_exists(dotp)) {
+    if (n2g_is_file(svgp)) return 0;
+    if (!b->want_svg || !n2g_is_file(dotp)) {
         b->res->svg_missing++;
         return 0;
     }
@@ -846,13 +847,13 @@ static int prepare(builder *b, n2g_err *err) {
     char path[4096];
     for (int k = 0; k < 3; k++) {
         snprintf(path, sizeof path, "%s/%s", b->run_dir, sub[k]);
-        if (n2g_mkdir(path, err) != 0) return -1;
+        if (n2g_make_dir(path, 0, err) != 0) return -1;
     }
     if (dist_rank() == 0) {
-        b->res->temps_removed = n2g_remove_stale_temps(b->run_dir, run_file);
+        b->res->temps_removed = n2g_atomic_remove_stale(b->run_dir, run_file);
         for (int k = 0; k < 3; k++) {
             snprintf(path, sizeof path, "%s/%s", b->run_dir, sub[k]);
-            b->res->temps_removed += n2g_remove_stale_temps(path, neuron_file);
+            b->res->temps_removed += n2g_atomic_remove_stale(path, neuron_file);
         }
     }
     b->res->dot_missing = !b->o->no_svg && !n2g_dot_available();
@@ -902,7 +903,7 @@ int n2g_build_run(const char *run_dir, const n2g_build_opts *o, n2g_build_result
     long todo = 0;
     for (long i = 0; i < nl; i++) {
         path_of(path, sizeof path, run_dir, "build", list[2 * i], list[2 * i + 1], ".json");
-        if (n2g_file_exists(path)) {
+        if (n2g_is_file(path)) {
             int st = check_done(&b, list[2 * i], list[2 * i + 1], path, err);
             if (st < 0) goto done;
             if (st == 0) {
@@ -1130,7 +1131,7 @@ static int aggregate(builder *b, n2g_err *err) {
     if (rc == 0) {
         agg_ctx a = {ids, m, evs};
         snprintf(path, sizeof path, "%s/stats.json", b->run_dir);
-        rc = n2g_write_atomic(path, write_stats, &a, err);
+        rc = n2g_atomic_write(path, write_stats, &a, err);
     }
     if (rc == 0) {
         snprintf(path, sizeof path, "%s/neuron_store.json", b->run_dir);

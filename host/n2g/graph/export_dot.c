@@ -14,7 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "n2g/graph/export_file.h"
+#include "common/atomic_write.h"
 
 extern char **environ;
 
@@ -329,13 +329,13 @@ done:
 }
 
 int n2g_graph_write_dot(const n2g_graph *g, const n2g_vocab *vocab, const char *path, n2g_err *err) {
-    n2g_outfile o;
-    if (n2g_outfile_open(&o, path, err)) return -1;
+    n2g_afile o;
+    if (n2g_afile_open(&o, path, 0, err)) return -1;
     if (n2g_graph_write_dot_file(g, vocab, o.f, err)) {
-        n2g_outfile_abort(&o);
+        n2g_afile_abort(&o);
         return n2g_wrap(err, "%s", path);
     }
-    return n2g_outfile_commit(&o, err);
+    return n2g_afile_commit(&o, err);
 }
 
 static double now_s(void) {
@@ -371,7 +371,7 @@ int n2g_dot_available(void) {
 int n2g_graph_render_svg(const char *dot_path, const char *svg_path, double timeout_s, n2g_err *err) {
     const char *dot = n2g_dot_program();
     char tmp[4200], oarg[4300];
-    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", svg_path, (long)getpid());
+    if (n2g_atomic_tmpname(svg_path, tmp, sizeof tmp, err)) return -1;
     snprintf(oarg, sizeof oarg, "-o%s", tmp);
     char *argv[] = {(char *)dot, (char *)"-Tsvg", oarg, (char *)dot_path, NULL};
     posix_spawn_file_actions_t fa;
@@ -414,10 +414,5 @@ int n2g_graph_render_svg(const char *dot_path, const char *svg_path, double time
         return n2g_fail(err, "cannot render %s: '%s -Tsvg %s' failed (status %d)", svg_path, dot, dot_path,
                         WIFEXITED(status) ? WEXITSTATUS(status) : -1);
     }
-    if (rename(tmp, svg_path) != 0) {
-        e = errno;
-        remove(tmp);
-        return n2g_fail(err, "%s: cannot rename into place (%s)", svg_path, strerror(e));
-    }
-    return 0;
+    return n2g_atomic_install(tmp, svg_path, err);
 }

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "common/json.h"
-#include "n2g/graph/export_file.h"
+#include "common/atomic_write.h"
 
 static const char *kind_of(const n2g_elem *e) {
     if (e->key == N2G_KEY_ROOT) return "root";
@@ -64,8 +64,8 @@ static int write_trie(FILE *f, const n2g_trie *t, const n2g_vocab *vocab) {
 }
 
 int n2g_graph_save_json(const n2g_graph *g, const n2g_vocab *vocab, const char *path, n2g_err *err) {
-    n2g_outfile o;
-    if (n2g_outfile_open(&o, path, err)) return -1;
+    n2g_afile o;
+    if (n2g_afile_open(&o, path, 0, err)) return -1;
     FILE *f = o.f;
     fprintf(f, "{\n  \"format\": \"%s\",\n  \"version\": %d,\n  \"layer\": %d,\n  \"neuron\": %d,\n", N2G_GRAPH_FORMAT,
             N2G_GRAPH_VERSION, g->layer, g->neuron);
@@ -79,9 +79,9 @@ int n2g_graph_save_json(const n2g_graph *g, const n2g_vocab *vocab, const char *
     fputs(",\n  \"trie\": ", f);
     if (write_trie(f, &g->trie, vocab)) goto oom;
     fputs("\n}\n", f);
-    return n2g_outfile_commit(&o, err);
+    return n2g_afile_commit(&o, err);
 oom:
-    n2g_outfile_abort(&o);
+    n2g_afile_abort(&o);
     return n2g_fail(err, "%s: out of memory", path);
 }
 

@@ -8,7 +8,7 @@
 #include <sys/stat.h>
 
 #include "common/json.h"
-#include "n2g/graph/export_file.h"
+#include "common/atomic_write.h"
 
 static void write_value(FILE *f, const json_value *v, int in) {
     switch (v->type) {
@@ -59,8 +59,8 @@ int n2g_stats_update(const char *path, int layer, int neuron, const n2g_eval *e,
     char lk[32], nk[32];
     snprintf(lk, sizeof lk, "%d", layer);
     snprintf(nk, sizeof nk, "%d", neuron);
-    n2g_outfile o;
-    if (n2g_outfile_open(&o, path, err)) {
+    n2g_afile o;
+    if (n2g_afile_open(&o, path, 0, err)) {
         json_free(doc);
         return -1;
     }
@@ -101,7 +101,7 @@ int n2g_stats_update(const char *path, int layer, int neuron, const n2g_eval *e,
     }
     fputs("\n}\n", f);
     json_free(doc);
-    return n2g_outfile_commit(&o, err);
+    return n2g_afile_commit(&o, err);
 }
 
 int n2g_stats_summarise(const char *path, n2g_summary_fn fn, void *ctx, n2g_err *err) {

@@ -7,7 +7,7 @@
 #include <sys/stat.h>
 
 #include "common/json.h"
-#include "n2g/graph/export_file.h"
+#include "common/atomic_write.h"
 
 /* String interning: id <-> bytes, open addressing. */
 typedef struct {
@@ -195,8 +195,8 @@ static void sort_ids(const n2g_store *s, int32_t *v, size_t n) {
 }
 
 int n2g_store_save(const n2g_store *s, const char *path, n2g_err *err) {
-    n2g_outfile o;
-    if (n2g_outfile_open(&o, path, err)) return -1;
+    n2g_afile o;
+    if (n2g_afile_open(&o, path, 0, err)) return -1;
     FILE *f = o.f;
     static const char *names[2] = {"activating", "important"};
     fputs("{", f);
@@ -221,7 +221,7 @@ int n2g_store_save(const n2g_store *s, const char *path, n2g_err *err) {
         fputs(written ? "\n  }" : "}", f);
     }
     fputs("\n}\n", f);
-    return n2g_outfile_commit(&o, err);
+    return n2g_afile_commit(&o, err);
 }
 
 n2g_store *n2g_store_load(const char *path, int missing_ok, n2g_err *err) {

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "n2g/build/build_io.h"
+#include "common/atomic_write.h"
 #include "common/json.h"
 #include "n2g/method/wordsplit.h"
 
@@ -181,7 +181,7 @@ void n2g_casings_sort(n2g_casings *t) {
 
 int n2g_casings_save(n2g_casings *t, const char *path, n2g_err *err) {
     n2g_casings_sort(t);
-    if (n2g_write_atomic(path, save_fn, t, err) != 0) return -1;
+    if (n2g_atomic_write(path, save_fn, t, err) != 0) return -1;
     return 0;
 }
 
