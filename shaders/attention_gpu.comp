@@ -19,9 +19,10 @@
 // O is normalised at the end. Any head size (HS4 = ceil(HS/4) vec4, zero-padded).
 // With TREE (ops_attention_tree): span int32 [B*T, 3] (storage binding 2) gives row t the keys
 // [r0, r0 + np) U [sa, t]; the workgroup walks the key blocks of [min r0, max r0 + np) and
-// [min sa, max t] over its rows (one loop that jumps from the first range to the second), each
-// row masking the keys that are not its own. All spans (0, 0, 0) walk exactly the blocks of the
-// causal form, with the same arithmetic.
+// [min sa, max t] over its rows (one loop that jumps from the first range to the second; blocks
+// at multiples of BC), each row masking the keys that are not its own. A row's result does not
+// depend on the other rows of the batch (nor on BR). All spans (0, 0, 0) walk exactly the blocks
+// of the causal form, with the same arithmetic.
 // qkv [B*T, 3C] (storage; read as vec4 when `aligned`: C, HS and the base multiples of 4),
 // out [B*T, C].
 layout(local_size_x_id = 0) in;
@@ -107,9 +108,13 @@ void main() {
     uint lo = lo_s, hi = hi_s, smin = smin_s;
     if (hi > lo && smin <= hi) lo = hi = smin = min(lo, smin); /* the ranges touch: one range */
     uint s2 = max(smin, hi);
+    /* blocks start at multiples of BC: a row's keys fall into the same blocks whatever rows share
+       its workgroup, and a block without any of its keys leaves its state exactly as it was
+       (p = 0, rescale by exp(0) = 1), so each row's result is independent of the batch around it */
+    uint loa = lo / BC * BC, s2a = s2 / BC * BC;
 #define OK(i, s) (((s) >= ra[i] && (s) < rb[i]) || ((s) >= sa[i] && (s) <= t[i]))
-#define FIRST (hi > lo ? lo : s2)
-#define NEXT(s0) ((s0) + BC < hi ? (s0) + BC : max((s0) + BC, s2))
+#define FIRST (hi > lo ? loa : s2a)
+#define NEXT(s0) ((s0) + BC < hi ? (s0) + BC : max((s0) + BC, s2a))
 #else
 #define OK(i, s) ((s) <= t[i])
 #define FIRST 0u
