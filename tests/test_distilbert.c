@@ -7,6 +7,7 @@
  * the f16 checkpoint, the bf16 checkpoint ([MASK] rows), and bad checkpoints / inputs with
  * their messages. */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -204,6 +205,24 @@ static void bad_checkpoints(void) {
     CHECK(distilbert_load(check_src_path("tests/fixtures/gpt2-tiny"), &m, &err) != 0 &&
               strstr(err.msg, "expected \"distilbert\""),
           "gpt2 dir: %s", err.msg);
+    /* the checks both loaders share (model/st_model.h): a sharded checkpoint, a tensor's dtype */
+    d = edited("config.json", "", "");
+    char p[2048];
+    snprintf(p, sizeof p, "%s/model.safetensors", d);
+    char q[2100];
+    snprintf(q, sizeof q, "%s.index.json", p);
+    CHECK(rename(p, q) == 0, "rename");
+    CHECK(distilbert_load(d, &m, &err) != 0 && strstr(err.msg, "sharded checkpoints"), "%s", err.msg);
+    d = edited("config.json", "", ""); /* the first tensor's dtype F32 -> I32 (same size) in the binary header */
+    snprintf(p, sizeof p, "%s/model.safetensors", d);
+    FILE *f = fopen(p, "r+b");
+    char head[512];
+    size_t got = f ? fread(head, 1, sizeof head, f) : 0;
+    char *at = got ? memmem(head, got, "\"dtype\":\"F32\"", 13) : NULL;
+    CHECK(at != NULL, "no F32 tensor in the fixture's header");
+    if (at && !fseek(f, (long)(at - head) + 9, SEEK_SET)) fputc('I', f);
+    if (f) fclose(f);
+    CHECK(distilbert_load(d, &m, &err) != 0 && strstr(err.msg, "has dtype I32 (expected F32, F16 or BF16)"), "%s", err.msg);
 }
 
 int main(void) {

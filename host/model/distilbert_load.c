@@ -1,39 +1,25 @@
 /* distilbert_load.c — config.json + model.safetensors + vocab.txt of a Hugging Face
  * DistilBertForMaskedLM checkpoint, checked tensor by tensor against the config, converted to
  * fp32 (linear weights transposed to [in, out]) in one host arena. */
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "common/json.h"
 #include "distilbert.h"
-#include "safetensors.h"
+#include "st_model.h"
 
 static int cfg_int(const json_value *r, const char *key, const char *path, int *out, int lo, int hi, n2g_err *err) {
-    if (!json_get(r, key)) return n2g_fail(err, "%s: missing \"%s\" (not a DistilBERT config?)", path, key);
-    double d;
-    char num[40];
-    if (json_get_double(r, key, path, &d, err)) return -1;
-    if (d != floor(d)) return n2g_fail(err, "%s: \"%s\" is %s, expected an integer", path, key, json_format_number(num, sizeof num, d));
-    if (d < lo || d > hi)
-        return n2g_fail(err, "%s: \"%s\" = %s is out of range [%d, %d]", path, key, json_format_number(num, sizeof num, d), lo, hi);
-    *out = (int)d;
-    return 0;
+    return st_model_cfg_int(r, key, path, "not a DistilBERT config?", out, lo, hi, err);
 }
 
 int distilbert_config_read(const char *path, distilbert_config *c, n2g_err *err) {
     memset(c, 0, sizeof *c);
-    json_doc *d = json_parse_file(path, err);
+    json_doc *d = st_model_config(path, err);
     if (!d) return -1;
     const json_value *r = json_root(d);
     int rc = -1;
     const int BIG = 1 << 20;
-    if (r->type != JSON_OBJECT) {
-        n2g_fail(err, "%s: expected a JSON object", path);
-        goto out;
-    }
     const json_value *mt = json_get(r, "model_type");
     if (mt && (mt->type != JSON_STRING || strcmp(mt->str, "distilbert"))) {
         n2g_fail(err, "%s: \"model_type\" is %s%.40s%s, expected \"distilbert\"", path, mt->type == JSON_STRING ? "\"" : "",
@@ -69,19 +55,12 @@ out:
 }
 
 typedef struct {
+    st_model_file *sm;
     st_file *f;
     const char *path;
-    char *used;
     const distilbert_config *c;
-    char dtype[8];
-    int count;
+    char config[160]; /* what sets the shapes, for a mismatch's message */
 } loader;
-
-static void fmt_shape(char *b, size_t n, int ndim, const int64_t *s) {
-    size_t k = (size_t)snprintf(b, n, "[");
-    for (int i = 0; i < ndim && k < n; i++) k += (size_t)snprintf(b + k, n - k, "%s%lld", i ? ", " : "", (long long)s[i]);
-    if (k < n) snprintf(b + k, n - k, "]");
-}
 
 static const st_tensor *find(loader *ld, const char *name, int optional, n2g_err *err) {
     char full[192];
@@ -100,25 +79,8 @@ static int load(loader *ld, const char *name, int ndim, int64_t s0, int64_t s1, 
                 size_t col, n2g_err *err) {
     const st_tensor *t = find(ld, name, 0, err);
     if (!t) return -1;
-    ld->used[t - st_at(ld->f, 0)] = 1;
     int64_t want[2] = {s0, s1};
-    int ok = t->ndim == ndim;
-    for (int d = 0; ok && d < ndim; d++) ok = t->shape[d] == want[d];
-    if (!ok) {
-        char got[128], exp[64];
-        fmt_shape(got, sizeof got, t->ndim, t->shape);
-        fmt_shape(exp, sizeof exp, ndim, want);
-        const distilbert_config *c = ld->c;
-        return n2g_fail(err,
-                        "%s: tensor '%s' has shape %s, config.json implies %s (dim %d, hidden_dim %d, vocab_size %d, "
-                        "max_position_embeddings %d)",
-                        ld->path, t->name, got, exp, c->dim, c->hidden_dim, c->vocab_size, c->max_pos);
-    }
-    if (t->dtype != ST_F32 && t->dtype != ST_F16 && t->dtype != ST_BF16)
-        return n2g_fail(err, "%s: tensor '%s' has dtype %s (expected F32, F16 or BF16)", ld->path, t->name,
-                        st_dtype_name(t->dtype));
-    if (ld->count++ == 0) snprintf(ld->dtype, sizeof ld->dtype, "%s", st_dtype_name(t->dtype));
-    else if (strcmp(ld->dtype, st_dtype_name(t->dtype))) snprintf(ld->dtype, sizeof ld->dtype, "mixed");
+    if (st_model_check(ld->sm, t, ndim, want, ld->config, err)) return -1;
     if (!transpose) return st_read_f32(ld->f, t, dst, 1, err);
     float *tmp = malloc(t->numel * sizeof *tmp);
     if (!tmp) return n2g_fail(err, "out of memory");
@@ -129,34 +91,29 @@ static int load(loader *ld, const char *name, int ndim, int64_t s0, int64_t s1, 
     return rc;
 }
 
+static int read_config(const char *path, void *cfg, n2g_err *err) { return distilbert_config_read(path, cfg, err); }
+
 int distilbert_load(const char *dir, distilbert_model **out, n2g_err *err) {
     *out = NULL;
     char path[2048];
     distilbert_model *m = calloc(1, sizeof *m);
     if (!m) return n2g_fail(err, "out of memory");
     snprintf(m->dir, sizeof m->dir, "%s", dir);
-    snprintf(path, sizeof path, "%s/config.json", dir);
-    if (distilbert_config_read(path, &m->cfg, err)) {
+    st_model_file sm;
+    if (st_model_open(&sm, dir, read_config, &m->cfg, err)) {
         free(m);
         return -1;
     }
     const distilbert_config *c = &m->cfg;
     snprintf(path, sizeof path, "%s/vocab.txt", dir);
-    if (wp_load(path, &m->vocab, err)) {
-        free(m);
-        return -1;
-    }
-    if (wp_size(m->vocab) != c->vocab_size) {
-        n2g_fail(err, "%s: %d tokens, but config.json vocab_size is %d", path, wp_size(m->vocab), c->vocab_size);
+    if (wp_load(path, &m->vocab, err) || wp_size(m->vocab) != c->vocab_size) {
+        if (m->vocab)
+            n2g_fail(err, "%s: %d tokens, but config.json vocab_size is %d", path, wp_size(m->vocab), c->vocab_size);
+        st_model_close(&sm);
         distilbert_free(m);
         return -1;
     }
-    snprintf(path, sizeof path, "%s/model.safetensors", dir);
-    st_file *f;
-    if (st_open(path, &f, err)) {
-        distilbert_free(m);
-        return -1;
-    }
+    st_file *f = sm.f;
     size_t C = (size_t)c->dim, H = (size_t)c->hidden_dim, V = (size_t)c->vocab_size, P = (size_t)c->max_pos;
     size_t L = (size_t)c->n_layers;
     size_t per_layer = 3 * C * C + 3 * C + C * C + C + 2 * C + C * H + H + H * C + C + 2 * C;
@@ -164,9 +121,11 @@ int distilbert_load(const char *dir, distilbert_model **out, n2g_err *err) {
     float *a = aligned_alloc(64, (total * sizeof(float) + 63) & ~(size_t)63);
     m->layers = calloc(L, sizeof *m->layers);
     m->priv = a;
-    loader ld = {f, path, calloc(st_count(f) + 1, 1), c, "", 0};
+    loader ld = {&sm, f, sm.path, c, ""};
+    snprintf(ld.config, sizeof ld.config, "dim %d, hidden_dim %d, vocab_size %d, max_position_embeddings %d", c->dim,
+             c->hidden_dim, c->vocab_size, c->max_pos);
     int rc = -1;
-    if (!a || !m->layers || !ld.used) {
+    if (!a || !m->layers) {
         n2g_fail(err, "out of memory for %zu weights", total);
         goto out;
     }
@@ -223,24 +182,18 @@ int distilbert_load(const char *dir, distilbert_model **out, n2g_err *err) {
         for (size_t v = 0; v < V; v++)
             for (size_t i = 0; i < C; i++) m->proj_w[i * V + v] = m->word[v * C + i];
     }
-    for (size_t i = 0; i < st_count(f); i++) {
-        const st_tensor *t = st_at(f, i);
-        if (!ld.used[i]) {
-            n2g_fail(err, "%s: unexpected tensor '%s' (config.json: n_layers %d)", path, t->name, c->n_layers);
-            goto out;
-        }
+    const st_tensor *extra = st_model_unused(&sm, NULL, NULL);
+    if (extra) {
+        n2g_fail(err, "%s: unexpected tensor '%s' (config.json: n_layers %d)", sm.path, extra->name, c->n_layers);
+        goto out;
     }
-    snprintf(m->dtype, sizeof m->dtype, "%s", ld.dtype);
+    snprintf(m->dtype, sizeof m->dtype, "%s", sm.dtype);
     rc = 0;
 out:
-    free(ld.used);
-    st_close(f);
-    if (rc) {
-        distilbert_free(m);
-        return -1;
-    }
-    *out = m;
-    return 0;
+    st_model_close(&sm);
+    if (rc) distilbert_free(m);
+    else *out = m;
+    return rc;
 }
 
 void distilbert_free(distilbert_model *m) {

@@ -4,33 +4,21 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "common/json.h"
 #include "gpt2.h"
-#include "safetensors.h"
+#include "st_model.h"
 
 static int cfg_int(const json_value *r, const char *key, const char *path, int *out, int lo, int hi, n2g_err *err) {
-    double d;
-    char num[40];
-    if (json_get_double(r, key, path, &d, err)) return -1;
-    if (d != floor(d)) return n2g_fail(err, "%s: \"%s\" is %s, expected an integer", path, key, json_format_number(num, sizeof num, d));
-    if (d < lo || d > hi)
-        return n2g_fail(err, "%s: \"%s\" = %s is out of range [%d, %d]", path, key, json_format_number(num, sizeof num, d), lo, hi);
-    *out = (int)d;
-    return 0;
+    return st_model_cfg_int(r, key, path, NULL, out, lo, hi, err);
 }
 
 int gpt2_config_read(const char *path, gpt2_config *c, n2g_err *err) {
     memset(c, 0, sizeof *c);
-    json_doc *d = json_parse_file(path, err);
+    json_doc *d = st_model_config(path, err);
     if (!d) return -1;
     const json_value *r = json_root(d);
     int rc = -1;
-    if (r->type != JSON_OBJECT) {
-        n2g_fail(err, "%s: expected a JSON object", path);
-        goto out;
-    }
     const int BIG = 1 << 20;
     if (cfg_int(r, "n_layer", path, &c->n_layer, 1, 4096, err) || cfg_int(r, "n_embd", path, &c->n_embd, 1, BIG, err) ||
         cfg_int(r, "n_head", path, &c->n_head, 1, BIG, err) ||
@@ -102,14 +90,9 @@ typedef struct {
     const float **dst;
 } want_t;
 
-static void fmt_shape(char *b, size_t n, int ndim, const int64_t *s) {
-    size_t k = (size_t)snprintf(b, n, "[");
-    for (int i = 0; i < ndim && k < n; i++) k += (size_t)snprintf(b + k, n - k, "%s%lld", i ? ", " : "", (long long)s[i]);
-    if (k < n) snprintf(b + k, n - k, "]");
-}
-
 /* h.N.attn.bias / h.N.attn.masked_bias (old causal-mask buffers) and a tied lm_head */
-static int ignorable(const char *name, const char *prefix) {
+static int ignorable(const char *name, void *user) {
+    const char *prefix = user;
     if (!strcmp(name, "lm_head.weight")) return 1;
     size_t pl = strlen(prefix);
     if (strncmp(name, prefix, pl)) return 0;
@@ -121,41 +104,30 @@ static int ignorable(const char *name, const char *prefix) {
     return !strcmp(p, ".attn.bias") || !strcmp(p, ".attn.masked_bias");
 }
 
+static int read_config(const char *path, void *cfg, n2g_err *err) { return gpt2_config_read(path, cfg, err); }
+
 int gpt2_load(const char *dir, gpt2_model **out, n2g_err *err) {
     *out = NULL;
-    char path[2048];
     gpt2_model *m = calloc(1, sizeof *m);
     if (!m) return n2g_fail(err, "out of memory");
     snprintf(m->dir, sizeof m->dir, "%s", dir);
-    snprintf(path, sizeof path, "%s/config.json", dir);
-    if (gpt2_config_read(path, &m->cfg, err)) {
+    st_model_file sm;
+    if (st_model_open(&sm, dir, read_config, &m->cfg, err)) {
         free(m);
         return -1;
     }
     const gpt2_config *c = &m->cfg;
-    snprintf(path, sizeof path, "%s/model.safetensors", dir);
-    struct stat sb;
-    char idx[2100];
-    snprintf(idx, sizeof idx, "%s.index.json", path);
-    if (stat(path, &sb) && !stat(idx, &sb)) {
-        free(m);
-        return n2g_fail(err, "%s: sharded checkpoints (model.safetensors.index.json) are not supported", dir);
-    }
-    st_file *f;
-    if (st_open(path, &f, err)) {
-        free(m);
-        return -1;
-    }
+    st_file *f = sm.f;
+    const char *path = sm.path;
     m->file_bytes = st_file_bytes(f);
     int L = c->n_layer;
     int64_t C = c->n_embd, V = c->vocab_size, P = c->n_positions, D = c->d_mlp;
     size_t nw = 4 + 12 * (size_t)L;
     want_t *w = calloc(nw, sizeof *w);
     m->layers = calloc((size_t)L, sizeof *m->layers);
-    char *used = calloc(st_count(f) + 1, 1);
     int rc = -1;
     float *arena = NULL;
-    if (!w || !m->layers || !used) {
+    if (!w || !m->layers) {
         n2g_fail(err, "out of memory");
         goto out;
     }
@@ -194,6 +166,9 @@ int gpt2_load(const char *dir, gpt2_model **out, n2g_err *err) {
         n2g_fail(err, "out of memory");
         goto out;
     }
+    char config[160]; /* what sets the shapes, for a mismatch's message */
+    snprintf(config, sizeof config, "n_embd %d, d_mlp %d, vocab_size %d, n_positions %d", c->n_embd, c->d_mlp,
+             c->vocab_size, c->n_positions);
     for (size_t i = 0; i < nw; i++) {
         char full[160];
         snprintf(full, sizeof full, "%s%s", prefix, w[i].name);
@@ -202,36 +177,17 @@ int gpt2_load(const char *dir, gpt2_model **out, n2g_err *err) {
             n2g_fail(err, "%s: missing tensor '%s' (config.json: n_layer %d, n_embd %d)", path, full, L, c->n_embd);
             goto out2;
         }
-        used[t - st_at(f, 0)] = 1;
-        int ok = t->ndim == w[i].ndim;
-        for (int d = 0; ok && d < t->ndim; d++) ok = t->shape[d] == w[i].shape[d];
-        if (!ok) {
-            char got[128], exp[64];
-            fmt_shape(got, sizeof got, t->ndim, t->shape);
-            fmt_shape(exp, sizeof exp, w[i].ndim, w[i].shape);
-            n2g_fail(err,
-                     "%s: tensor '%s' has shape %s, config.json implies %s (n_embd %d, d_mlp %d, vocab_size %d, "
-                     "n_positions %d)",
-                     path, full, got, exp, c->n_embd, c->d_mlp, c->vocab_size, c->n_positions);
-            goto out2;
-        }
-        if (t->dtype != ST_F32 && t->dtype != ST_F16 && t->dtype != ST_BF16) {
-            n2g_fail(err, "%s: tensor '%s' has dtype %s (expected F32, F16 or BF16)", path, full, st_dtype_name(t->dtype));
-            goto out2;
-        }
-        if (i == 0) snprintf(m->dtype, sizeof m->dtype, "%s", st_dtype_name(t->dtype));
-        else if (strcmp(m->dtype, st_dtype_name(t->dtype))) snprintf(m->dtype, sizeof m->dtype, "mixed");
+        if (st_model_check(&sm, t, w[i].ndim, w[i].shape, config, err)) goto out2;
         src[i] = t;
         total += (t->numel + 15) & ~(size_t)15;
     }
-    for (size_t i = 0; i < st_count(f); i++) {
-        const st_tensor *t = st_at(f, i);
-        if (!used[i] && !ignorable(t->name, prefix)) {
-            n2g_fail(err, "%s: unexpected tensor '%s' (config.json: n_layer %d; names %s)", path, t->name, L,
-                     *prefix ? "prefixed \"transformer.\"" : "without prefix");
-            goto out2;
-        }
+    const st_tensor *extra = st_model_unused(&sm, ignorable, (void *)prefix);
+    if (extra) {
+        n2g_fail(err, "%s: unexpected tensor '%s' (config.json: n_layer %d; names %s)", path, extra->name, L,
+                 *prefix ? "prefixed \"transformer.\"" : "without prefix");
+        goto out2;
     }
+    snprintf(m->dtype, sizeof m->dtype, "%s", sm.dtype);
     arena = aligned_alloc(64, total * sizeof(float) + 64);
     if (!arena) {
         n2g_fail(err, "out of memory for %zu weights", total);
@@ -251,15 +207,10 @@ out2:
 out:
     free(arena);
     free(w);
-    free(used);
-    st_close(f);
-    if (rc) {
-        free(m->layers);
-        free(m);
-        return -1;
-    }
-    *out = m;
-    return 0;
+    st_model_close(&sm);
+    if (rc) gpt2_free(m); /* its weights were never set */
+    else *out = m;
+    return rc;
 }
 
 void gpt2_free(gpt2_model *m) {
