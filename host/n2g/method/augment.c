@@ -1,9 +1,11 @@
-/* augment.c — casing augmentation of important words (n2g-reference §6). */
+/* augment.c — casing augmentation of important words (n2g-reference §6), and the step that
+ * adds a block's augmentations, by casings or by the MLM, to their jobs (see augment.h). */
 #include "n2g/method/augment.h"
 
 #include <stdlib.h>
 #include <string.h>
 
+#include "n2g/method/method.h"
 #include "n2g/method/wordsplit.h"
 
 void n2g_augment_defaults(n2g_augment_cfg *c) {
@@ -169,4 +171,61 @@ done:
     free(newt);
     free(words);
     return rc;
+}
+
+/* ---- the step ---- */
+
+/* --augment mlm: the fill-mask augmentations of every original of the block, batched */
+static int mlm_block(n2g_method *m, n2g_job *jobs, int nj, n2g_err *err) {
+    int n = 0, rc;
+    for (int i = 0; i < nj; i++) n += jobs[i].skip_reason[0] ? 0 : jobs[i].n_orig;
+    n2g_mlm_prompt *in = malloc(sizeof *in * (size_t)(n ? n : 1));
+    if (!in) return n2g_fail(err, "out of memory");
+    n = 0;
+    for (int i = 0; i < nj; i++)
+        for (int q = 0; !jobs[i].skip_reason[0] && q < jobs[i].n_orig; q++) {
+            const n2g_prompt *p = &jobs[i].prompts[q];
+            in[n++] = (n2g_mlm_prompt){p->tok, p->len, p->imp, p->pstar};
+        }
+    rc = n2g_mlm_round_run(m->mlm, &m->mlm_round, in, n, &m->ac, m->casings, n2g_method_tokstr, m, n2g_method_encode,
+                           m, err);
+    free(in);
+    return rc;
+}
+
+/* the augmentations of prompt q of j, added as prompts */
+static int augment_prompt(n2g_method *m, n2g_job *j, int q, n2g_err *err) {
+    n2g_prompt *p = &j->prompts[q];
+    n2g_tokseq *aug = NULL;
+    int na = 0;
+    if ((m->mlm ? n2g_mlm_round_take(&m->mlm_round, p->tok, &aug, &na, err)
+                : n2g_augment_casings(p->tok, p->len, p->imp, p->pstar, &m->ac, m->casings, n2g_method_tokstr, m,
+                                      n2g_method_encode, m, &aug, &na, err)) != 0) {
+        for (int a = 0; a < na; a++) free(aug[a].tok);
+        free(aug);
+        return -1;
+    }
+    float scale = p->scale;
+    int rc = 0;
+    p = NULL; /* adding prompts may move them */
+    for (int a = 0; a < na; a++) {
+        if (rc == 0 && n2g_job_add_prompt(j, aug[a].tok, aug[a].len, q, scale, err) == 0) continue;
+        rc = -1;
+        free(aug[a].tok);
+    }
+    free(aug);
+    return rc;
+}
+
+int n2g_augment_run(n2g_method *m, n2g_job *jobs, int nj, n2g_err *err) {
+    if (m->mlm && mlm_block(m, jobs, nj, err) != 0) return -1;
+    if (!m->augment) return 0;
+    for (int i = 0; i < nj; i++) {
+        n2g_job *j = &jobs[i];
+        if (j->skip_reason[0]) continue;
+        int n_orig = j->n_orig;
+        for (int q = 0; q < n_orig; q++)
+            if (augment_prompt(m, j, q, err) != 0) return -1;
+    }
+    return 0;
 }

@@ -17,6 +17,8 @@
  *   - the "candidate == original" check compares against the substituted word itself
  *     (the reference compares against the last word visited, bug (a)), so no augmented text
  *     duplicates the original.
+ * The step (n2g build, at the end): n2g_augment_run adds the augmentations of a block's
+ * prompts to their jobs.
  */
 #ifndef N2G_AUGMENT_H
 #define N2G_AUGMENT_H
@@ -56,5 +58,15 @@ int n2g_augment_casings(const int32_t *y, int L, const float *imp, int pstar, co
  * >= the longest casing; returns the length. */
 size_t n2g_augment_case_candidate(const char *w, size_t wlen, const char *c, size_t clen, const n2g_casings *table,
                                   char *dst, size_t cap);
+
+/* ---- the step (method.h) ---- */
+typedef struct n2g_method n2g_method;
+typedef struct n2g_job n2g_job;
+
+/* Augments each pruned prompt [0, n_orig) of the jobs not skipped — by the casing table, or by
+ * m->mlm (augment_mlm.h: the fill-mask of all the block's prompts runs first, together) — and
+ * adds the augmentations as prompts [n_orig, n_prompts) with their original as parent and its
+ * scale. Nothing when m->augment is 0. */
+int n2g_augment_run(n2g_method *m, n2g_job *jobs, int nj, n2g_err *err);
 
 #endif

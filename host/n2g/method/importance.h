@@ -9,11 +9,16 @@
  *   norm_act[j]   = round(a[j] * scale / base_max, 3)
  * Positions j < k of masked row k see the same tokens as y (causal attention), so the build
  * requests only j >= k from masked rows and copies a[j] for j < k (importance exactly 0).
+ *
+ * The step (n2g build, at the end): n2g_importance_run runs those sequences of a block's
+ * prompts through the probe engine and fills each prompt's importance matrix.
  */
 #ifndef N2G_IMPORTANCE_H
 #define N2G_IMPORTANCE_H
 
 #include <stdint.h>
+
+#include "common/err.h"
 
 /* out[L] = y with y[k] := mask */
 void n2g_importance_masked(const int32_t *y, int L, int k, int mask, int32_t *out);
@@ -25,5 +30,16 @@ int n2g_importance_compute(const float *A, int L, float scale, float base_max, i
 
 /* Python round(x, 3) (round half to even on the scaled value). */
 float n2g_round3(float x);
+
+/* ---- the step (method.h) ---- */
+typedef struct n2g_method n2g_method;
+typedef struct n2g_job n2g_job;
+
+/* Scores the prompts of the jobs not skipped — the pruned originals [0, n_orig), or with
+ * augmented the augmentations [n_orig, n_prompts) — in two flushes: each prompt unmasked, then
+ * its masked rows, only as far as the graph reads them (the rows and columns up to the last
+ * position that activates or p*; every row in full with m->full_importance); what is not run
+ * takes the unmasked values (importance 0). Fills each prompt's A, imp, act and pstar. */
+int n2g_importance_run(n2g_method *m, n2g_job *jobs, int nj, int augmented, n2g_err *err);
 
 #endif

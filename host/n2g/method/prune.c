@@ -1,8 +1,11 @@
-/* prune.c — PRUNE (n2g-reference §4) on token ids; the forward passes are the caller's
- * (the build submits the candidates to the probe engine). */
+/* prune.c — PRUNE (n2g-reference §4) on token ids, and the step that runs its candidates
+ * through the probe engine for a block of neurons (see prune.h). */
 #include "n2g/method/prune.h"
 
+#include <stdlib.h>
 #include <string.h>
+
+#include "n2g/method/method.h"
 
 void n2g_prune_defaults(n2g_prune_cfg *c) {
     c->proportion_threshold = -0.5f;
@@ -95,4 +98,83 @@ int n2g_prune_choose(const n2g_prune_plan *pl, const float *const *cand_acts, co
             return k;
     *t_max = 0;
     return -1;
+}
+
+/* ---- the step ---- */
+
+#define PRUNE_WAVE 4
+
+static int submit_candidates(n2g_method *m, n2g_job *j, n2g_cand_set *cs, int k0, int k1, n2g_err *err) {
+    for (int k = k0; k < k1; k++) {
+        if (!(cs->acts[k] = malloc(sizeof(float) * (size_t)cs->len[k]))) return n2g_fail(err, "out of memory");
+        int s = n2g_probe_seq(m->eng, cs->tok[k], cs->len[k], err);
+        if (s < 0 || n2g_probe_want(m->eng, s, j->layer, j->neuron, 0, cs->len[k], cs->acts[k], err)) return -1;
+    }
+    return 0;
+}
+
+/* the candidates of training example e (a new cand_set of j), the first wave submitted */
+static int plan_example(n2g_method *m, n2g_job *j, int e, n2g_err *err) {
+    const n2g_prune_cfg *pc = &m->pc;
+    if (j->ex[e].pos >= (uint32_t)m->ctx_len)
+        return n2g_fail(err, "neuron %d:%d: example position %u outside the row", j->layer, j->neuron, j->ex[e].pos);
+    n2g_cand_set *cs = &j->cands[j->n_cands++];
+    cs->ex = e;
+    cs->pivot_act = j->ex[e].value;
+    n2g_prune_plan_pivot(j->rows[e], m->ctx_len, (int)j->ex[e].pos, pc, n2g_method_tokstr, m, &cs->plan);
+    for (int k = 0; k < cs->plan.n_cands; k++) {
+        if (!(cs->tok[k] = malloc(sizeof(int32_t) * (size_t)(pc->cutoff + 2)))) return n2g_fail(err, "out of memory");
+        cs->len[k] = n2g_prune_candidate(j->rows[e], &cs->plan, k, pc, cs->tok[k]);
+    }
+    int w = cs->plan.n_cands < PRUNE_WAVE ? cs->plan.n_cands : PRUNE_WAVE;
+    return submit_candidates(m, j, cs, 0, w, err);
+}
+
+int n2g_prune_run(n2g_method *m, n2g_job *jobs, int nj, n2g_err *err) {
+    for (int i = 0; i < nj; i++) {
+        n2g_job *j = &jobs[i];
+        if (j->skip_reason[0]) continue;
+        if (!(j->cands = calloc((size_t)j->n_train + 1, sizeof *j->cands))) return n2g_fail(err, "out of memory");
+        for (int t = 0; t < j->n_train; t++) {
+            int e = j->train[t];
+            if (m->pc.skip_nonpositive && !(j->ex[e].value > 0)) continue;
+            if (plan_example(m, j, e, err) != 0) return -1;
+        }
+    }
+    if (n2g_probe_flush(m->eng, err) != 0) return -1;
+    for (int i = 0; i < nj; i++) {
+        n2g_job *j = &jobs[i];
+        for (int c = 0; c < j->n_cands; c++) {
+            n2g_cand_set *cs = &j->cands[c];
+            int w = cs->plan.n_cands < PRUNE_WAVE ? cs->plan.n_cands : PRUNE_WAVE, acc = 0;
+            float tm;
+            for (int k = 0; k < w && !acc; k++)
+                acc = n2g_prune_accepts(&cs->plan, k, cs->acts[k], cs->len[k], cs->pivot_act, &m->pc, &tm);
+            if (!acc && submit_candidates(m, j, cs, w, cs->plan.n_cands, err) != 0) return -1;
+        }
+    }
+    return n2g_probe_flush(m->eng, err);
+}
+
+int n2g_prune_choose_prompts(n2g_method *m, n2g_job *jobs, int nj, n2g_err *err) {
+    const n2g_prune_cfg *pc = &m->pc;
+    for (int i = 0; i < nj; i++) {
+        n2g_job *j = &jobs[i];
+        if (j->skip_reason[0]) continue;
+        for (int c = 0; c < j->n_cands; c++) {
+            n2g_cand_set *cs = &j->cands[c];
+            float t_max = 0;
+            int k = n2g_prune_choose(&cs->plan, (const float *const *)cs->acts, cs->len, cs->pivot_act, pc, &t_max);
+            if (k < 0 || !(t_max > 0)) continue; /* GARDE's guard: a truncation must still activate */
+            int32_t *tok = malloc(sizeof(int32_t) * (size_t)(pc->cutoff + 2 + pc->max_post_context_tokens));
+            if (!tok) return n2g_fail(err, "out of memory");
+            int len = n2g_prune_prompt(j->rows[cs->ex], &cs->plan, k, pc, tok);
+            if (n2g_job_add_prompt(j, tok, len, -1, cs->pivot_act / t_max, err) != 0) {
+                free(tok);
+                return -1;
+            }
+        }
+        j->n_orig = j->n_prompts;
+    }
+    return 0;
 }

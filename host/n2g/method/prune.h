@@ -11,12 +11,17 @@
  *
  * Deviation: for i = 0 the candidate / prompt is r[0..] itself (r[0] is already BOS); the
  * reference re-tokenises the joined string and runs [BOS, BOS, ...].
+ *
+ * The step (n2g build, at the end): n2g_prune_run runs the candidates of a block's training
+ * examples through the probe engine, n2g_prune_choose_prompts makes the pruned prompts.
  */
 #ifndef N2G_PRUNE_H
 #define N2G_PRUNE_H
 
 #include <stddef.h>
 #include <stdint.h>
+
+#include "common/err.h"
 
 /* token text lookup (GPT-2: bpe_token_bytes); returns bytes and sets *len */
 typedef const char *(*n2g_tokstr_fn)(void *user, int id, size_t *len);
@@ -68,5 +73,20 @@ int n2g_prune_accepts(const n2g_prune_plan *pl, int k, const float *a, int len, 
 
 /* The pruned prompt for the chosen candidate: out capacity >= cutoff + 1 + post; returns length. */
 int n2g_prune_prompt(const int32_t *row, const n2g_prune_plan *pl, int chosen, const n2g_prune_cfg *c, int32_t *out);
+
+/* ---- the step (method.h) ---- */
+typedef struct n2g_method n2g_method;
+typedef struct n2g_job n2g_job;
+
+/* The candidates of every training example of the jobs not skipped (j->cands). The pivot is the
+ * scrape's argmax of the row and its activation the scrape's value (the reference reruns the
+ * row to find them). As the reference (batch_size 4, shortest first, stop at the first
+ * accepted), candidates run in two waves: the 4 shortest, then the rest only for examples
+ * where none of those was accepted (two flushes). */
+int n2g_prune_run(n2g_method *m, n2g_job *jobs, int nj, n2g_err *err);
+/* Chooses each example's candidate (n2g_prune_choose) and adds its pruned prompt to the job
+ * (prompts [0, n_orig), scale = pivot activation / the candidate's max); an example whose
+ * choice does not activate gives none (GARDE's guard). */
+int n2g_prune_choose_prompts(n2g_method *m, n2g_job *jobs, int nj, n2g_err *err);
 
 #endif

@@ -1,0 +1,121 @@
+/* build_round.c — the rounds of a build: blocks of neurons of one layer, each through the
+ * method's steps in turn (method/method.h), then its neurons' files; a stop (Ctrl-C) is
+ * looked at between steps (see builder.h). */
+#include <stdlib.h>
+
+#include "common/progress.h"
+#include "dist/dist.h"
+#include "n2g/build/builder.h"
+#include "n2g/method/importance.h"
+#include "n2g/method/test_rows.h"
+
+/* the pruned prompts, scored */
+static int score_pruned(n2g_method *m, n2g_job *jobs, int nj, n2g_err *err) {
+    if (n2g_prune_choose_prompts(m, jobs, nj, err) != 0) return -1;
+    return n2g_importance_run(m, jobs, nj, 0, err);
+}
+
+/* their augmentations, scored */
+static int score_augmented(n2g_method *m, n2g_job *jobs, int nj, n2g_err *err) {
+    if (n2g_augment_run(m, jobs, nj, err) != 0) return -1;
+    return m->augment ? n2g_importance_run(m, jobs, nj, 1, err) : 0;
+}
+
+/* the steps, one per phase of n2g_build_result (their probe counts are the phase's) */
+static int (*const steps[N2G_PHASE_COUNT])(n2g_method *, n2g_job *, int, n2g_err *) = {
+    [N2G_PHASE_TEST] = n2g_test_rows_run,
+    [N2G_PHASE_PRUNE] = n2g_prune_run,
+    [N2G_PHASE_IMPORTANCE] = score_pruned,
+    [N2G_PHASE_AUGMENTED] = score_augmented,
+};
+
+/* acc += the engine's counts since *mark; *mark = now */
+static void phase_add(n2g_probe_stats *acc, n2g_probe_stats *mark, const n2g_probe_engine *e) {
+    const n2g_probe_stats *now = n2g_probe_get_stats(e);
+    acc->seqs_submitted += now->seqs_submitted - mark->seqs_submitted;
+    acc->tokens_run += now->tokens_run - mark->tokens_run;
+    acc->tokens_shared += now->tokens_shared - mark->tokens_shared;
+    acc->token_layers += now->token_layers - mark->token_layers;
+    acc->batches += now->batches - mark->batches;
+    acc->seconds += now->seconds - mark->seconds;
+    *mark = *now;
+}
+
+/* the nj neurons of b->list from index i: loaded, through the steps, finished */
+static int run_block(builder *b, long i, int nj, n2g_err *err) {
+    n2g_build_result *res = b->res;
+    n2g_job *jobs = b->jobs;
+    const int *ln = b->list + 2 * i;
+    char path[4096];
+    int r = 0;
+    /* a result built with other options (--force) goes first: a crash now leaves the neuron to
+     * build, never the old result beside new graphs */
+    for (int k = 0; k < nj && r == 0; k++) {
+        n2g_build_path(path, sizeof path, b->run_dir, "build", ln[2 * k], ln[2 * k + 1], ".json");
+        r = n2g_build_remove_stale(path, err);
+    }
+    for (int k = 0; k < nj && r == 0; k++) r = n2g_job_load(&b->m, &jobs[k], ln[2 * k], ln[2 * k + 1], err);
+    n2g_probe_stats mark = *n2g_probe_get_stats(b->m.eng);
+    for (int p = 0; p < N2G_PHASE_COUNT; p++) {
+        if (r == 0 && !STOPPED(b)) r = steps[p](&b->m, jobs, nj, err);
+        phase_add(&res->phase[p], &mark, b->m.eng);
+    }
+    res->test_rows_listed = b->m.test_rows_listed, res->test_rows_run = b->m.test_rows_run;
+    /* finishing is quick: each neuron finished before a stop is kept */
+    for (int k = 0; k < nj && r == 0 && !STOPPED(b); k++) {
+        r = n2g_build_outputs(b, &jobs[k], err);
+        if (r == 0) {
+            res->built++;
+            res->no_graph += jobs[k].skip_reason[0] != 0;
+        }
+    }
+    for (int k = 0; k < nj; k++) n2g_job_free(&jobs[k]);
+    return r;
+}
+
+/* Blocks are runs of at most o->block neurons of one layer in list order, handed out to
+ * whichever rank asks next (dist.h; one rank: all). */
+int n2g_build_rounds(builder *b, n2g_err *err) {
+    n2g_build_result *res = b->res;
+    int block = b->o->block > 0 ? b->o->block : 128;
+    if (!(b->jobs = calloc((size_t)block, sizeof *b->jobs))) return n2g_fail(err, "out of memory");
+    dist_counter *ctr = NULL;
+    if (dist_counter_create(&ctr, err) != 0) return -1;
+    long mine = dist_counter_next(ctr);
+    progress *pg = progress_start("build", (double)b->todo, "neurons", b->o->quiet || dist_rank() > 0);
+    for (long i = 0, blk = 0; i < b->todo && !res->interrupted; blk++) {
+        int nj = 0;
+        while (i + nj < b->todo && nj < block && b->list[2 * (i + nj)] == b->list[2 * i]) nj++;
+        if (blk != mine) { /* another rank's block */
+            i += nj;
+            continue;
+        }
+        if (STOPPED(b)) {
+            res->interrupted = 1;
+            continue;
+        }
+        int r = run_block(b, i, nj, err);
+        /* a stop can also fail what it interrupted (Graphviz gets the terminal's Ctrl-C) */
+        if (STOPPED(b)) {
+            n2g_err_clear(err);
+            res->interrupted = 1;
+            continue;
+        }
+        if (r != 0) {
+            progress_finish(pg);
+            if (dist_size() == 1) dist_counter_free(ctr); /* several ranks: collective, and the job is aborted */
+            return -1;
+        }
+        i += nj;
+        mine = dist_counter_next(ctr);
+        progress_update(pg, (double)i, NULL); /* shows neurons/s and the ETA */
+    }
+    progress_finish(pg);
+    dist_counter_free(ctr); /* collective: every rank has run out of blocks */
+    res->probe = *n2g_probe_get_stats(b->m.eng);
+    if (b->m.mlm) {
+        const n2g_mlm_stats *ms = n2g_mlm_get_stats(b->m.mlm);
+        res->mlm_masked = ms->masked, res->mlm_emitted = ms->emitted, res->mlm_seconds = ms->seconds;
+    }
+    return 0;
+}

@@ -1,0 +1,85 @@
+/* builder.h — the state of one `n2g build` shared by the files of build/ (internal):
+ *
+ *   build.c            n2g_build_run: open the run, list what is left, set up, rounds, aggregate
+ *   build_prepare.c    the output folders, killed builds' temporaries, Graphviz, the casing table
+ *   build_record.c     the options that shape a result, recorded in it and compared on a rerun
+ *   build_round.c      the rounds: blocks of neurons through the method's steps (method/method.h)
+ *   build_outputs.c    one neuron's graph, scores, samples and result files
+ *   build_aggregate.c  stats.json, neuron_store.json and the per-layer table
+ *   build_neurons.c    the --neurons list
+ */
+#ifndef N2G_BUILDER_H
+#define N2G_BUILDER_H
+
+#include <stddef.h>
+
+#include "model/gpt2.h"
+#include "n2g/build/build.h"
+#include "n2g/graph/vocab.h"
+#include "n2g/method/method.h"
+#include "scrape/scrape_run.h"
+
+/* The options that shape a neuron's result (its graph, scores and samples), recorded in
+ * build/L_N.json as "options" and compared on a rerun. Not recorded: what only changes the
+ * speed (--block, --batch-tokens, --no-tree, --device) or the output's form (--quiet,
+ * --no-svg, --no-samples). */
+enum { REC_MAX = 8 };
+typedef struct rec_item {
+    const char *key;
+    char val[80]; /* canonical text of the JSON value: a number, true / false, or a string */
+    int is_str;
+} rec_item;
+typedef struct build_record {
+    rec_item it[REC_MAX];
+    int n;
+} build_record;
+
+#define STOPPED(b) ((b)->o->stop && *(b)->o->stop)
+
+typedef struct builder {
+    const char *run_dir;
+    const n2g_build_opts *o;
+    n2g_build_result *res;
+    scrape_run *run;
+    gpt2_model *model;
+    ops_ctx *ctx;
+    n2g_vocab *vocab;
+    n2g_casings *casings;
+    n2g_method m;     /* the steps' context; the builder owns what it points to */
+    int *list;        /* the neurons left to build: layer, neuron pairs */
+    long todo;
+    n2g_job *jobs;    /* one block */
+    build_record rec; /* this build's options (see build_record) */
+    int want_svg;     /* render graphs/L_N.svg: not --no-svg, and Graphviz is there */
+} builder;
+
+/* RUN/SUB/L_N.EXT */
+void n2g_build_path(char *buf, size_t cap, const char *run, const char *sub, int l, int n, const char *ext);
+/* Removes PATH when it exists (a stale output of an earlier build of the neuron). */
+int n2g_build_remove_stale(const char *path, n2g_err *err);
+
+/* build_prepare.c: before anything is listed — the output folders, the temporaries that killed
+ * builds left (rank 0), whether Graphviz is there, and this build's record (b->rec). */
+int n2g_build_prepare(builder *b, n2g_err *err);
+/* The casing table of --augment casings: --casings FILE, else RUN/word_to_casings.json, counted
+ * from the run's corpus files (and saved there) when missing. */
+int n2g_build_casings_open(builder *b, n2g_err *err);
+/* Its path (--casings, or RUN/word_to_casings.json in buf). */
+const char *n2g_build_casings_path(const builder *b, char *buf, size_t cap);
+
+/* build_record.c */
+int n2g_build_record_make(builder *b, n2g_err *err);
+void n2g_build_record_write(FILE *f, const build_record *rec);
+/* A named neuron whose build/L_N.json (path) exists. 0: done with this build's options; 1: to
+ * build again (--force, and other options); -1 with err: other options without --force. */
+int n2g_build_check_done(builder *b, int l, int n, const char *path, n2g_err *err);
+
+/* build_round.c: every block of b->list (the blocks this rank gets), through the steps; stops
+ * at *o->stop with res->interrupted. */
+int n2g_build_rounds(builder *b, n2g_err *err);
+/* build_outputs.c: the files of one finished job, build/L_N.json last. */
+int n2g_build_outputs(builder *b, n2g_job *j, n2g_err *err);
+/* build_aggregate.c: stats.json, neuron_store.json and o->table over every finished neuron. */
+int n2g_build_aggregate(builder *b, n2g_err *err);
+
+#endif
