@@ -86,7 +86,7 @@ expect 2 "exactly one of --tokens or --text" --model "$FIX"
 expect 2 "exactly one of --tokens or --text" --model "$FIX" --tokens 1 --text hi
 expect 2 "--tokens: expected comma-separated integers" --model "$FIX" --tokens 1,,2
 expect 2 "--tokens: expected comma-separated integers" --model "$FIX" --tokens abc
-expect 2 "--layer: expected a non-negative integer" --model "$FIX" --tokens 1 --layer -1
+expect 2 "--layer: expected an integer in 0..1048576" --model "$FIX" --tokens 1 --layer -1
 expect 2 "--layer 2: the model has 2 layers" --model "$FIX" --tokens 1 --layer 2
 expect 2 "--neuron 256: the model has 256 neurons" --model "$FIX" --tokens 1 --neuron 256
 expect 2 "token id 50257 at index 1 is out of range (vocab_size 50257)" --model "$FIX" --tokens 1,50257 --device cpu

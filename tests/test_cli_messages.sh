@@ -57,11 +57,11 @@ done
 
 # ---- a required option missing
 expect 2 "--model DIR is required" -- acts --tokens 1
-expect 2 "--model, --corpus and --out are required" -- scrape --model "$M" --out "$tmp/s2"
-expect 2 "--run and --neuron are required" -- export --run "$R"
+expect 2 "--corpus PATH is required" -- scrape --model "$M" --out "$tmp/s2"
+expect 2 "--neuron L:N is required" -- export --run "$R"
 expect 2 "--samples FILE is required" -- fit --out "$tmp/f"
 expect 2 "--graph FILE is required" -- predict --tokens 1
-expect 2 "are required" -- search --token x
+expect 2 "--graphs DIR is required" -- search --token x
 expect 2 "--graphs DIR is required" -- similar
 expect 2 "--out DIR is required" -- plant
 expect 2 "--corpus PATH is required" -- casings --out "$tmp/c.json"
@@ -69,7 +69,7 @@ expect 2 "--run RUN is required" -- build
 expect 2 "--run RUN is required" -- report
 
 # ---- a malformed value, and a value outside its fixed range (the message says the range)
-expect 2 "--sample: expected 0..1000, got 'x'" -- demo --sample x
+expect 2 "--sample: expected an integer in 0..1000, got 'x'" -- demo --sample x
 expect 2 "--device: expected 'cpu' or a device index, got 'gpu'" -- demo --device gpu
 expect 2 "--tokens: expected comma-separated integers" -- acts --model "$M" --tokens 1,x
 expect 2 "--ids: expected a non-negative integer at \"x\"" -- detokenize --ids 1,x
@@ -83,8 +83,8 @@ expect 2 "--fire-threshold: expected a number, got 'x'" -- fit --samples x --out
 expect 2 "--tokens: expected comma-separated token ids" -- predict --graph "$G" --tokens x
 expect 2 "--type: expected 'activating' or 'important'" -- search --graphs "$R" --token a --type x
 expect 2 "--threshold: expected a number in 0..1, got '2'" -- similar --graphs "$R" --threshold 2
-expect 2 "--seed: expected an integer 0..2147483647" -- plant --out "$tmp/p" --seed -1
-expect 2 "--seed: expected an integer 0..4294967295" -- build --run "$R" --seed x
+expect 2 "--seed: expected an integer in 0..2147483647" -- plant --out "$tmp/p" --seed -1
+expect 2 "--seed: expected an integer in 0..4294967295" -- build --run "$R" --seed x
 expect 2 "--device: expected 'cpu' or a device index" -- build --run "$R" --device x
 expect 2 "--neurons: expected 'all'" -- build --run "$R" --neurons x
 expect 2 "--context: expected B,A" -- report --run "$R" --context 5
@@ -146,6 +146,34 @@ echo "99999" | "$N2G" detokenize >/dev/null 2>"$tmp/err"
 grep -qF "wrote $tmp/site/index.html" "$tmp/out" && ! grep -q '//' "$tmp/out" && ok || bad "report output: $(cat "$tmp/out")"
 "$N2G" plant --out "$tmp/p2/" >"$tmp/out" 2>"$tmp/err" || bad "plant: $(cat "$tmp/err")"
 grep -qF "see $tmp/p2/planted.json" "$tmp/out" && ! grep -q '//' "$tmp/out" && ok || bad "plant output: $(cat "$tmp/out")"
+
+# ---- --help and the parse come from one table (host/cli/cli_args.h): every option a command's
+# help lists is one it accepts (given a value when it takes one, then a stray '--frob' ends the
+# parse), and the synopsis names it; the same uniform messages in every command
+for c in demo devices acts tokenize detokenize scrape export fit predict search similar plant casings build report; do
+    "$N2G" $c --help >"$tmp/help" 2>&1 || bad "$c --help: exit $?"
+    syn=$(sed -n '1,/^$/p' "$tmp/help")
+    n=0
+    while read -r opt val; do
+        n=$((n + 1))
+        base=${opt%%\[*}
+        args=("$base")
+        case $val in [A-Z]* | *'|'*) args+=(x) ;; esac
+        "$N2G" $c "${args[@]}" --frob >/dev/null 2>"$tmp/err" </dev/null
+        rc=$?
+        { [ $rc -eq 2 ] && ! grep -qF "unknown option '$base'" "$tmp/err"; } || bad "$c: listed option $base: exit $rc, $(cat "$tmp/err")"
+        grep -qF -- "$base" <<<"$syn" || bad "$c: $base is listed but not in the synopsis"
+    done < <(grep -E '^  --[a-z]' "$tmp/help" | awk '{print $1, ($2 ~ /^[A-Z]|\|/ ? $2 : "")}')
+    [ "$c" = devices ] || [ $n -gt 0 ] || bad "$c --help lists no option"
+    ok
+done
+expect 2 "give exactly one of --tokens or --text" -- acts --model "$M" --tokens 1 --text a
+expect 2 "give --model or --vocab, not both" -- tokenize --model "$M" --vocab "$M"
+expect 2 "give exactly one of --tokens, --text or --batch" -- predict --graph "$G"
+expect 2 "--out: empty path" -- plant --out ""
+expect 2 "--checkpoint-secs: expected a number >= 0, got '-1'" -- scrape --model "$M" --corpus "$CORPUS" --out "$tmp/s8" --checkpoint-secs -1
+expect 2 "--fire-lists: expected an integer in 1..256, got 'x'" -- scrape --model "$M" --corpus "$CORPUS" --out "$tmp/s8" --fire-lists=x
+expect 2 "--corpus needs a value" -- casings --corpus --out "$tmp/c.json"
 
 echo "$pass passed, $fail failed"
 [ $fail -eq 0 ]

@@ -32,7 +32,7 @@ expect 2 "layer 7 is not in this run" -- "$N2G" report --run "$T/run" --neurons 
 expect 2 "neuron 6 is out of range" -- "$N2G" report --run "$T/run" --neurons 2:6
 expect 2 "bad item 'x'" -- "$N2G" report --run "$T/run" --neurons x
 expect 2 "--context: expected B,A" -- "$N2G" report --run "$T/run" --context 5
-expect 2 "--acts: expected auto, model or none" -- "$N2G" report --run "$T/run" --acts sometimes
+expect 2 "--acts: expected 'auto', 'model' or 'none'" -- "$N2G" report --run "$T/run" --acts sometimes
 expect 2 "--device: expected 'cpu' or a device index" -- "$N2G" report --run "$T/run" --device gpu0
 expect 1 "the model directory has no config.json" -- "$N2G" report --quiet --run "$T/run" --acts model --vocab "$VOCAB"
 "$N2G" plant --out "$T/pm" > /dev/null 2>&1

@@ -97,7 +97,7 @@ expect() { # expect CODE NEEDLE ARGS...
     fi
 }
 base=(scrape --model "$model" --corpus "$corpus" --ctx 32 --device cpu --quiet --max-tokens 3200)
-expect 2 "entries per list) must be 1..256" "${args[@]}" --fire-lists=0 --out "$tmp/f0"
+expect 2 "--fire-lists: expected an integer in 1..256" "${args[@]}" --fire-lists=0 --out "$tmp/f0"
 expect 2 "layer 7 does not exist" "${base[@]}" --out "$tmp/x1" --layers 0,7
 expect 2 "top-k" "${base[@]}" --out "$tmp/x2" --top-k 0
 expect 2 "ctx" scrape --model "$model" --corpus "$corpus" --ctx 129 --device cpu --quiet --out "$tmp/x3"

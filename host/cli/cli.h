@@ -1,8 +1,10 @@
-/* cli.h — shared pieces of the `n2g` command: exit codes, option parsing helpers.
+/* cli.h — shared pieces of the `n2g` command: exit codes, messages, value parsers; the option
+ * tables and --help: cli_args.h.
  * Exit codes: 0 success, 2 usage error, 1 any other failure; one-line message on stderr. */
 #ifndef N2G_CLI_H
 #define N2G_CLI_H
 
+#include "cli_args.h"
 #include "common/err.h"
 #include "ops/ops.h"
 
@@ -27,9 +29,6 @@ int cli_unknown(const char *sub, const char *arg);
 /* A directory argument with its trailing slashes removed ("site/" -> "site"; "/" stays), in
  * place, so that the paths n2g joins and prints read "site/index.html". Returns s. */
 char *cli_dir(char *s);
-/* An integer option: 0 with *out set, or 2 after printing "OPT: expected an integer in LO..HI,
- * got 'S'". */
-int cli_int_opt(const char *sub, const char *opt, const char *s, long lo, long hi, long *out);
 
 /* Parses "--device" values: "cpu" -> OPS_CPU; "N" -> OPS_VK device N; NULL -> default
  * (Vulkan device chosen automatically). Returns -1 with a usage error on junk. */

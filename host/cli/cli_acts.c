@@ -9,71 +9,50 @@
 #include "model/gpt2.h"
 #include "text/bpe.h"
 
-static const char *acts_help =
-    "usage: n2g acts --model DIR (--tokens IDS | --text S) [--layer L] [--neuron N] [--device N|cpu]\n"
-    "                [--threads N] [--json] [--profile] [--no-bos] [--vocab DIR]\n"
-    "\n"
-    "Runs the model on one token sequence and prints blocks.L.mlp.hook_post (the MLP activation\n"
-    "after GELU) at every position: of every layer, of one layer (--layer), or of one neuron\n"
-    "(--neuron; with --layer, that neuron of that layer).\n"
-    "  --model DIR     Hugging Face GPT-2 directory: config.json + model.safetensors (f32/f16/bf16)\n"
-    "  --tokens IDS    token ids, comma-separated (\"50256,464,3290\"), used exactly as given\n"
-    "  --text S        text, tokenized with the model's vocab.json + merges.txt (or --vocab DIR; a model\n"
-    "                  without tokenizer files: the bundled GPT-2 vocabulary, with a note); <|endoftext|>\n"
-    "                  (BOS) is prepended unless --no-bos\n"
-    "  --layer L       only layer L (the forward stops after it)\n"
-    "  --neuron N      only neuron N\n"
-    "  --device D      'cpu' or a Vulkan device index from 'n2g devices' (default: the best Vulkan\n"
-    "                  device, else the CPU backend)\n"
-    "  --threads N     CPU backend threads (default: all cores)\n"
-    "  --json          print {\"tokens\": [...], \"layers\": {\"L\": [[values per position]]}} on stdout\n"
-    "                  (one value per position with --neuron); the device goes to stderr\n"
-    "  --profile       print per-op timings to stderr\n";
-
 typedef struct {
     const char *model, *tokens, *text, *device, *vocab;
     long layer, neuron, threads;
     int json, profile, no_bos;
 } acts_args;
 
+static const cli_cmd acts_cmd = {
+    "acts",
+    "Runs the model on one token sequence and prints blocks.L.mlp.hook_post (the MLP activation\n"
+    "after GELU) at every position: of every layer, of one layer (--layer), or of one neuron\n"
+    "(--neuron; with --layer, that neuron of that layer).\n",
+    NULL,
+};
+
 static int parse_args(int argc, char **argv, acts_args *a) {
     memset(a, 0, sizeof *a);
     a->layer = a->neuron = -1;
-    for (int i = 1; i < argc; i++) {
-        const char *s = argv[i];
-        if (!strcmp(s, "--help") || !strcmp(s, "-h")) {
-            fputs(acts_help, stdout);
-            return 1;
-        } else if (!strcmp(s, "--json")) {
-            a->json = 1;
-        } else if (!strcmp(s, "--profile")) {
-            a->profile = 1;
-        } else if (!strcmp(s, "--no-bos")) {
-            a->no_bos = 1;
-        } else if (!strcmp(s, "--model") || !strcmp(s, "--tokens") || !strcmp(s, "--text") ||
-                   !strcmp(s, "--device") || !strcmp(s, "--vocab") || !strcmp(s, "--layer") ||
-                   !strcmp(s, "--neuron") || !strcmp(s, "--threads")) {
-            if (i + 1 >= argc) return -cli_usage("acts", "%s needs a value", s);
-            const char *v = argv[++i];
-            if (!strcmp(s, "--model")) a->model = v;
-            else if (!strcmp(s, "--tokens")) a->tokens = v;
-            else if (!strcmp(s, "--text")) a->text = v;
-            else if (!strcmp(s, "--device")) a->device = v;
-            else if (!strcmp(s, "--vocab")) a->vocab = v;
-            else if (!strcmp(s, "--layer") && cli_parse_int(v, 0, 1 << 20, &a->layer))
-                return -cli_usage("acts", "--layer: expected a non-negative integer, got '%s'", v);
-            else if (!strcmp(s, "--neuron") && cli_parse_int(v, 0, 1 << 24, &a->neuron))
-                return -cli_usage("acts", "--neuron: expected a non-negative integer, got '%s'", v);
-            else if (!strcmp(s, "--threads") && cli_parse_int(v, 0, 4096, &a->threads))
-                return -cli_usage("acts", "--threads: expected 0..4096, got '%s'", v);
-        } else {
-            return -cli_unknown("acts", s);
-        }
-    }
-    if (!a->model) return -cli_usage("acts", "--model DIR is required");
-    if (!a->tokens == !a->text) return -cli_usage("acts", "give exactly one of --tokens or --text");
-    if (a->no_bos && !a->text) return -cli_usage("acts", "--no-bos goes with --text (--tokens are used as given)");
-    return 0;
+    cli_opt opts[] = {
+        {CLI_OPT_STR("--model", &a->model, "DIR",
+                     "Hugging Face GPT-2 directory: config.json + model.safetensors (f32/f16/bf16)"),
+         .flags = CLI_REQUIRED},
+        {CLI_OPT_STR("--tokens", &a->tokens, "IDS", "token ids, comma-separated (\"50256,464,3290\"), used exactly as given"),
+         .flags = CLI_REQUIRED, .group = 1},
+        {CLI_OPT_STR("--text", &a->text, "S",
+                     "text, tokenized with the model's vocab.json + merges.txt (or --vocab DIR; a model without "
+                     "tokenizer files: the bundled GPT-2 vocabulary, with a note); <|endoftext|> (BOS) is prepended "
+                     "unless --no-bos"),
+         .group = 1},
+        {CLI_OPT_LONG("--layer", &a->layer, "L", 0, 1 << 20, "only layer L (the forward stops after it)")},
+        {CLI_OPT_LONG("--neuron", &a->neuron, "N", 0, 1 << 24, "only neuron N")},
+        {CLI_OPT_DEVICE(&a->device, "'cpu' or a Vulkan device index from 'n2g devices' (default: the best Vulkan "
+                                    "device, else the CPU backend)")},
+        {CLI_OPT_LONG("--threads", &a->threads, "N", 0, 4096, "CPU backend threads (default: all cores)")},
+        {CLI_OPT_FLAG("--json", &a->json,
+                      "print {\"tokens\": [...], \"layers\": {\"L\": [[values per position]]}} on stdout (one value "
+                      "per position with --neuron); the device goes to stderr")},
+        {CLI_OPT_FLAG("--profile", &a->profile, "print per-op timings to stderr")},
+        {CLI_OPT_FLAG("--no-bos", &a->no_bos, "with --text: do not prepend <|endoftext|>")},
+        {CLI_OPT_STR("--vocab", &a->vocab, "DIR", "with --text: the tokenizer directory (default: the model's)")},
+    };
+    int rc = CLI_PARSE(&acts_cmd, opts, argc, argv);
+    if (rc != CLI_RUN) return rc;
+    if (a->no_bos && !a->text) return cli_usage("acts", "--no-bos goes with --text (--tokens are used as given)");
+    return CLI_RUN;
 }
 
 /* --text -> ids with the model's tokenizer (or --vocab, or the installed GPT-2 one); BOS first */
@@ -164,7 +143,7 @@ static void print_text(const acts_args *a, const gpt2_model *m, const int32_t *t
 int cli_acts(int argc, char **argv) {
     acts_args a;
     int rc = parse_args(argc, argv, &a);
-    if (rc) return rc > 0 ? 0 : -rc;
+    if (rc != CLI_RUN) return rc;
     n2g_err err = {0};
     int32_t *tok = NULL;
     size_t T = 0;

@@ -1,20 +1,14 @@
 /* cli_build.c — `n2g build`: N2G graphs for the neurons of a scrape run. */
 #include <signal.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
 #include "dist/dist.h"
 #include "n2g/build/build.h"
 
-static const char *build_help =
-    "usage: n2g build --run RUN [--neurons all | L:N,... | L:*] [--model DIR] [--augment casings|mlm|none]\n"
-    "                 [--mlm DIR]\n"
-    "                 [--casings FILE] [--mask-token ID] [--seed N] [--block N] [--batch-tokens N]\n"
-    "                 [--no-svg] [--no-samples] [--full-importance] [--no-tree] [--rerun-test-rows]\n"
-    "                 [--force] [--device N|cpu] [--profile] [--quiet]\n"
-    "\n"
+static const cli_cmd build_cmd = {
+    "build",
     "Builds the Neuron2Graph graph of each named neuron of a scrape run (n2g scrape): its top\n"
     "examples are split train / test, the training rows pruned, scored by masking and augmented,\n"
     "the samples fitted into a graph, and the graph scored on the test rows. Writes\n"
@@ -25,37 +19,13 @@ static const char *build_help =
     "a rerun with other options (--seed, --augment, the casing table or MLM, --mask-token,\n"
     "--full-importance, --rerun-test-rows) is refused unless --force. Ctrl-C stops after the current\n"
     "step, keeping every finished neuron (exit 130); rerun the same command to continue. Without\n"
-    "Graphviz the graphs are written without their SVG (a warning says how to render them).\n"
-    "  --run RUN          the scrape run directory\n"
-    "  --model DIR        the run's model, when it is no longer where the run's manifest says (a moved\n"
-    "                     run); like that one, it must be the model the run was scraped from\n"
-    "  --neurons LIST     all (default), L:N items and L:* (a whole layer), comma-separated\n"
-    "  --augment MODE     casings (default): important words re-cased from a word-casing table;\n"
-    "                     mlm: important words replaced by a masked language model's fill-mask\n"
-    "                     candidates, as the reference (needs --mlm); none: no augmentation\n"
-    "  --mlm DIR          DistilBertForMaskedLM checkpoint for --augment mlm (config.json,\n"
-    "                     model.safetensors, vocab.txt; e.g. distilbert-base-uncased)\n"
-    "  --casings FILE     word_to_casings.json (n2g casings); default RUN/word_to_casings.json,\n"
-    "                     counted from the run's corpus files when missing\n"
-    "  --mask-token ID    token that replaces each position when scoring importance (default 1,\n"
-    "                     as the reference; GPT-2's id 1 is '\"')\n"
-    "  --seed N           seed of the train/test split (default 0, numpy/sklearn permutation)\n"
-    "  --block N          neurons per round, sharing forward passes (default 128)\n"
-    "  --batch-tokens N   tokens per forward batch (default 16384)\n"
-    "  --no-svg           do not render graphs/L_N.svg with Graphviz\n"
-    "  --no-samples       do not write RUN/samples/L_N.json\n"
-    "  --force            rebuild the named neurons that were built with other options\n"
-    "  --full-importance  run every masked row in full (default: only as far as the graph reads\n"
-    "                     the importance matrix; same graphs, less work)\n"
-    "  --no-tree          run masked rows without sharing their common prefix (benchmarks; same\n"
-    "                     graphs up to float rounding, more work)\n"
-    "  --rerun-test-rows  run every test row, even when the scrape kept its firing list (scrape\n"
-    "                     --fire-lists); gives the correlation field, same scores\n"
-    "  --device N|cpu     Vulkan device index (see 'n2g devices') or the CPU backend\n"
-    "  --profile          print per-op device timings and the probe work per phase to stderr\n"
-    "  --quiet            no progress bar, no table\n"
+    "Graphviz the graphs are written without their SVG (a warning says how to render them).\n",
     "Under mpirun / srun (a build with MPI), ranks take blocks of neurons as they finish (each on\n"
-    "its own device unless --device is given); rank 0 writes stats.json and neuron_store.json.\n";
+    "its own device unless --device is given); rank 0 writes stats.json and neuron_store.json.\n",
+};
+
+static const char *const augment_names[] = {"casings", "mlm", "none", NULL};
+static const int augment_values[] = {N2G_AUGMENT_CASINGS, N2G_AUGMENT_MLM, N2G_AUGMENT_NONE};
 
 static volatile sig_atomic_t stop_flag;
 static void on_signal(int sig) {
@@ -68,65 +38,48 @@ int cli_build(int argc, char **argv) {
     n2g_build_opts o;
     n2g_build_defaults(&o);
     o.table = stdout;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        long v;
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-            fputs(build_help, stdout);
-            return 0;
-        } else if (!strcmp(a, "--quiet")) {
-            o.quiet = 1;
-            o.table = NULL;
-        } else if (!strcmp(a, "--no-svg")) {
-            o.no_svg = 1;
-        } else if (!strcmp(a, "--no-samples")) {
-            o.no_samples = 1;
-        } else if (!strcmp(a, "--force")) {
-            o.force = 1;
-        } else if (!strcmp(a, "--full-importance")) {
-            o.full_importance = 1;
-        } else if (!strcmp(a, "--profile")) {
-            o.dev.profile = 1;
-        } else if (!strcmp(a, "--rerun-test-rows")) {
-            o.rerun_test_rows = 1;
-        } else if (!strcmp(a, "--no-tree")) {
-            o.no_tree = 1;
-        } else if (!strcmp(a, "--run") || !strcmp(a, "--neurons") || !strcmp(a, "--augment") || !strcmp(a, "--mlm") ||
-                   !strcmp(a, "--casings") || !strcmp(a, "--mask-token") || !strcmp(a, "--seed") ||
-                   !strcmp(a, "--block") || !strcmp(a, "--batch-tokens") || !strcmp(a, "--device") ||
-                   !strcmp(a, "--model")) {
-            if (i + 1 >= argc) return cli_usage(sub, "%s needs a value", a);
-            const char *val = argv[++i];
-            if (!strcmp(a, "--run")) run = cli_dir(argv[i]);
-            else if (!strcmp(a, "--neurons")) o.neurons = val;
-            else if (!strcmp(a, "--model")) o.model_dir = val;
-            else if (!strcmp(a, "--casings")) o.casings_path = val;
-            else if (!strcmp(a, "--mlm")) o.mlm_dir = val;
-            else if (!strcmp(a, "--device")) device = val;
-            else if (!strcmp(a, "--augment")) {
-                if (!strcmp(val, "casings")) o.augment = N2G_AUGMENT_CASINGS;
-                else if (!strcmp(val, "none")) o.augment = N2G_AUGMENT_NONE;
-                else if (!strcmp(val, "mlm")) o.augment = N2G_AUGMENT_MLM;
-                else return cli_usage(sub, "--augment: expected 'casings', 'mlm' or 'none', got '%s'", val);
-            } else if (!strcmp(a, "--mask-token")) {
-                if (cli_parse_int(val, 0, 2147483647L, &v)) return cli_usage(sub, "--mask-token: expected a token id, got '%s'", val);
-                o.mask_token = (int)v;
-            } else if (!strcmp(a, "--seed")) {
-                if (cli_parse_int(val, 0, 4294967295L, &v)) return cli_usage(sub, "--seed: expected an integer 0..4294967295, got '%s'", val);
-                o.seed = (uint32_t)v;
-            } else if (!strcmp(a, "--block")) {
-                if (cli_parse_int(val, 1, 65536, &v)) return cli_usage(sub, "--block: expected an integer 1..65536, got '%s'", val);
-                o.block = (int)v;
-            } else {
-                if (cli_parse_int(val, 64, 1 << 24, &v))
-                    return cli_usage(sub, "--batch-tokens: expected an integer 64..16777216, got '%s'", val);
-                o.max_tokens = (int)v;
-            }
-        } else {
-            return cli_unknown(sub, a);
-        }
-    }
-    if (!run) return cli_usage(sub, "--run RUN is required");
+    cli_opt opts[] = {
+        {CLI_OPT_DIR("--run", &run, "RUN", "the scrape run directory"), .flags = CLI_REQUIRED},
+        {CLI_OPT_STR("--neurons", &o.neurons, "LIST", "all (default), L:N items and L:* (a whole layer), comma-separated")},
+        {CLI_OPT_STR("--model", &o.model_dir, "DIR",
+                     "the run's model, when it is no longer where the run's manifest says (a moved run); like that "
+                     "one, it must be the model the run was scraped from")},
+        {CLI_OPT_ENUM("--augment", &o.augment, "MODE", augment_names, augment_values,
+                      "casings (default): important words re-cased from a word-casing table;\nmlm: important words "
+                      "replaced by a masked language model's fill-mask candidates, as the reference (needs "
+                      "--mlm);\nnone: no augmentation")},
+        {CLI_OPT_STR("--mlm", &o.mlm_dir, "DIR",
+                     "DistilBertForMaskedLM checkpoint for --augment mlm (config.json, model.safetensors, vocab.txt; "
+                     "e.g. distilbert-base-uncased)")},
+        {CLI_OPT_STR("--casings", &o.casings_path, "FILE",
+                     "word_to_casings.json (n2g casings); default RUN/word_to_casings.json, counted from the run's "
+                     "corpus files when missing")},
+        {CLI_OPT_INT("--mask-token", &o.mask_token, "ID", 0, 2147483647,
+                     "token that replaces each position when scoring importance (default 1, as the reference; "
+                     "GPT-2's id 1 is '\"')")},
+        {CLI_OPT_U32("--seed", &o.seed, "N", 0, 4294967295u,
+                     "seed of the train/test split (default 0, numpy/sklearn permutation)")},
+        {CLI_OPT_INT("--block", &o.block, "N", 1, 65536, "neurons per round, sharing forward passes (default 128)")},
+        {CLI_OPT_INT("--batch-tokens", &o.max_tokens, "N", 64, 1 << 24, "tokens per forward batch (default 16384)")},
+        {CLI_OPT_FLAG("--no-svg", &o.no_svg, "do not render graphs/L_N.svg with Graphviz")},
+        {CLI_OPT_FLAG("--no-samples", &o.no_samples, "do not write RUN/samples/L_N.json")},
+        {CLI_OPT_FLAG("--full-importance", &o.full_importance,
+                      "run every masked row in full (default: only as far as the graph reads the importance matrix; "
+                      "same graphs, less work)")},
+        {CLI_OPT_FLAG("--no-tree", &o.no_tree,
+                      "run masked rows without sharing their common prefix (benchmarks; same graphs up to float "
+                      "rounding, more work)")},
+        {CLI_OPT_FLAG("--rerun-test-rows", &o.rerun_test_rows,
+                      "run every test row, even when the scrape kept its firing list (scrape --fire-lists); gives "
+                      "the correlation field, same scores")},
+        {CLI_OPT_FLAG("--force", &o.force, "rebuild the named neurons that were built with other options")},
+        {CLI_OPT_DEVICE(&device, "Vulkan device index (see 'n2g devices') or the CPU backend")},
+        {CLI_OPT_FLAG("--profile", &o.dev.profile, "print per-op device timings and the probe work per phase to stderr")},
+        {CLI_OPT_FLAG("--quiet", &o.quiet, "no progress bar, no table")},
+    };
+    int prc = CLI_PARSE(&build_cmd, opts, argc, argv);
+    if (prc != CLI_RUN) return prc;
+    if (o.quiet) o.table = NULL;
     if (o.augment == N2G_AUGMENT_MLM && !o.mlm_dir) return cli_usage(sub, "--augment mlm needs --mlm DIR");
     if (o.augment != N2G_AUGMENT_MLM && o.mlm_dir) return cli_usage(sub, "--mlm is only used with --augment mlm");
     n2g_err err = {0};

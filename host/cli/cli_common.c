@@ -37,11 +37,6 @@ char *cli_dir(char *s) {
     return s;
 }
 
-int cli_int_opt(const char *sub, const char *opt, const char *s, long lo, long hi, long *out) {
-    if (cli_parse_int(s, lo, hi, out) == 0) return 0;
-    return cli_usage(sub, "%s: expected an integer in %ld..%ld, got '%s'", opt, lo, hi, s);
-}
-
 int cli_parse_int(const char *s, long lo, long hi, long *out) {
     if (!s || !*s) return -1;
     char *end;

@@ -6,13 +6,12 @@
  *   4. report  a static HTML site (report.h)
  * then prints one line per built neuron and where the files are. Rerunning reuses what is
  * already there (scrape and build are resumable; the planted model is deterministic). */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "cli.h"
+#include "common/fileio.h"
 #include "common/json.h"
 #include "common/paths.h"
 #include "common/progress.h"
@@ -23,19 +22,15 @@
 #include "scrape/scrape.h"
 #include "text/corpus.h"
 
-static const char *demo_help =
-    "usage: n2g demo [--out DIR] [--corpus FILE] [--sample N] [--device N|cpu] [--quiet]\n"
-    "\n"
+static const cli_cmd demo_cmd = {
+    "demo",
     "Runs the whole Neuron2Graph pipeline on the embedded default, with no downloads: plants a\n"
     "small GPT-2 whose neurons have known rules (n2g plant), scrapes a bundled public-domain\n"
     "corpus for every neuron's max-activating rows (n2g scrape), builds graphs for the planted\n"
     "neurons and a sample of ordinary ones (n2g build), writes the HTML report (n2g report),\n"
-    "and prints a table of the neurons with their scores and where the files are.\n"
-    "  --out DIR       output folder (default ./n2g-demo); rerunning reuses finished work\n"
-    "  --corpus FILE   corpus to scrape (default: the bundled data/corpus/fixture_small.txt)\n"
-    "  --sample N      ordinary (unplanted) neurons to build besides the planted ones (default 6)\n"
-    "  --device N|cpu  Vulkan device index (see 'n2g devices') or the CPU backend\n"
-    "  --quiet         no progress bars\n";
+    "and prints a table of the neurons with their scores and where the files are.\n",
+    NULL,
+};
 
 typedef struct {
     int layer, neuron;
@@ -110,27 +105,19 @@ static void print_row(const char *run, const demo_neuron *dn) {
 }
 
 int cli_demo(int argc, char **argv) {
-    const char *sub = "demo", *out = "n2g-demo", *corpus = NULL, *device = NULL;
+    const char *out = "n2g-demo", *corpus = NULL, *device = NULL;
     int quiet = 0;
     long sample = 6;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-            fputs(demo_help, stdout);
-            return 0;
-        } else if (!strcmp(a, "--quiet")) {
-            quiet = 1;
-        } else if (!strcmp(a, "--out") || !strcmp(a, "--corpus") || !strcmp(a, "--device") || !strcmp(a, "--sample")) {
-            if (i + 1 >= argc) return cli_usage(sub, "%s needs a value", a);
-            const char *v = argv[++i];
-            if (!strcmp(a, "--out")) out = cli_dir(argv[i]);
-            else if (!strcmp(a, "--corpus")) corpus = v;
-            else if (!strcmp(a, "--device")) device = v;
-            else if (cli_parse_int(v, 0, 1000, &sample)) return cli_usage(sub, "--sample: expected 0..1000, got '%s'", v);
-        } else {
-            return cli_unknown(sub, a);
-        }
-    }
+    cli_opt opts[] = {
+        {CLI_OPT_DIR("--out", &out, "DIR", "output folder (default ./n2g-demo); rerunning reuses finished work")},
+        {CLI_OPT_STR("--corpus", &corpus, "FILE", "corpus to scrape (default: the bundled data/corpus/fixture_small.txt)")},
+        {CLI_OPT_LONG("--sample", &sample, "N", 0, 1000,
+                      "ordinary (unplanted) neurons to build besides the planted ones (default 6)")},
+        {CLI_OPT_DEVICE(&device, "Vulkan device index (see 'n2g devices') or the CPU backend")},
+        {CLI_OPT_FLAG("--quiet", &quiet, "no progress bars")},
+    };
+    int prc = CLI_PARSE(&demo_cmd, opts, argc, argv);
+    if (prc != CLI_RUN) return prc;
     n2g_err err = {0};
     ops_options dev = {0};
     if (cli_parse_device(device, &dev, &err)) return cli_error(&err);
@@ -148,10 +135,7 @@ int cli_demo(int argc, char **argv) {
         if (corpus_list_inputs(&corpus, 1, &files, &nf, &err)) return cli_error(&err);
         corpus_free_list(files, nf);
     }
-    if (mkdir(out, 0777) && errno != EEXIST) {
-        n2g_fail(&err, "%s: cannot create the output folder: %s", out, strerror(errno));
-        return cli_error(&err);
-    }
+    if (n2g_make_dir(out, 0, &err)) return cli_error(&err);
     snprintf(model, sizeof model, "%s/model", out);
     snprintf(run, sizeof run, "%s/run", out);
     snprintf(site, sizeof site, "%s/report", out);

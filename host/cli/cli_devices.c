@@ -7,25 +7,20 @@
 #include "ops/vk_gpt2.h"
 #include "vk/vk_rt.h"
 
-static void help(FILE *f) {
-    fprintf(f,
-            "usage: n2g devices\n\n"
-            "Lists the Vulkan devices (index for --device N, name, type, vendor, driver, API version,\n"
-            "subgroup size, memory heaps, binding limits) and the CPU backend (--device cpu).\n"
-            "The default device ('*') is the first discrete GPU, else the first integrated GPU,\n"
-            "else the first other device (a CPU driver such as lavapipe).\n"
-            "Kernel variant: cpu-driver on CPU drivers, gpu otherwise; force with N2G_VARIANT.\n"
-            "Without any Vulkan device it says so on stderr and lists the CPU backend (exit 0).\n");
-}
+static const cli_cmd devices_cmd = {
+    "devices",
+    "Lists the Vulkan devices (index for --device N, name, type, vendor, driver, API version,\n"
+    "subgroup size, memory heaps, binding limits) and the CPU backend (--device cpu).\n"
+    "The default device ('*') is the first discrete GPU, else the first integrated GPU,\n"
+    "else the first other device (a CPU driver such as lavapipe).\n"
+    "Kernel variant: cpu-driver on CPU drivers, gpu otherwise; force with N2G_VARIANT.\n"
+    "Without any Vulkan device it says so on stderr and lists the CPU backend (exit 0).\n",
+    NULL,
+};
 
 int cli_devices(int argc, char **argv) {
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            help(stdout);
-            return 0;
-        }
-        return cli_unknown("devices", argv[i]);
-    }
+    int rc = cli_parse(&devices_cmd, NULL, 0, argc, argv);
+    if (rc != CLI_RUN) return rc;
     n2g_err err = {0};
     vk_device_info *d = NULL;
     int n = 0;

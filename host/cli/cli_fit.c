@@ -1,12 +1,11 @@
 /* cli_fit.c — `n2g fit`: a neuron graph from a samples file (host/n2g/samples.h). */
-#include <errno.h>
-#include <math.h>
+#include <float.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "cli.h"
+#include "common/fileio.h"
 #include "n2g/graph/baseline.h"
 #include "n2g/graph/evaluate.h"
 #include "n2g/graph/export_dot.h"
@@ -16,38 +15,17 @@
 #include "n2g/graph/store.h"
 #include "n2g/graph/vocab_bpe.h"
 
-static const char *fit_help =
-    "usage: n2g fit --samples FILE.json --out DIR [--layer L --neuron N] [options]\n"
-    "\n"
+static const cli_cmd fit_cmd = {
+    "fit",
     "Builds a neuron's N2G graph from its samples (pruned prompts and their augmentations with\n"
     "normalised activations and importance matrices; format in docs/graph.md) and writes\n"
     "  DIR/L_N.json          the graph (loadable by 'n2g predict')\n"
     "  DIR/L_N.dot, L_N.svg  the picture (Graphviz 'dot' renders the SVG)\n"
     "  DIR/neuron_store.json the neuron filed under its tokens (updated, for 'n2g search')\n"
     "  DIR/stats.json        scores on the file's \"test\" rows, when it has some (updated)\n"
-    "  DIR/stats_token.json, DIR/stats_ngram.json   baselines, when it also has \"train\" rows\n"
-    "options:\n"
-    "  --layer L --neuron N     the neuron's name (default: the file's \"layer\"/\"neuron\")\n"
-    "  --vocab PATH             tokenizer directory, or an encoder.json-style file (default: GPT-2)\n"
-    "  --no-normalise           key the graph on exact token strings (reference: title case -> lower\n"
-    "                           case and surrounding whitespace stripped)\n"
-    "  --activation-threshold X line start / activator threshold (default 0.5)\n"
-    "  --importance-threshold X context token kept when importance > X (default 0.75)\n"
-    "  --fire-threshold X       firing threshold for the scores (default 0.5)\n"
-    "  --ngram-prior N          context tokens of the n-gram baseline (default 5)\n"
-    "  --ngram-raw-threshold    restore the reference bug: compare the raw activation (needs\n"
-    "                           \"base_max\" in the samples file) to the n-gram threshold\n"
-    "  --no-svg                 do not run Graphviz (the .dot is still written)\n"
-    "  --quiet                  print nothing on success\n";
-
-static int parse_float(const char *s, float *out) {
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (!*s || *end || errno || !isfinite(v)) return -1;
-    *out = (float)v;
-    return 0;
-}
+    "  DIR/stats_token.json, DIR/stats_ngram.json   baselines, when it also has \"train\" rows\n",
+    NULL,
+};
 
 static int score_baseline(n2g_baseline *b, const n2g_samples *sm, float thr, n2g_eval *e, n2g_err *err) {
     size_t total = 0;
@@ -73,54 +51,36 @@ static int score_baseline(n2g_baseline *b, const n2g_samples *sm, float thr, n2g
 int cli_fit(int argc, char **argv) {
     const char *samples_path = NULL, *out = NULL, *vocab_path = NULL;
     long layer = -2, neuron = -2, prior = 5;
-    int normalise = 1, svg = 1, quiet = 0, raw_thr = 0;
+    int no_normalise = 0, no_svg = 0, quiet = 0, raw_thr = 0;
     n2g_params params;
     n2g_params_default(&params);
     float fire = 0.5f;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-            fputs(fit_help, stdout);
-            return 0;
-        } else if (!strcmp(a, "--no-normalise")) {
-            normalise = 0;
-        } else if (!strcmp(a, "--no-svg")) {
-            svg = 0;
-        } else if (!strcmp(a, "--quiet")) {
-            quiet = 1;
-        } else if (!strcmp(a, "--ngram-raw-threshold")) {
-            raw_thr = 1;
-        } else if (strcmp(a, "--samples") && strcmp(a, "--out") && strcmp(a, "--vocab") && strcmp(a, "--model") &&
-                   strcmp(a, "--layer") && strcmp(a, "--neuron") && strcmp(a, "--ngram-prior") &&
-                   strcmp(a, "--activation-threshold") && strcmp(a, "--importance-threshold") &&
-                   strcmp(a, "--fire-threshold")) {
-            return cli_unknown("fit", a);
-        } else if (i + 1 >= argc) {
-            return cli_usage("fit", "%s needs a value", a);
-        } else if (!strcmp(a, "--samples")) {
-            samples_path = argv[++i];
-        } else if (!strcmp(a, "--out")) {
-            out = cli_dir(argv[++i]);
-        } else if (!strcmp(a, "--vocab") || !strcmp(a, "--model")) {
-            vocab_path = argv[++i];
-        } else if (!strcmp(a, "--layer")) {
-            if (cli_int_opt("fit", a, argv[++i], 0, 100000, &layer)) return 2;
-        } else if (!strcmp(a, "--neuron")) {
-            if (cli_int_opt("fit", a, argv[++i], 0, 100000000, &neuron)) return 2;
-        } else if (!strcmp(a, "--ngram-prior")) {
-            if (cli_int_opt("fit", a, argv[++i], 0, 1000, &prior)) return 2;
-        } else if (!strcmp(a, "--activation-threshold")) {
-            if (parse_float(argv[++i], &params.activation_threshold))
-                return cli_usage("fit", "--activation-threshold: expected a number, got '%s'", argv[i]);
-        } else if (!strcmp(a, "--importance-threshold")) {
-            if (parse_float(argv[++i], &params.importance_threshold))
-                return cli_usage("fit", "--importance-threshold: expected a number, got '%s'", argv[i]);
-        } else if (!strcmp(a, "--fire-threshold")) {
-            if (parse_float(argv[++i], &fire)) return cli_usage("fit", "--fire-threshold: expected a number, got '%s'", argv[i]);
-        }
-    }
-    if (!samples_path) return cli_usage("fit", "--samples FILE is required");
-    if (!out) return cli_usage("fit", "--out DIR is required");
+    cli_opt opts[] = {
+        {CLI_OPT_STR("--samples", &samples_path, "FILE", "the samples file (JSON)"), .flags = CLI_REQUIRED},
+        {CLI_OPT_DIR("--out", &out, "DIR", "where the files above go (created if missing)"), .flags = CLI_REQUIRED},
+        {CLI_OPT_LONG("--layer", &layer, "L", 0, 100000, "the neuron's name, with --neuron (default: the file's \"layer\")")},
+        {CLI_OPT_LONG("--neuron", &neuron, "N", 0, 100000000, "(default: the file's \"neuron\")")},
+        {CLI_OPT_STR("--vocab", &vocab_path, "PATH",
+                     "tokenizer directory, or an encoder.json-style file (default: GPT-2)")},
+        {CLI_OPT_STR("--model", &vocab_path, "PATH", NULL)}, /* the older name of --vocab */
+        {CLI_OPT_FLAG("--no-normalise", &no_normalise,
+                      "key the graph on exact token strings (reference: title case -> lower case and surrounding "
+                      "whitespace stripped)")},
+        {CLI_OPT_FLOAT("--activation-threshold", &params.activation_threshold, "X", -FLT_MAX, FLT_MAX,
+                       "line start / activator threshold (default 0.5)")},
+        {CLI_OPT_FLOAT("--importance-threshold", &params.importance_threshold, "X", -FLT_MAX, FLT_MAX,
+                       "context token kept when importance > X (default 0.75)")},
+        {CLI_OPT_FLOAT("--fire-threshold", &fire, "X", -FLT_MAX, FLT_MAX, "firing threshold for the scores (default 0.5)")},
+        {CLI_OPT_LONG("--ngram-prior", &prior, "N", 0, 1000, "context tokens of the n-gram baseline (default 5)")},
+        {CLI_OPT_FLAG("--ngram-raw-threshold", &raw_thr,
+                      "restore the reference bug: compare the raw activation (needs \"base_max\" in the samples file) "
+                      "to the n-gram threshold")},
+        {CLI_OPT_FLAG("--no-svg", &no_svg, "do not run Graphviz (the .dot is still written)")},
+        {CLI_OPT_FLAG("--quiet", &quiet, "print nothing on success")},
+    };
+    int prc = CLI_PARSE(&fit_cmd, opts, argc, argv);
+    if (prc != CLI_RUN) return prc;
+    int normalise = !no_normalise, svg = !no_svg;
     if ((layer == -2) != (neuron == -2)) return cli_usage("fit", "give --layer and --neuron together");
 
     n2g_err err = {0};
@@ -151,10 +111,7 @@ int cli_fit(int argc, char **argv) {
     }
     g->layer = sm.layer;
     g->neuron = sm.neuron;
-    if (mkdir(out, 0777) != 0 && errno != EEXIST) {
-        n2g_fail(&err, "%s: cannot create directory (%s)", out, strerror(errno));
-        goto fail;
-    }
+    if (n2g_make_dir(out, 0, &err)) goto fail;
     char path[4096], dot[4096];
     snprintf(path, sizeof path, "%s/%d_%d.json", out, g->layer, g->neuron);
     if (n2g_graph_save_json(g, vocab, path, &err)) goto fail;

@@ -9,17 +9,12 @@
 #include "n2g/graph/predict.h"
 #include "n2g/graph/vocab_bpe.h"
 
-static const char *predict_help =
-    "usage: n2g predict --graph FILE (--tokens IDS | --text S | --batch FILE) [--vocab PATH] [--json]\n"
-    "\n"
+static const cli_cmd predict_cmd = {
+    "predict",
     "Prints the graph's predicted (normalised) activation for every token: one line per token,\n"
-    "'position<TAB>id<TAB>token<TAB>activation', or with --json {\"tokens\": [...], \"activations\": [...]}.\n"
-    "  --graph FILE   a graph written by 'n2g fit' (L_N.json)\n"
-    "  --tokens IDS   token ids separated by commas\n"
-    "  --text S       text, encoded with the GPT-2 tokenizer (<|endoftext|> becomes its id)\n"
-    "  --batch FILE   a JSON array of token-id arrays; prints a JSON array of activation arrays\n"
-    "  --vocab PATH   tokenizer directory, or an encoder.json-style file (default: GPT-2); it must\n"
-    "                 be the vocabulary the graph was fitted with\n";
+    "'position<TAB>id<TAB>token<TAB>activation', or with --json {\"tokens\": [...], \"activations\": [...]}.\n",
+    NULL,
+};
 
 static int print_one(const n2g_graph *g, const n2g_vocab *v, const int32_t *ids, size_t n, int json) {
     float *out = malloc((n ? n : 1) * sizeof *out);
@@ -105,32 +100,22 @@ done:
 int cli_predict(int argc, char **argv) {
     const char *graph = NULL, *tokens = NULL, *text = NULL, *batch = NULL, *vocab_path = NULL;
     int json = 0;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-            fputs(predict_help, stdout);
-            return 0;
-        } else if (!strcmp(a, "--json")) {
-            json = 1;
-        } else if (strcmp(a, "--graph") && strcmp(a, "--tokens") && strcmp(a, "--text") && strcmp(a, "--batch") &&
-                   strcmp(a, "--vocab") && strcmp(a, "--model")) {
-            return cli_unknown("predict", a);
-        } else if (i + 1 >= argc) {
-            return cli_usage("predict", "%s needs a value", a);
-        } else if (!strcmp(a, "--graph")) {
-            graph = argv[++i];
-        } else if (!strcmp(a, "--tokens")) {
-            tokens = argv[++i];
-        } else if (!strcmp(a, "--text")) {
-            text = argv[++i];
-        } else if (!strcmp(a, "--batch")) {
-            batch = argv[++i];
-        } else if (!strcmp(a, "--vocab") || !strcmp(a, "--model")) {
-            vocab_path = argv[++i];
-        }
-    }
-    if (!graph) return cli_usage("predict", "--graph FILE is required");
-    if (!!tokens + !!text + !!batch != 1) return cli_usage("predict", "give exactly one of --tokens, --text, --batch");
+    cli_opt opts[] = {
+        {CLI_OPT_STR("--graph", &graph, "FILE", "a graph written by 'n2g fit' (L_N.json)"), .flags = CLI_REQUIRED},
+        {CLI_OPT_STR("--tokens", &tokens, "IDS", "token ids separated by commas"), .flags = CLI_REQUIRED, .group = 1},
+        {CLI_OPT_STR("--text", &text, "S", "text, encoded with the GPT-2 tokenizer (<|endoftext|> becomes its id)"),
+         .group = 1},
+        {CLI_OPT_STR("--batch", &batch, "FILE",
+                     "a JSON array of token-id arrays; prints a JSON array of activation arrays"),
+         .group = 1},
+        {CLI_OPT_STR("--vocab", &vocab_path, "PATH",
+                     "tokenizer directory, or an encoder.json-style file (default: GPT-2); it must be the vocabulary "
+                     "the graph was fitted with")},
+        {CLI_OPT_STR("--model", &vocab_path, "PATH", NULL)}, /* the older name of --vocab */
+        {CLI_OPT_FLAG("--json", &json, "print {\"tokens\": [...], \"activations\": [...]}")},
+    };
+    int prc = CLI_PARSE(&predict_cmd, opts, argc, argv);
+    if (prc != CLI_RUN) return prc;
     int32_t *ids = NULL;
     size_t n = 0;
     if (tokens) {

@@ -1,13 +1,9 @@
 /* cli_scrape.c — `n2g scrape`: the per-neuron max-activating examples of a corpus. */
-#include <errno.h>
-#include <limits.h>
 #include <dirent.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "cli.h"
 #include "common/atomic_write.h"
@@ -18,40 +14,18 @@
 #include "scrape/scrape.h"
 #include "scrape/scrape_lock.h"
 
-static const char *scrape_help =
-    "usage: n2g scrape --model DIR --corpus PATH... --out RUN [--layers 0-11] [--top-k 20] [--ctx 1024]\n"
-    "                  [--max-tokens N] [--batch B] [--device N|cpu] [--include-bos] [--fire-lists[=N]]\n"
-    "                  [--strict] [--quiet] [--checkpoint-secs S] [--checkpoint-rows R]\n"
-    "\n"
+static const cli_cmd scrape_cmd = {
+    "scrape",
     "Streams the corpus in rows of CTX tokens (BOS + text, documents joined by EOS) through the model\n"
     "and keeps, for every neuron of the chosen layers (blocks.L.mlp.hook_post), the TOP-K rows with\n"
     "the highest max activation (ties: earlier row first), with the position of that max. The\n"
-    "top-k is kept on the device; RUN/ gets manifest.json and examples.bin.\n"
-    "  --model DIR          Hugging Face GPT-2 directory (config.json + model.safetensors)\n"
-    "  --corpus PATH...     .txt / .jsonl files or directories (gzip / zstd ok), in order; '-' reads\n"
-    "                       standard input (one text document) to its end into RUN/corpus-stdin.txt,\n"
-    "                       the run's copy: a resume reads it again (pipe the same text to rerun)\n"
-    "  --out RUN            run directory; rerunning the same command resumes an interrupted scrape\n"
-    "  --layers LIST        e.g. 0-11, 5, 0,3,8-11 (default: all)\n"
-    "  --top-k K            examples per neuron (default 20, at most 256)\n"
-    "  --ctx N              tokens per row (default: the model's n_ctx)\n"
-    "  --max-tokens N       stop after N tokens (rounded down to whole rows; default: whole corpus)\n"
-    "  --batch B            rows per forward pass (default: automatic; does not change the result)\n"
-    "  --device N|cpu       Vulkan device index (see 'n2g devices') or the CPU backend\n"
-    "  --include-bos        let position 0 (BOS) count in max / argmax / mean, as Neuroscope did\n"
-    "  --fire-lists[=N]     also keep, for every example, the positions of its row where the neuron\n"
-    "                       reaches half the row's max (up to N, default 32): n2g build then scores\n"
-    "                       those test rows without running them again\n"
-    "  --strict             stop at the first bad corpus input (invalid UTF-8, bad JSONL line,\n"
-    "                       damaged .gz/.zst) instead of skipping it with a warning and a count\n"
-    "  --checkpoint-secs S  checkpoint every S seconds (default 300; 0 = after every batch)\n"
-    "  --checkpoint-rows R  also checkpoint every R rows\n"
-    "  --quiet              no progress bar\n"
+    "top-k is kept on the device; RUN/ gets manifest.json and examples.bin.\n",
     "Under mpirun / srun (a build with MPI), each rank scans its share of the rows on its own device\n"
     "(the machine's ranks take devices in turn unless --device is given) and the run directory is\n"
     "byte-identical to a single process's.\n"
     "SIGINT / SIGTERM write a checkpoint and stop (a second one stops at once); rerun the same\n"
-    "command to continue.\n";
+    "command to continue.\n",
+};
 
 #ifndef SCRAPE_STDIN_NAME
 #define SCRAPE_STDIN_NAME "corpus-stdin.txt"
@@ -132,91 +106,44 @@ int cli_scrape(int argc, char **argv) {
     scrape_params p = {0};
     p.top_k = 20;
     p.checkpoint_secs = 300;
-    const char **corpus = calloc((size_t)argc, sizeof *corpus);
-    int layers[4096], rc = 2;
+    cli_list corpus = {0};
+    int layers[4096], rc;
     const char *device = NULL, *layer_s = NULL;
     n2g_err err = {0};
-    if (!corpus) return 1;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        long v;
-        const char *val = i + 1 < argc ? argv[i + 1] : NULL;
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-            fputs(scrape_help, stdout);
-            rc = 0;
-            goto out;
-        } else if (!strcmp(a, "--include-bos")) {
-            p.include_bos = 1;
-        } else if (!strcmp(a, "--fire-lists")) {
-            p.fire_lists = SCRAPE_FIRE_F;
-        } else if (!strncmp(a, "--fire-lists=", 13)) {
-            char *end;
-            long f = strtol(a + 13, &end, 10);
-            if (end == a + 13 || *end || f < 1 || f > OPS_TOPK_MAX_F) {
-                rc = cli_usage("scrape", "--fire-lists=N: N (entries per list) must be 1..%d, got '%s'", OPS_TOPK_MAX_F,
-                               a + 13);
-                goto out;
-            }
-            p.fire_lists = (int)f;
-        } else if (!strcmp(a, "--strict")) {
-            p.strict = 1;
-        } else if (!strcmp(a, "--quiet")) {
-            p.quiet = 1;
-        } else if (!strcmp(a, "--corpus")) {
-            if (!val || !strncmp(val, "--", 2)) {
-                rc = cli_usage("scrape", "--corpus needs at least one path");
-                goto out;
-            }
-            while (i + 1 < argc && strncmp(argv[i + 1], "--", 2)) corpus[p.n_corpus++] = argv[++i];
-        } else if (strcmp(a, "--model") && strcmp(a, "--out") && strcmp(a, "--device") && strcmp(a, "--layers") &&
-                   strcmp(a, "--top-k") && strcmp(a, "--ctx") && strcmp(a, "--batch") && strcmp(a, "--max-tokens") &&
-                   strcmp(a, "--checkpoint-rows") && strcmp(a, "--checkpoint-secs")) {
-            rc = cli_unknown("scrape", a);
-            goto out;
-        } else if (!val) {
-            rc = cli_usage("scrape", "%s needs a value", a);
-            goto out;
-        } else if (!strcmp(a, "--model")) {
-            p.model_dir = argv[++i];
-        } else if (!strcmp(a, "--out")) {
-            p.out = cli_dir(argv[++i]);
-        } else if (!strcmp(a, "--device")) {
-            device = argv[++i];
-        } else if (!strcmp(a, "--layers")) {
-            layer_s = argv[++i];
-        } else if (!strcmp(a, "--top-k")) {
-            if ((rc = cli_int_opt("scrape", a, argv[++i], 1, OPS_TOPK_MAX_K, &v))) goto out;
-            p.top_k = (int)v;
-        } else if (!strcmp(a, "--ctx")) {
-            if ((rc = cli_int_opt("scrape", a, argv[++i], 2, 1 << 20, &v))) goto out;
-            p.ctx = (int)v;
-        } else if (!strcmp(a, "--batch")) {
-            if ((rc = cli_int_opt("scrape", a, argv[++i], 1, 1 << 16, &v))) goto out;
-            p.batch = (int)v;
-        } else if (!strcmp(a, "--max-tokens") || !strcmp(a, "--checkpoint-rows")) {
-            char *end;
-            const char *s = argv[++i];
-            errno = 0;
-            unsigned long long u = strtoull(s, &end, 10);
-            if (!*s || *end || *s == '-' || errno || (u == 0 && a[2] == 'm')) {
-                rc = cli_usage("scrape", "%s: expected an integer in %d..%llu, got '%s'", a, a[2] == 'm', ULLONG_MAX, s);
-                goto out;
-            }
-            *(a[2] == 'm' ? &p.max_tokens : &p.checkpoint_rows) = u;
-        } else if (!strcmp(a, "--checkpoint-secs")) {
-            char *end;
-            double d = strtod(argv[++i], &end);
-            if (!*argv[i] || *end || !(d >= 0)) {
-                rc = cli_usage("scrape", "--checkpoint-secs: expected seconds >= 0, got '%s'", argv[i]);
-                goto out;
-            }
-            p.checkpoint_secs = d;
-        }
-    }
-    if (!p.model_dir || !p.out || !p.n_corpus) {
-        rc = cli_usage("scrape", "--model, --corpus and --out are required");
-        goto out;
-    }
+    cli_opt opts[] = {
+        {CLI_OPT_STR("--model", &p.model_dir, "DIR", "Hugging Face GPT-2 directory (config.json + model.safetensors)"),
+         .flags = CLI_REQUIRED},
+        {CLI_OPT_LIST("--corpus", &corpus, "PATH",
+                      ".txt / .jsonl files or directories (gzip / zstd ok), in order; '-' reads standard input (one "
+                      "text document) to its end into RUN/corpus-stdin.txt, the run's copy: a resume reads it again "
+                      "(pipe the same text to rerun)"),
+         .flags = CLI_REQUIRED},
+        {CLI_OPT_DIR("--out", &p.out, "RUN", "run directory; rerunning the same command resumes an interrupted scrape"),
+         .flags = CLI_REQUIRED},
+        {CLI_OPT_STR("--layers", &layer_s, "LIST", "e.g. 0-11, 5, 0,3,8-11 (default: all)")},
+        {CLI_OPT_INT("--top-k", &p.top_k, "K", 1, OPS_TOPK_MAX_K, "examples per neuron (default 20, at most 256)")},
+        {CLI_OPT_INT("--ctx", &p.ctx, "N", 2, 1 << 20, "tokens per row (default: the model's n_ctx)")},
+        {CLI_OPT_U64("--max-tokens", &p.max_tokens, "N", 1, UINT64_MAX,
+                     "stop after N tokens (rounded down to whole rows; default: whole corpus)")},
+        {CLI_OPT_INT("--batch", &p.batch, "B", 1, 1 << 16,
+                     "rows per forward pass (default: automatic; does not change the result)")},
+        {CLI_OPT_DEVICE(&device, "Vulkan device index (see 'n2g devices') or the CPU backend")},
+        {CLI_OPT_FLAG("--include-bos", &p.include_bos, "let position 0 (BOS) count in max / argmax / mean, as Neuroscope did")},
+        {CLI_OPT_INT("--fire-lists", &p.fire_lists, "N", 1, OPS_TOPK_MAX_F,
+                     "also keep, for every example, the positions of its row where the neuron reaches half the row's "
+                     "max (up to N, default 32): n2g build then scores those test rows without running them again"),
+         .flags = CLI_OPTVAL, .implied = SCRAPE_FIRE_F},
+        {CLI_OPT_FLAG("--strict", &p.strict,
+                      "stop at the first bad corpus input (invalid UTF-8, bad JSONL line, damaged .gz/.zst) instead of "
+                      "skipping it with a warning and a count")},
+        {CLI_OPT_FLAG("--quiet", &p.quiet, "no progress bar")},
+        {CLI_OPT_DOUBLE("--checkpoint-secs", &p.checkpoint_secs, "S", 0, INFINITY,
+                        "checkpoint every S seconds (default 300; 0 = after every batch)")},
+        {CLI_OPT_U64("--checkpoint-rows", &p.checkpoint_rows, "R", 0, UINT64_MAX, "also checkpoint every R rows")},
+    };
+    rc = CLI_PARSE(&scrape_cmd, opts, argc, argv);
+    if (rc != CLI_RUN) return rc;
+    p.n_corpus = corpus.n;
     if (layer_s) {
         int n = scrape_parse_layers(layer_s, 0, layers, 4096, &err);
         if (n < 0) {
@@ -236,13 +163,13 @@ int cli_scrape(int argc, char **argv) {
     }
     char stdin_path[4300];
     for (int i = 0; i < p.n_corpus; i++) {
-        if (strcmp(corpus[i], "-")) continue;
+        if (strcmp(corpus.v[i], "-")) continue;
         if (dist_size() > 1) {
             rc = cli_usage("scrape", "--corpus - (standard input) is not supported under mpirun; give files");
             goto out;
         }
         for (int j = i + 1; j < p.n_corpus; j++)
-            if (!strcmp(corpus[j], "-")) {
+            if (!strcmp(corpus.v[j], "-")) {
                 rc = cli_usage("scrape", "--corpus: '-' (standard input) given twice");
                 goto out;
             }
@@ -250,12 +177,12 @@ int cli_scrape(int argc, char **argv) {
             rc = cli_error(&err);
             goto out;
         }
-        corpus[i] = stdin_path;
+        corpus.v[i] = stdin_path;
     }
     dist_pick_device(&p.ops, device != NULL);
     int quiet_rank = dist_rank() > 0; /* only rank 0 reports */
     p.ops.quiet = p.quiet || quiet_rank;
-    p.corpus = corpus;
+    p.corpus = corpus.v;
     p.stop = &stop_flag;
     p.cpu_fallback = device == NULL;
     struct sigaction sa;
@@ -301,6 +228,6 @@ int cli_scrape(int argc, char **argv) {
         fprintf(stderr, "n2g scrape: corpus input skipped or replaced (counts per file in %s/manifest.json): %s\n", p.out,
                 res.corpus_note);
 out:
-    free(corpus);
+    free(corpus.v);
     return rc;
 }

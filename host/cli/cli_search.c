@@ -7,54 +7,34 @@
 #include "common/json.h"
 #include "n2g/graph/store.h"
 
-static const char *search_help =
-    "usage: n2g search --graphs DIR --token S [--token S2 ...] [--type activating|important] [--exact] [--json]\n"
-    "\n"
+static const cli_cmd search_cmd = {
+    "search",
     "Lists the neurons (L_N) filed under every given token in DIR/neuron_store.json (written by\n"
     "'n2g fit' / 'n2g build'), one per line. --type limits the match to tokens that activate the\n"
     "neuron or to context tokens; by default either counts. A token also matches its normalised\n"
-    "form (\" The\" finds \"the\"); --exact matches the stored string only, as the reference.\n";
+    "form (\" The\" finds \"the\"); --exact matches the stored string only, as the reference.\n",
+    NULL,
+};
+
+static const char *const type_names[] = {"activating", "important", NULL};
+static const int type_values[] = {N2G_ACTIVATING, N2G_IMPORTANT};
 
 int cli_search(int argc, char **argv) {
     const char *dir = NULL;
-    const char **toks = calloc((size_t)argc + 1, sizeof *toks);
-    size_t nt = 0;
+    cli_list toks = {0};
     int type = N2G_ANY, json = 0, exact = 0;
-    if (!toks) return 1;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-            fputs(search_help, stdout);
-            free(toks);
-            return 0;
-        } else if (!strcmp(a, "--json")) {
-            json = 1;
-        } else if (!strcmp(a, "--exact")) {
-            exact = 1;
-        } else if (strcmp(a, "--graphs") && strcmp(a, "--token") && strcmp(a, "--type")) {
-            free(toks);
-            return cli_unknown("search", a);
-        } else if (i + 1 >= argc) {
-            free(toks);
-            return cli_usage("search", "%s needs a value", a);
-        } else if (!strcmp(a, "--graphs")) {
-            dir = cli_dir(argv[++i]);
-        } else if (!strcmp(a, "--token")) {
-            toks[nt++] = argv[++i];
-        } else if (!strcmp(a, "--type")) {
-            const char *t = argv[++i];
-            if (!strcmp(t, "activating")) type = N2G_ACTIVATING;
-            else if (!strcmp(t, "important")) type = N2G_IMPORTANT;
-            else {
-                free(toks);
-                return cli_usage("search", "--type: expected 'activating' or 'important', got '%s'", t);
-            }
-        }
-    }
-    if (!dir || !nt) {
-        free(toks);
-        return cli_usage("search", "--graphs DIR and at least one --token are required");
-    }
+    cli_opt opts[] = {
+        {CLI_OPT_DIR("--graphs", &dir, "DIR", "the folder of neuron_store.json"), .flags = CLI_REQUIRED},
+        {CLI_OPT_MULTI("--token", &toks, "S", "a token the neuron's graph must hold (repeat: all of them)"),
+         .flags = CLI_REQUIRED},
+        {CLI_OPT_ENUM("--type", &type, "activating|important", type_names, type_values,
+                      "only tokens that activate the neuron, or only context tokens (default: either)")},
+        {CLI_OPT_FLAG("--exact", &exact, "match the stored string only")},
+        {CLI_OPT_FLAG("--json", &json, "print {\"neurons\": [...]}")},
+    };
+    int prc = CLI_PARSE(&search_cmd, opts, argc, argv);
+    if (prc != CLI_RUN) return prc;
+    size_t nt = (size_t)toks.n;
     char path[4096];
     snprintf(path, sizeof path, "%s/neuron_store.json", dir);
     n2g_err err = {0};
@@ -62,7 +42,7 @@ int cli_search(int argc, char **argv) {
     const char **names = NULL;
     size_t n = 0;
     int rc = 0;
-    if (!s || n2g_store_search(s, toks, nt, type, exact, &names, &n, &err)) {
+    if (!s || n2g_store_search(s, toks.v, nt, type, exact, &names, &n, &err)) {
         rc = cli_error(&err);
     } else if (json) {
         fputs("{\"neurons\": [", stdout);
@@ -76,6 +56,6 @@ int cli_search(int argc, char **argv) {
     }
     free(names);
     n2g_store_free(s);
-    free(toks);
+    free(toks.v);
     return rc;
 }

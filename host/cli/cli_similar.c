@@ -1,6 +1,4 @@
 /* cli_similar.c — `n2g similar`: neuron pairs whose graphs share their tokens. */
-#include <errno.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,39 +7,25 @@
 #include "common/json.h"
 #include "n2g/graph/store.h"
 
-static const char *similar_help =
-    "usage: n2g similar --graphs DIR [--threshold X] [--json]\n"
-    "\n"
+static const cli_cmd similar_cmd = {
+    "similar",
     "Reads DIR/neuron_store.json and prints neuron pairs whose activating and important token sets\n"
     "both overlap by at least X (default 0.9) of the larger set ('similar A B'), and, among the\n"
-    "rest, pairs that overlap by X of the smaller set ('subset SUPERSET SUBSET').\n";
+    "rest, pairs that overlap by X of the smaller set ('subset SUPERSET SUBSET').\n",
+    NULL,
+};
 
 int cli_similar(int argc, char **argv) {
     const char *dir = NULL;
     double thr = 0.9;
     int json = 0;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-            fputs(similar_help, stdout);
-            return 0;
-        } else if (!strcmp(a, "--json")) {
-            json = 1;
-        } else if (strcmp(a, "--graphs") && strcmp(a, "--threshold")) {
-            return cli_unknown("similar", a);
-        } else if (i + 1 >= argc) {
-            return cli_usage("similar", "%s needs a value", a);
-        } else if (!strcmp(a, "--graphs")) {
-            dir = cli_dir(argv[++i]);
-        } else if (!strcmp(a, "--threshold")) {
-            char *end;
-            errno = 0;
-            thr = strtod(argv[++i], &end);
-            if (*end || errno || !isfinite(thr) || thr < 0 || thr > 1)
-                return cli_usage("similar", "--threshold: expected a number in 0..1, got '%s'", argv[i]);
-        }
-    }
-    if (!dir) return cli_usage("similar", "--graphs DIR is required");
+    cli_opt opts[] = {
+        {CLI_OPT_DIR("--graphs", &dir, "DIR", "the folder of neuron_store.json"), .flags = CLI_REQUIRED},
+        {CLI_OPT_DOUBLE("--threshold", &thr, "X", 0, 1, "the overlap (default 0.9)")},
+        {CLI_OPT_FLAG("--json", &json, "print {\"similar\": [[A, B], ...], \"subset\": [[SUPERSET, SUBSET], ...]}")},
+    };
+    int prc = CLI_PARSE(&similar_cmd, opts, argc, argv);
+    if (prc != CLI_RUN) return prc;
     char path[4096];
     snprintf(path, sizeof path, "%s/neuron_store.json", dir);
     n2g_err err = {0};

@@ -8,25 +8,26 @@
 #include "text/bpe.h"
 #include "text/corpus.h"
 
-static const char *tokenize_help =
-    "usage: n2g tokenize [--model DIR | --vocab DIR] (--text S | --file F | stdin) [--ordinary] [--json]\n"
-    "\n"
-    "Prints the GPT-2 token ids of the text, space-separated (or {\"ids\": [...]} with --json).\n"
-    "  --model DIR   a model directory holding vocab.json + merges.txt (or tokenizer.json); one with no\n"
-    "                tokenizer file: the bundled GPT-2 vocabulary, with a note\n"
-    "  --vocab DIR   a directory with vocab.json + merges.txt, encoder.json + vocab.bpe, or tokenizer.json\n"
-    "                (default: $N2G_VOCAB, then the installed GPT-2 vocabulary)\n"
-    "  --text S      the text to encode (else --file F (.gz / .zst read too), else stdin; '-' is stdin)\n"
-    "  --ordinary    encode <|endoftext|> as plain text (tiktoken's encode_ordinary); by default it\n"
-    "                becomes id 50256, as Hugging Face's GPT-2 tokenizer does\n"
-    "  --json        print {\"ids\": [...]}\n";
+static const cli_cmd tokenize_cmd = {
+    "tokenize",
+    "Prints the GPT-2 token ids of the text, space-separated (or {\"ids\": [...]} with --json): the\n"
+    "text of --text, else of --file, else standard input.\n",
+    NULL,
+};
 
-static const char *detokenize_help =
-    "usage: n2g detokenize [--model DIR | --vocab DIR] [--ids LIST | stdin]\n"
-    "\n"
+static const cli_cmd detokenize_cmd = {
+    "detokenize",
     "Prints the text of GPT-2 token ids. LIST: ids separated by commas or spaces; standard input\n"
-    "may hold ids separated by spaces, commas or newlines, or a JSON {\"ids\": [...]} / [...] array.\n"
-    "  --model DIR / --vocab DIR   as for 'n2g tokenize'\n";
+    "may hold ids separated by spaces, commas or newlines, or a JSON {\"ids\": [...]} / [...] array.\n",
+    NULL,
+};
+
+#define MODEL_HELP                                                                                          \
+    "a model directory holding vocab.json + merges.txt (or tokenizer.json); one with no tokenizer file: the " \
+    "bundled GPT-2 vocabulary, with a note"
+#define VOCAB_HELP                                                                                            \
+    "a directory with vocab.json + merges.txt, encoder.json + vocab.bpe, or tokenizer.json (default: "          \
+    "$N2G_VOCAB, then the installed GPT-2 vocabulary)"
 
 static bpe_tokenizer *load_vocab(const char *model, const char *vocab, n2g_err *err) {
     if (vocab) return bpe_load_dir(vocab, err);
@@ -37,25 +38,18 @@ static bpe_tokenizer *load_vocab(const char *model, const char *vocab, n2g_err *
 int cli_tokenize(int argc, char **argv) {
     const char *model = NULL, *vocab = NULL, *text = NULL, *file = NULL;
     int ordinary = 0, json = 0;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-            fputs(tokenize_help, stdout);
-            return 0;
-        } else if (!strcmp(a, "--ordinary")) {
-            ordinary = 1;
-        } else if (!strcmp(a, "--json")) {
-            json = 1;
-        } else if (!strcmp(a, "--model") || !strcmp(a, "--vocab") || !strcmp(a, "--text") || !strcmp(a, "--file")) {
-            if (i + 1 >= argc) return cli_usage("tokenize", "%s needs a value", a);
-            const char **dst = a[2] == 'm' ? &model : a[2] == 'v' ? &vocab : a[2] == 't' ? &text : &file;
-            *dst = argv[++i];
-        } else {
-            return cli_unknown("tokenize", a);
-        }
-    }
-    if (model && vocab) return cli_usage("tokenize", "give --model or --vocab, not both");
-    if (text && file) return cli_usage("tokenize", "give --text or --file, not both");
+    cli_opt opts[] = {
+        {CLI_OPT_STR("--model", &model, "DIR", MODEL_HELP), .group = 1},
+        {CLI_OPT_STR("--vocab", &vocab, "DIR", VOCAB_HELP), .group = 1},
+        {CLI_OPT_STR("--text", &text, "S", "the text to encode"), .group = 2},
+        {CLI_OPT_STR("--file", &file, "F", "a file to encode (.gz / .zst read too; '-' is stdin)"), .group = 2},
+        {CLI_OPT_FLAG("--ordinary", &ordinary,
+                      "encode <|endoftext|> as plain text (tiktoken's encode_ordinary); by default it becomes id "
+                      "50256, as Hugging Face's GPT-2 tokenizer does")},
+        {CLI_OPT_FLAG("--json", &json, "print {\"ids\": [...]}")},
+    };
+    int rc = CLI_PARSE(&tokenize_cmd, opts, argc, argv);
+    if (rc != CLI_RUN) return rc;
     n2g_err err = {0};
     bpe_tokenizer *t = load_vocab(model, vocab, &err);
     if (!t) return cli_error(&err);
@@ -73,7 +67,7 @@ int cli_tokenize(int argc, char **argv) {
     }
     bpe_ids ids = {0};
     bpe_cache *cache = bpe_cache_new();
-    int rc = bpe_encode(t, text, len, ordinary ? BPE_ORDINARY : BPE_SPECIAL, &ids, cache, &err);
+    rc = bpe_encode(t, text, len, ordinary ? BPE_ORDINARY : BPE_SPECIAL, &ids, cache, &err);
     bpe_cache_free(cache);
     free(buf);
     bpe_free(t);
@@ -124,20 +118,13 @@ static int parse_ids(const char *s, const char *what, bpe_ids *out, n2g_err *err
 
 int cli_detokenize(int argc, char **argv) {
     const char *model = NULL, *vocab = NULL, *ids_arg = NULL;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-            fputs(detokenize_help, stdout);
-            return 0;
-        } else if (!strcmp(a, "--model") || !strcmp(a, "--vocab") || !strcmp(a, "--ids")) {
-            if (i + 1 >= argc) return cli_usage("detokenize", "%s needs a value", a);
-            const char **dst = a[2] == 'm' ? &model : a[2] == 'v' ? &vocab : &ids_arg;
-            *dst = argv[++i];
-        } else {
-            return cli_unknown("detokenize", a);
-        }
-    }
-    if (model && vocab) return cli_usage("detokenize", "give --model or --vocab, not both");
+    cli_opt opts[] = {
+        {CLI_OPT_STR("--model", &model, "DIR", MODEL_HELP), .group = 1},
+        {CLI_OPT_STR("--vocab", &vocab, "DIR", VOCAB_HELP), .group = 1},
+        {CLI_OPT_STR("--ids", &ids_arg, "LIST", "the ids (default: standard input)")},
+    };
+    int prc = CLI_PARSE(&detokenize_cmd, opts, argc, argv);
+    if (prc != CLI_RUN) return prc;
     n2g_err err = {0};
     char *buf = NULL;
     size_t len;
