@@ -192,11 +192,11 @@ int n2g_probe_want(n2g_probe_engine *e, int seq, int layer, int neuron, int pos0
 
 #define TREE_MIN_SHARE 4 /* shorter shared prefixes are not worth a segment */
 
-static const n2g_probe_engine *g_sort_e; /* qsort context (flush is not reentrant per engine) */
-
-static int cmp_lex(const void *a, const void *b) {
-    const pseq *x = &g_sort_e->seqs[*(const int *)a], *y = &g_sort_e->seqs[*(const int *)b];
-    const int32_t *p = g_sort_e->pool + x->off, *q = g_sort_e->pool + y->off;
+/* qsort_r comparator: sequence ids by their tokens, lexicographically (u: the engine) */
+static int cmp_lex(const void *a, const void *b, void *u) {
+    const n2g_probe_engine *e = u;
+    const pseq *x = &e->seqs[*(const int *)a], *y = &e->seqs[*(const int *)b];
+    const int32_t *p = e->pool + x->off, *q = e->pool + y->off;
     int n = x->len < y->len ? x->len : y->len;
     for (int i = 0; i < n; i++)
         if (p[i] != q[i]) return p[i] < q[i] ? -1 : 1;
@@ -227,10 +227,11 @@ static int cmp_group(const void *a, const void *b) {
     return x->lo - y->lo;
 }
 
-static const int *g_lcp; /* edge weights for cmp_edge */
-static int cmp_edge(const void *a, const void *b) {
+/* qsort_r comparator: edges by their weight (u: the shared prefix lengths), longest first */
+static int cmp_edge(const void *a, const void *b, void *u) {
+    const int *lcp = u;
     int x = *(const int *)a, y = *(const int *)b;
-    if (g_lcp[x] != g_lcp[y]) return g_lcp[x] > g_lcp[y] ? -1 : 1;
+    if (lcp[x] != lcp[y]) return lcp[x] > lcp[y] ? -1 : 1;
     return x - y;
 }
 
@@ -308,8 +309,7 @@ static int make_groups(n2g_probe_engine *e, const int *runs, int nr, pgroup *g, 
             if (lcp[k] >= TREE_MIN_SHARE) edge[ne++] = k;
         }
     }
-    g_lcp = lcp;
-    qsort(edge, (size_t)ne, sizeof(int), cmp_edge);
+    qsort_r(edge, (size_t)ne, sizeof(int), cmp_edge, lcp);
     for (int i = 0; i < ne; i++) {
         int k = edge[i], w = lcp[k];
         pgroup *A = &g[gid[k - 1]], *B = &g[gid[k]];
@@ -464,6 +464,57 @@ static int run_batch(n2g_probe_engine *e, flushctx *f, pgroup *g, int ng, int B,
     return 0;
 }
 
+/* 1-2: the sequences with requests in lexicographic order (order), each answered by the run of
+ * the longest one it is a prefix of (seqs[].run, its depth raised to theirs): the runs in runs[],
+ * their count returned */
+static int merge_prefixes(n2g_probe_engine *e, int *order, int *runs) {
+    int nz = 0;
+    for (int s = 0; s < e->n_seqs; s++)
+        if (e->seqs[s].depth >= 0) order[nz++] = s;
+    e->st.seqs_unique += (uint64_t)nz;
+    qsort_r(order, (size_t)nz, sizeof(int), cmp_lex, e);
+    for (int k = nz - 1; k >= 0; k--) {
+        pseq *s = &e->seqs[order[k]];
+        s->run = order[k];
+        if (!e->opt.no_prefix && k + 1 < nz) {
+            pseq *nx = &e->seqs[order[k + 1]];
+            pseq *rep = &e->seqs[nx->run];
+            if (nx->len >= s->len && !memcmp(e->pool + s->off, e->pool + nx->off, sizeof(int32_t) * (size_t)s->len)) {
+                s->run = nx->run;
+                if (s->depth > rep->depth) rep->depth = s->depth;
+            }
+        }
+    }
+    int nr = 0;
+    for (int k = 0; k < nz; k++)
+        if (e->seqs[order[k]].run == order[k]) runs[nr++] = order[k];
+    e->st.runs += (uint64_t)nr;
+    return nr;
+}
+
+/* 4-6: per depth, rows of up to cap tokens (first fit, largest first), then batches of rows */
+static int run_groups(n2g_probe_engine *e, flushctx *f, pgroup *grp, int ng, int *used, n2g_err *err) {
+    qsort(grp, (size_t)ng, sizeof(pgroup), cmp_group);
+    for (int k = 0; k < ng;) {
+        int depth = grp[k].depth, k1 = k;
+        while (k1 < ng && grp[k1].depth == depth) k1++;
+        int cap = grp[k].tokens > e->class_T[1] ? grp[k].tokens : e->class_T[1];
+        int nrows = pack_rows(grp + k, k1 - k, cap, used);
+        qsort(grp + k, (size_t)(k1 - k), sizeof(pgroup), cmp_row);
+        prunner *pr = NULL;
+        if (runner_for(e, cap, &pr, err) != 0) return -1;
+        for (int r0 = 0, gk = k; r0 < nrows;) {
+            int T = 0, B = nrows - r0 < pr->max_B ? nrows - r0 : pr->max_B, gk1 = gk;
+            for (int r = r0; r < r0 + B; r++) T = used[r] > T ? used[r] : T;
+            while (gk1 < k1 && grp[gk1].row < r0 + B) grp[gk1++].row -= r0;
+            if (run_batch(e, f, grp + gk, gk1 - gk, B, T, depth, pr, err) != 0) return -1;
+            r0 += B, gk = gk1;
+        }
+        k = k1;
+    }
+    return 0;
+}
+
 int n2g_probe_flush(n2g_probe_engine *e, n2g_err *err) {
     double t0 = progress_now();
     int rc = -1, L = e->m->cfg.n_layer;
@@ -483,29 +534,7 @@ int n2g_probe_flush(n2g_probe_engine *e, n2g_err *err) {
         n2g_fail(err, "probe: out of memory");
         goto done;
     }
-    /* 1-2: sequences with requests, lexicographic order, prefix merging */
-    int nz = 0;
-    for (int s = 0; s < ns; s++)
-        if (e->seqs[s].depth >= 0) order[nz++] = s;
-    e->st.seqs_unique += (uint64_t)nz;
-    g_sort_e = e;
-    qsort(order, (size_t)nz, sizeof(int), cmp_lex);
-    for (int k = nz - 1; k >= 0; k--) {
-        pseq *s = &e->seqs[order[k]];
-        s->run = order[k];
-        if (!e->opt.no_prefix && k + 1 < nz) {
-            pseq *nx = &e->seqs[order[k + 1]];
-            pseq *rep = &e->seqs[nx->run];
-            if (nx->len >= s->len && !memcmp(e->pool + s->off, e->pool + nx->off, sizeof(int32_t) * (size_t)s->len)) {
-                s->run = nx->run;
-                if (s->depth > rep->depth) rep->depth = s->depth;
-            }
-        }
-    }
-    int nr = 0;
-    for (int k = 0; k < nz; k++)
-        if (e->seqs[order[k]].run == order[k]) runs[nr++] = order[k];
-    e->st.runs += (uint64_t)nr;
+    int nr = merge_prefixes(e, order, runs);
     for (int s = 0; s < ns; s++) run_head[s] = -1;
     for (int q = e->n_reqs - 1; q >= 0; q--) {
         int r = e->seqs[e->reqs[q].seq].run;
@@ -519,26 +548,7 @@ int n2g_probe_flush(n2g_probe_engine *e, n2g_err *err) {
         e->st.tokens_shared += (uint64_t)grp[k].sum_share;
         e->st.tree_rows += grp[k].hi > grp[k].lo;
     }
-    /* 4: per depth, rows of up to cap tokens (first fit, largest first), then batches of rows */
-    qsort(grp, (size_t)ng, sizeof(pgroup), cmp_group);
-    for (int k = 0; k < ng;) {
-        int depth = grp[k].depth, k1 = k;
-        while (k1 < ng && grp[k1].depth == depth) k1++;
-        int cap = grp[k].tokens > e->class_T[1] ? grp[k].tokens : e->class_T[1];
-        int nrows = pack_rows(grp + k, k1 - k, cap, used);
-        qsort(grp + k, (size_t)(k1 - k), sizeof(pgroup), cmp_row);
-        prunner *pr = NULL;
-        if (runner_for(e, cap, &pr, err) != 0) goto done;
-        for (int r0 = 0, gk = k; r0 < nrows;) {
-            int T = 0, B = nrows - r0 < pr->max_B ? nrows - r0 : pr->max_B, gk1 = gk;
-            for (int r = r0; r < r0 + B; r++) T = used[r] > T ? used[r] : T;
-            while (gk1 < k1 && grp[gk1].row < r0 + B) grp[gk1++].row -= r0;
-            if (run_batch(e, &f, grp + gk, gk1 - gk, B, T, depth, pr, err) != 0) goto done;
-            r0 += B, gk = gk1;
-        }
-        k = k1;
-    }
-    rc = 0;
+    rc = run_groups(e, &f, grp, ng, used, err);
 done:
     reset_round(e);
     free(order), free(runs), free(req_next), free(run_head), free(used);
