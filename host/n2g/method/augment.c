@@ -29,147 +29,108 @@ size_t n2g_augment_case_candidate(const char *w, size_t wlen, const char *c, siz
     return len;
 }
 
-typedef struct {
-    char **s;
-    size_t *n;
-    int cnt, cap;
-} strset;
-
-static int strset_has(const strset *st, const char *s, size_t n) {
-    for (int i = 0; i < st->cnt; i++)
-        if (st->n[i] == n && !memcmp(st->s[i], s, n)) return 1;
+int n2g_tokseq_push(n2g_tokseq **out, int *n_out, int bos, const int32_t *ids, int nid) {
+    n2g_tokseq *o = realloc(*out, sizeof *o * (size_t)(*n_out + 1));
+    if (!o) return -1;
+    *out = o;
+    int32_t *t = malloc(sizeof(int32_t) * (size_t)(nid + 1));
+    if (!t) return -1;
+    t[0] = bos;
+    if (nid) memcpy(t + 1, ids, sizeof(int32_t) * (size_t)nid);
+    o[(*n_out)++] = (n2g_tokseq){t, nid + 1};
     return 0;
 }
 
-static int strset_add(strset *st, const char *s, size_t n) {
-    if (strset_has(st, s, n)) return 0;
-    if (st->cnt == st->cap) {
-        int nc = st->cap ? st->cap * 2 : 8;
-        char **ns = realloc(st->s, sizeof *ns * (size_t)nc);
-        if (!ns) return -1;
-        st->s = ns;
-        size_t *nn = realloc(st->n, sizeof *nn * (size_t)nc);
-        if (!nn) return -1;
-        st->n = nn;
-        st->cap = nc;
+int n2g_augment_text(const int32_t *y, int L, const float *imp, int pstar, const n2g_augment_cfg *c, n2g_tokstr_fn ts,
+                     void *ts_user, n2g_strlist *important, char **text, size_t *tlen, size_t *maxpos) {
+    size_t cap = 0, n;
+    for (int k = 0; k < L; k++) {
+        ts(ts_user, y[k], &n);
+        cap += n;
     }
-    char *d = malloc(n + 1);
-    if (!d) return -1;
-    memcpy(d, s, n);
-    d[n] = 0;
-    st->s[st->cnt] = d;
-    st->n[st->cnt++] = n;
+    char *t = malloc(cap + 1), *tmp = malloc(cap + 1);
+    int rc = t && tmp ? 0 : -1;
+    *tlen = *maxpos = 0;
+    for (int k = 0; k < L && rc == 0; k++) {
+        const char *s = ts(ts_user, y[k], &n);
+        if (imp[(size_t)k * (size_t)L + (size_t)pstar] >= c->threshold && y[k] != c->eot) {
+            size_t m = n2g_word_norm(s, n, tmp);
+            if (!n2g_strlist_has(important, tmp, m) && n2g_strlist_push(important, tmp, m)) rc = -1;
+        }
+        if (k >= 1) {
+            memcpy(t + *tlen, s, n);
+            *tlen += n;
+            if (k <= pstar) *maxpos = *tlen;
+        }
+    }
+    free(tmp);
+    if (rc) {
+        free(t);
+        return -1;
+    }
+    t[*tlen] = 0;
+    *text = t;
     return 0;
 }
 
-static void strset_free(strset *st) {
-    for (int i = 0; i < st->cnt; i++) free(st->s[i]);
-    free(st->s);
-    free(st->n);
+/* The casings of the word text[woff, woff+wl) (normalised: key[0..kn)), most frequent first,
+ * other than the word itself, at most c->n: each substituted into text, encoded and appended
+ * to *out as BOS + ids unless longer than c->max_len. *buf: scratch. */
+static int substitute_casings(const char *text, size_t tlen, size_t woff, size_t wl, const char *key, size_t kn,
+                              const n2g_augment_cfg *c, const n2g_casings *table, n2g_encode_fn enc, void *enc_user,
+                              char **buf, n2g_tokseq **out, int *n_out, n2g_err *err) {
+    int nc = 0, subbed = 0;
+    const n2g_casing *cs = n2g_casings_get(table, key, kn, &nc);
+    const char *ws = text + woff;
+    for (int k = 0; k < nc && subbed < c->n; k++) {
+        if (cs[k].len == wl && !memcmp(cs[k].text, ws, wl)) continue;
+        size_t nl = tlen - wl + cs[k].len;
+        char *nt = realloc(*buf, nl + 1);
+        if (!nt) return n2g_fail(err, "augment: out of memory");
+        *buf = nt;
+        memcpy(nt, text, woff);
+        memcpy(nt + woff, cs[k].text, cs[k].len);
+        memcpy(nt + woff + cs[k].len, ws + wl, tlen - woff - wl);
+        nt[nl] = 0;
+        int32_t *ids = NULL;
+        int nid = 0;
+        if (enc(enc_user, nt, nl, &ids, &nid, err) != 0) return -1;
+        subbed++;
+        int r = nid + 1 > c->max_len ? 0 : n2g_tokseq_push(out, n_out, c->bos, ids, nid);
+        free(ids);
+        if (r) return n2g_fail(err, "augment: out of memory");
+    }
+    return 0;
 }
 
 int n2g_augment_casings(const int32_t *y, int L, const float *imp, int pstar, const n2g_augment_cfg *c,
                         const n2g_casings *table, n2g_tokstr_fn ts, void *ts_user, n2g_encode_fn enc, void *enc_user,
                         n2g_tokseq **out, int *n_out, n2g_err *err) {
-    int rc = -1;
-    strset important = {0};
-    char *text = NULL, *tmp = NULL, *newt = NULL;
+    n2g_strlist important = {0};
+    char *text = NULL, *key = NULL, *buf = NULL;
     n2g_word *words = NULL;
-    size_t tlen = 0, maxpos = 0, cap = 0;
-    for (int k = 0; k < L; k++) {
-        size_t n;
-        ts(ts_user, y[k], &n);
-        cap += n;
-    }
-    text = malloc(cap + 1);
-    tmp = malloc(cap + 1);
-    if (!text || !tmp) {
+    size_t tlen = 0, maxpos = 0;
+    int rc = -1, nw = 0;
+    if (n2g_augment_text(y, L, imp, pstar, c, ts, ts_user, &important, &text, &tlen, &maxpos) ||
+        !(key = malloc(tlen + 1)) || (important.cnt && (nw = n2g_wordsplit(text, tlen, &words)) < 0)) {
         n2g_fail(err, "augment: out of memory");
         goto done;
     }
-    for (int k = 0; k < L; k++) {
-        size_t n;
-        const char *s = ts(ts_user, y[k], &n);
-        if (imp[(size_t)k * (size_t)L + (size_t)pstar] >= c->threshold && y[k] != c->eot) {
-            size_t m = n2g_word_norm(s, n, tmp);
-            if (strset_add(&important, tmp, m) != 0) {
-                n2g_fail(err, "augment: out of memory");
-                goto done;
-            }
-        }
-        if (k >= 1) {
-            memcpy(text + tlen, s, n);
-            tlen += n;
-            if (k <= pstar) maxpos = tlen;
-        }
-    }
-    text[tlen] = 0;
-    if (important.cnt == 0) {
-        rc = 0;
-        goto done;
-    }
-    int nw = n2g_wordsplit(text, tlen, &words);
-    if (nw < 0) {
-        n2g_fail(err, "augment: out of memory");
-        goto done;
-    }
-    for (int w = 0; w < nw; w++) {
+    rc = 0;
+    for (int w = 0; w < nw && rc == 0; w++) {
         if (!words[w].is_word) continue;
         /* substitute the word's core (without leading / trailing apostrophes) */
         size_t woff = words[w].off, wl = words[w].len;
         while (wl > 0 && text[woff] == '\'') woff++, wl--;
         while (wl > 0 && text[woff + wl - 1] == '\'') wl--;
-        const char *ws = text + woff;
-        size_t m = n2g_word_norm(ws, wl, tmp);
-        if (!strset_has(&important, tmp, m)) continue;
+        size_t m = n2g_word_norm(text + woff, wl, key);
+        if (!n2g_strlist_has(&important, key, m)) continue;
         if (words[w].off > maxpos) break;
-        int nc = 0;
-        const n2g_casing *cs = n2g_casings_get(table, tmp, m, &nc);
-        int subbed = 0;
-        for (int k = 0; k < nc && subbed < c->n; k++) {
-            if (cs[k].len == wl && !memcmp(cs[k].text, ws, wl)) continue;
-            size_t nl = tlen - wl + cs[k].len;
-            char *nt = realloc(newt, nl + 1);
-            if (!nt) {
-                n2g_fail(err, "augment: out of memory");
-                goto done;
-            }
-            newt = nt;
-            memcpy(newt, text, woff);
-            memcpy(newt + woff, cs[k].text, cs[k].len);
-            memcpy(newt + woff + cs[k].len, ws + wl, tlen - woff - wl);
-            newt[nl] = 0;
-            int32_t *ids = NULL;
-            int nid = 0;
-            if (enc(enc_user, newt, nl, &ids, &nid, err) != 0) goto done;
-            subbed++;
-            if (nid + 1 > c->max_len) {
-                free(ids);
-                continue;
-            }
-            n2g_tokseq *o = realloc(*out, sizeof *o * (size_t)(*n_out + 1));
-            int32_t *t = malloc(sizeof(int32_t) * (size_t)(nid + 1));
-            if (!o || !t) {
-                free(t);
-                free(ids);
-                if (o) *out = o;
-                n2g_fail(err, "augment: out of memory");
-                goto done;
-            }
-            *out = o;
-            t[0] = c->bos;
-            if (nid) memcpy(t + 1, ids, sizeof(int32_t) * (size_t)nid);
-            free(ids);
-            o[(*n_out)++] = (n2g_tokseq){t, nid + 1};
-        }
+        rc = substitute_casings(text, tlen, woff, wl, key, m, c, table, enc, enc_user, &buf, out, n_out, err);
     }
-    rc = 0;
 done:
-    strset_free(&important);
-    free(text);
-    free(tmp);
-    free(newt);
-    free(words);
+    n2g_strlist_free(&important);
+    free(text), free(key), free(buf), free(words);
     return rc;
 }
 

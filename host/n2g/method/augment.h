@@ -26,9 +26,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "n2g/method/casings.h"
 #include "common/err.h"
+#include "n2g/method/casings.h"
 #include "n2g/method/prune.h"
+#include "n2g/method/strlist.h"
 
 /* encodes text[0..n) to GPT-2 ids (malloc'd *ids, *n_ids); 0 or -1 with err */
 typedef int (*n2g_encode_fn)(void *user, const char *text, size_t n, int32_t **ids, int *n_ids, n2g_err *err);
@@ -52,6 +53,15 @@ typedef struct n2g_tokseq {
 int n2g_augment_casings(const int32_t *y, int L, const float *imp, int pstar, const n2g_augment_cfg *c,
                         const n2g_casings *table, n2g_tokstr_fn ts, void *ts_user, n2g_encode_fn enc, void *enc_user,
                         n2g_tokseq **out, int *n_out, n2g_err *err);
+
+/* What both augmentations start from: *important = the normalised texts (wordsplit.h,
+ * n2g_word_norm) of the tokens k with imp[k][p*] >= threshold that are not EOT, once each;
+ * *text (malloc'd, NUL-terminated, *tlen bytes) = text(y[1]) + ... + text(y[L-1]); *maxpos =
+ * the byte length of text(y[1..p*]). -1 when out of memory. */
+int n2g_augment_text(const int32_t *y, int L, const float *imp, int pstar, const n2g_augment_cfg *c, n2g_tokstr_fn ts,
+                     void *ts_user, n2g_strlist *important, char **text, size_t *tlen, size_t *maxpos);
+/* Appends BOS + ids[0..nid) to *out (realloc'd); -1 when out of memory. */
+int n2g_tokseq_push(n2g_tokseq **out, int *n_out, int bos, const int32_t *ids, int nid);
 
 /* The reference's casing of an MLM candidate c for original word w (script.py:273-278):
  * c.title() if w.istitle() else table[c][0] (c itself when absent). dst cap >= clen + 1 and

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "common/progress.h"
+#include "n2g/method/strlist.h"
 #include "n2g/method/wordsplit.h"
 
 struct n2g_mlm {
@@ -42,85 +43,25 @@ void n2g_mlm_close(n2g_mlm *m) {
 const distilbert_model *n2g_mlm_model(const n2g_mlm *m) { return m->model; }
 const n2g_mlm_stats *n2g_mlm_get_stats(const n2g_mlm *m) { return &m->st; }
 
-/* ---- small string lists ---- */
-
-typedef struct {
-    char **s;
-    size_t *n;
-    int cnt, cap;
-} strlist;
-
-static int strlist_has(const strlist *l, const char *s, size_t n) {
-    for (int i = 0; i < l->cnt; i++)
-        if (l->n[i] == n && !memcmp(l->s[i], s, n)) return 1;
-    return 0;
-}
-
-/* appends a copy of s[0..n) (always, duplicates included); -1 when out of memory */
-static int strlist_push(strlist *l, const char *s, size_t n) {
-    if (l->cnt == l->cap) {
-        int nc = l->cap ? 2 * l->cap : 8;
-        char **ns = realloc(l->s, sizeof *ns * (size_t)nc);
-        if (!ns) return -1;
-        l->s = ns;
-        size_t *nn = realloc(l->n, sizeof *nn * (size_t)nc);
-        if (!nn) return -1;
-        l->n = nn, l->cap = nc;
-    }
-    char *d = malloc(n + 1);
-    if (!d) return -1;
-    memcpy(d, s, n);
-    d[n] = 0;
-    l->s[l->cnt] = d;
-    l->n[l->cnt++] = n;
-    return 0;
-}
-
-static void strlist_free(strlist *l) {
-    for (int i = 0; i < l->cnt; i++) free(l->s[i]);
-    free(l->s);
-    free(l->n);
-    memset(l, 0, sizeof *l);
-}
-
 /* ---- masked texts ---- */
 
 int n2g_mlm_masked_texts(const int32_t *y, int L, const float *imp, int pstar, const n2g_augment_cfg *c,
                          n2g_tokstr_fn ts, void *ts_user, char ***texts, char ***words, char **orig, n2g_err *err) {
     *texts = *words = NULL;
     *orig = NULL;
-    strlist important = {0}, tl = {0}, wl = {0};
-    size_t cap = 0, tlen = 0, maxpos = 0;
-    for (int k = 0; k < L; k++) {
-        size_t n;
-        ts(ts_user, y[k], &n);
-        cap += n;
-    }
-    char *text = malloc(cap + 1), *tmp = malloc(cap + 8), *buf = malloc(cap + 8);
+    n2g_strlist important = {0}, tl = {0}, wl = {0};
+    size_t tlen = 0, maxpos = 0;
+    char *text = NULL, *tmp = NULL, *buf = NULL;
     n2g_word *w = NULL;
-    int rc = -1;
-    if (!text || !tmp || !buf) goto oom;
-    for (int k = 0; k < L; k++) {
-        size_t n;
-        const char *s = ts(ts_user, y[k], &n);
-        if (imp[(size_t)k * (size_t)L + (size_t)pstar] >= c->threshold && y[k] != c->eot) {
-            size_t m = n2g_word_norm(s, n, tmp);
-            if (!strlist_has(&important, tmp, m) && strlist_push(&important, tmp, m)) goto oom;
-        }
-        if (k >= 1) {
-            memcpy(text + tlen, s, n);
-            tlen += n;
-            if (k <= pstar) maxpos = tlen;
-        }
-    }
-    text[tlen] = 0;
-    int nw = important.cnt ? n2g_wordsplit(text, tlen, &w) : 0;
-    if (nw < 0) goto oom;
+    int rc = -1, nw = 0;
+    if (n2g_augment_text(y, L, imp, pstar, c, ts, ts_user, &important, &text, &tlen, &maxpos) ||
+        !(tmp = malloc(tlen + 1)) || (important.cnt && (nw = n2g_wordsplit(text, tlen, &w)) < 0))
+        goto oom;
     for (int i = 0; i < nw; i++) {
         if (!w[i].is_word) continue;
         const char *ws = text + w[i].off;
         size_t m = n2g_word_norm(ws, w[i].len, tmp);
-        if (!strlist_has(&important, tmp, m)) continue;
+        if (!n2g_strlist_has(&important, tmp, m)) continue;
         if (w[i].off > maxpos) break;
         size_t nl = tlen - w[i].len + 6;
         char *mt = realloc(buf, nl + 1);
@@ -129,7 +70,7 @@ int n2g_mlm_masked_texts(const int32_t *y, int L, const float *imp, int pstar, c
         memcpy(buf, text, w[i].off);
         memcpy(buf + w[i].off, "[MASK]", 6);
         memcpy(buf + w[i].off + 6, ws + w[i].len, tlen - w[i].off - w[i].len);
-        if (strlist_push(&tl, buf, nl) || strlist_push(&wl, ws, w[i].len)) goto oom;
+        if (n2g_strlist_push(&tl, buf, nl) || n2g_strlist_push(&wl, ws, w[i].len)) goto oom;
     }
     *texts = tl.s, *words = wl.s, *orig = text;
     text = NULL;
@@ -140,7 +81,7 @@ int n2g_mlm_masked_texts(const int32_t *y, int L, const float *imp, int pstar, c
 oom:
     n2g_fail(err, "augment (mlm): out of memory");
 done:
-    strlist_free(&important), strlist_free(&tl), strlist_free(&wl);
+    n2g_strlist_free(&important), n2g_strlist_free(&tl), n2g_strlist_free(&wl);
     free(text), free(tmp), free(buf), free(w);
     return rc;
 }
@@ -294,76 +235,74 @@ static char *substitute(const char *masked, const char *rep, size_t rl, size_t *
     return s;
 }
 
-static int emit(n2g_tokseq **out, int *n_out, int bos, const int32_t *ids, int nid) {
-    n2g_tokseq *o = realloc(*out, sizeof *o * (size_t)(*n_out + 1));
-    if (!o) return -1;
-    *out = o;
-    int32_t *t = malloc(sizeof(int32_t) * (size_t)(nid + 1));
-    if (!t) return -1;
-    t[0] = bos;
-    if (nid) memcpy(t + 1, ids, sizeof(int32_t) * (size_t)nid);
-    o[(*n_out)++] = (n2g_tokseq){t, nid + 1};
+static int oom(n2g_err *err) { return n2g_fail(err, "augment (mlm): out of memory"); }
+
+/* the masked texts of one call, one entry each, in prompt order */
+typedef struct entries {
+    entry *e;
+    int ne, cap;
+    char **origs; /* [n] each prompt's unmasked text */
+    int n;
+} entries;
+
+static void entries_free(entries *k) {
+    for (int i = 0; i < k->ne; i++) free(k->e[i].masked), free(k->e[i].word), free(k->e[i].ids), free(k->e[i].cand);
+    free(k->e);
+    for (int i = 0; k->origs && i < k->n; i++) free(k->origs[i]);
+    free(k->origs);
+}
+
+/* 1: the masked texts of every prompt */
+static int collect(entries *k, const n2g_mlm_prompt *p, const n2g_augment_cfg *c, n2g_tokstr_fn ts, void *ts_user,
+                   n2g_err *err) {
+    if (!(k->origs = calloc((size_t)(k->n ? k->n : 1), sizeof *k->origs))) return oom(err);
+    for (int i = 0; i < k->n; i++) {
+        char **texts, **words;
+        int nt = n2g_mlm_masked_texts(p[i].y, p[i].L, p[i].imp, p[i].pstar, c, ts, ts_user, &texts, &words,
+                                      &k->origs[i], err);
+        if (nt < 0) return -1;
+        if (k->ne + nt > k->cap) {
+            int nc = (k->ne + nt) * 2;
+            entry *ng = realloc(k->e, sizeof *k->e * (size_t)nc);
+            if (!ng) {
+                for (int j = 0; j < nt; j++) free(texts[j]), free(words[j]);
+                free(texts), free(words);
+                return oom(err);
+            }
+            k->e = ng, k->cap = nc;
+        }
+        for (int j = 0; j < nt; j++) k->e[k->ne++] = (entry){i, texts[j], words[j], NULL, 0, 0, NULL, 0, 0, -1};
+        free(texts), free(words);
+    }
     return 0;
 }
 
-int n2g_augment_mlm(n2g_mlm *m, const n2g_mlm_prompt *p, int n, const n2g_augment_cfg *c, const n2g_casings *table,
-                    n2g_tokstr_fn ts, void *ts_user, n2g_encode_fn enc, void *enc_user, n2g_tokseq **out, int *n_out,
-                    n2g_err *err) {
-    double t0 = progress_now();
-    const distilbert_model *dm = m->model;
+/* 2: each masked text's wordpiece ids ([CLS] ... [SEP]) and [MASK] position */
+static int encode_entries(const distilbert_model *dm, entry *e, int ne, n2g_err *err) {
     const wp_special_ids *sp = wp_specials(dm->vocab);
-    int V = dm->cfg.vocab_size, rc = -1, ne = 0, cap = 0;
-    entry *e = NULL;
-    int *ord = NULL;
-    char **origs = calloc((size_t)(n ? n : 1), sizeof *origs);
-    float *logits = NULL, *prob = malloc(sizeof *prob * (size_t)V);
-    char *casing = NULL;
-    strlist seen = {0};
-    if (!origs || !prob) goto oom;
-    /* masked texts and their wordpiece ids */
-    for (int i = 0; i < n; i++) {
-        char **texts, **words;
-        int k = n2g_mlm_masked_texts(p[i].y, p[i].L, p[i].imp, p[i].pstar, c, ts, ts_user, &texts, &words, &origs[i],
-                                     err);
-        if (k < 0) goto done;
-        if (ne + k > cap) {
-            int nc = (ne + k) * 2;
-            entry *ng = realloc(e, sizeof *e * (size_t)nc);
-            if (!ng) {
-                for (int j = 0; j < k; j++) free(texts[j]), free(words[j]);
-                free(texts), free(words);
-                goto oom;
-            }
-            e = ng, cap = nc;
-        }
-        for (int j = 0; j < k; j++) e[ne++] = (entry){i, texts[j], words[j], NULL, 0, 0, NULL, 0, 0, -1};
-        free(texts), free(words);
-    }
     for (int i = 0; i < ne; i++) {
         wp_ids ids = {0};
         if (wp_ids_push(&ids, sp->cls) || wp_encode(dm->vocab, e[i].masked, strlen(e[i].masked), &ids, err) ||
             wp_ids_push(&ids, sp->sep)) {
             free(ids.ids);
-            goto oom;
+            return oom(err);
         }
         e[i].ids = ids.ids, e[i].len = (int)ids.n, e[i].maskpos = -1;
         for (int t = 0; t < e[i].len && e[i].maskpos < 0; t++)
             if (ids.ids[t] == sp->mask) e[i].maskpos = t;
-        if (e[i].len > dm->cfg.max_pos) {
-            n2g_fail(err, "augment (mlm): the masked text '%.60s%s' has %d tokens, more than the model's "
-                     "max_position_embeddings %d (%s/config.json)", e[i].masked, strlen(e[i].masked) > 60 ? "..." : "",
-                     e[i].len, dm->cfg.max_pos, dm->dir);
-            goto done;
-        }
-        if (e[i].maskpos < 0) {
-            n2g_fail(err, "augment (mlm): no [MASK] token in '%.60s'", e[i].masked);
-            goto done;
-        }
+        if (e[i].len > dm->cfg.max_pos)
+            return n2g_fail(err,
+                            "augment (mlm): the masked text '%.60s%s' has %d tokens, more than the model's "
+                            "max_position_embeddings %d (%s/config.json)",
+                            e[i].masked, strlen(e[i].masked) > 60 ? "..." : "", e[i].len, dm->cfg.max_pos, dm->dir);
+        if (e[i].maskpos < 0) return n2g_fail(err, "augment (mlm): no [MASK] token in '%.60s'", e[i].masked);
     }
-    /* unique masked texts in (length, ids) order, so batches pad little; duplicates (the same
-     * prompt of several neurons) share the first one's candidates */
-    ord = malloc(sizeof *ord * (ne > 0 ? (size_t)ne : 1));
-    if (!ord) goto oom;
+    return 0;
+}
+
+/* ord[0..nu): the distinct masked texts in (length, ids) order, so batches pad little;
+ * duplicates (the same prompt of several neurons) get rep = their first one. Returns nu. */
+static int unique_entries(entry *e, int ne, int *ord) {
     for (int i = 0; i < ne; i++) ord[i] = i;
     qsort_r(ord, (size_t)ne, sizeof *ord, entry_cmp, e);
     int nu = 0;
@@ -372,8 +311,17 @@ int n2g_augment_mlm(n2g_mlm *m, const n2g_mlm_prompt *p, int n, const n2g_augmen
         if (u && u->len == x->len && !memcmp(u->ids, x->ids, sizeof *x->ids * (size_t)x->len)) x->rep = ord[nu - 1];
         else x->rep = -1, ord[nu++] = ord[i];
     }
-    /* batches: as many texts as fit max_tokens padded tokens */
-    int maxB = 1;
+    return nu;
+}
+
+/* 3: the distinct texts through the model in batches of as many texts as fit max_tokens padded
+ * tokens; the duplicates share their candidates */
+static int run_entries(n2g_mlm *m, entry *e, int ne, n2g_err *err) {
+    int V = m->model->cfg.vocab_size, rc = -1, maxB = 1;
+    int *ord = malloc(sizeof *ord * (ne > 0 ? (size_t)ne : 1));
+    float *logits = NULL, *prob = malloc(sizeof *prob * (size_t)V);
+    if (!ord || !prob) goto fail;
+    int nu = unique_entries(e, ne, ord);
     for (int lo = 0; lo < nu;) {
         int hi = lo, T = 0;
         while (hi < nu) {
@@ -384,7 +332,7 @@ int n2g_augment_mlm(n2g_mlm *m, const n2g_mlm_prompt *p, int n, const n2g_augmen
         if (hi - lo > maxB || !logits) {
             maxB = hi - lo > maxB ? hi - lo : maxB;
             float *nl = realloc(logits, sizeof *logits * (size_t)maxB * (size_t)V);
-            if (!nl) goto oom;
+            if (!nl) goto fail;
             logits = nl;
         }
         if (run_batch(m, e, ord, lo, hi, logits, prob, err)) goto done;
@@ -394,90 +342,124 @@ int n2g_augment_mlm(n2g_mlm *m, const n2g_mlm_prompt *p, int n, const n2g_augmen
         entry *x = &e[i];
         if (x->rep < 0) continue;
         const entry *u = &e[x->rep];
-        if (!(x->cand = malloc(sizeof *x->cand * (size_t)(u->ncand ? u->ncand : 1)))) goto oom;
+        if (!(x->cand = malloc(sizeof *x->cand * (size_t)(u->ncand ? u->ncand : 1)))) goto fail;
         memcpy(x->cand, u->cand, sizeof *x->cand * (size_t)u->ncand);
         x->ncand = u->ncand, x->sorted = u->sorted;
     }
     m->st.unique += nu;
-    m->st.masked += ne;
-    m->st.prompts += n;
-    /* candidates -> augmented prompts */
-    for (int i = 0, pi = -1; i < ne; i++) {
-        entry *x = &e[i];
-        if (x->prompt != pi) {
-            pi = x->prompt;
-            strlist_free(&seen);
-            if (strlist_push(&seen, origs[pi], strlen(origs[pi]))) goto oom;
-        }
-        size_t wl = strlen(x->word);
-        char *wn = malloc(wl + 1);
-        if (!wn) goto oom;
-        size_t wnl = n2g_word_norm(x->word, wl, wn);
-        int subbed = 0;
-        for (int k = 0; k < x->ncand && subbed < c->n; k++) {
-            size_t cl;
-            const char *ct = wp_token(dm->vocab, cand_at(x, k), &cl);
-            char *cn = malloc(cl + 1);
-            if (!cn) {
-                free(wn);
-                goto oom;
-            }
-            size_t cnl = n2g_word_norm(ct, cl, cn);
-            int same = cnl == wnl && !memcmp(cn, wn, cnl);
-            free(cn);
-            if (same || !n2g_has_alpha(ct, cl)) continue;
-            size_t ccap = 4 * cl + 256;
-            char *cs = realloc(casing, ccap);
-            if (!cs) {
-                free(wn);
-                goto oom;
-            }
-            casing = cs;
-            size_t csl = n2g_augment_case_candidate(x->word, wl, ct, cl, table, casing, ccap);
-            size_t nl;
-            char *nt = substitute(x->masked, casing, csl, &nl);
-            if (!nt) {
-                free(wn);
-                goto oom;
-            }
-            if (strlist_has(&seen, nt, nl)) {
-                m->st.duplicates++;
-                free(nt);
-                continue;
-            }
-            int32_t *ids = NULL;
-            int nid = 0;
-            if (strlist_push(&seen, nt, nl)) {
-                free(nt), free(wn);
-                goto oom;
-            }
-            if (enc(enc_user, nt, nl, &ids, &nid, err)) {
-                free(nt), free(wn), free(ids);
-                goto done;
-            }
-            free(nt);
-            subbed++;
-            if (nid + 1 <= c->max_len) {
-                if (emit(&out[pi], &n_out[pi], c->bos, ids, nid)) {
-                    free(ids), free(wn);
-                    goto oom;
-                }
-                m->st.emitted++;
-            }
-            free(ids);
-        }
-        free(wn);
-    }
     rc = 0;
     goto done;
-oom:
-    n2g_fail(err, "augment (mlm): out of memory");
+fail:
+    oom(err);
 done:
-    for (int i = 0; i < ne; i++) free(e[i].masked), free(e[i].word), free(e[i].ids), free(e[i].cand);
-    free(e), free(ord);
-    for (int i = 0; origs && i < n; i++) free(origs[i]);
-    free(origs), free(logits), free(prob), free(casing);
-    strlist_free(&seen);
+    free(ord), free(logits), free(prob);
+    return rc;
+}
+
+/* where an entry's augmented prompts go */
+typedef struct sink {
+    const n2g_augment_cfg *c;
+    const n2g_casings *table;
+    n2g_encode_fn enc;
+    void *enc_user;
+    n2g_strlist *seen; /* the prompt's text and its augmentations so far (fix (b)) */
+    char *casing;      /* scratch */
+    n2g_tokseq **out;
+    int *n_out;
+} sink;
+
+/* 4: candidate ct[0..cl) for the entry's word (normalised: wn[0..wnl)): -1 error, 0 skipped,
+ * 1 substituted (and emitted unless longer than max_len) */
+static int try_candidate(n2g_mlm *m, const entry *x, const char *ct, size_t cl, const char *wn, size_t wnl, sink *o,
+                         n2g_err *err) {
+    char *cn = malloc(cl + 1);
+    if (!cn) return oom(err);
+    size_t cnl = n2g_word_norm(ct, cl, cn);
+    int same = cnl == wnl && !memcmp(cn, wn, cnl);
+    free(cn);
+    if (same || !n2g_has_alpha(ct, cl)) return 0;
+    size_t ccap = 4 * cl + 256;
+    char *cs = realloc(o->casing, ccap);
+    if (!cs) return oom(err);
+    o->casing = cs;
+    size_t csl = n2g_augment_case_candidate(x->word, strlen(x->word), ct, cl, o->table, cs, ccap);
+    size_t nl;
+    char *nt = substitute(x->masked, cs, csl, &nl);
+    if (!nt) return oom(err);
+    if (n2g_strlist_has(o->seen, nt, nl)) {
+        m->st.duplicates++;
+        free(nt);
+        return 0;
+    }
+    int32_t *ids = NULL;
+    int nid = 0;
+    if (n2g_strlist_push(o->seen, nt, nl)) {
+        free(nt);
+        return oom(err);
+    }
+    if (o->enc(o->enc_user, nt, nl, &ids, &nid, err)) {
+        free(nt), free(ids);
+        return -1;
+    }
+    free(nt);
+    if (nid + 1 <= o->c->max_len) {
+        if (n2g_tokseq_push(o->out, o->n_out, o->c->bos, ids, nid)) {
+            free(ids);
+            return oom(err);
+        }
+        m->st.emitted++;
+    }
+    free(ids);
+    return 1;
+}
+
+/* an entry's candidates in probability order, at most c->n substituted */
+static int emit_entry(n2g_mlm *m, entry *x, sink *o, n2g_err *err) {
+    size_t wl = strlen(x->word);
+    char *wn = malloc(wl + 1);
+    if (!wn) return oom(err);
+    size_t wnl = n2g_word_norm(x->word, wl, wn);
+    int subbed = 0, r = 0;
+    for (int k = 0; k < x->ncand && subbed < o->c->n && r >= 0; k++) {
+        size_t cl;
+        const char *ct = wp_token(m->model->vocab, cand_at(x, k), &cl);
+        r = try_candidate(m, x, ct, cl, wn, wnl, o, err);
+        subbed += r > 0;
+    }
+    free(wn);
+    return r < 0 ? -1 : 0;
+}
+
+int n2g_augment_mlm(n2g_mlm *m, const n2g_mlm_prompt *p, int n, const n2g_augment_cfg *c, const n2g_casings *table,
+                    n2g_tokstr_fn ts, void *ts_user, n2g_encode_fn enc, void *enc_user, n2g_tokseq **out, int *n_out,
+                    n2g_err *err) {
+    double t0 = progress_now();
+    entries k = {.n = n};
+    n2g_strlist seen = {0};
+    sink o = {c, table, enc, enc_user, &seen, NULL, NULL, NULL};
+    int rc = -1;
+    if (collect(&k, p, c, ts, ts_user, err) || encode_entries(m->model, k.e, k.ne, err) ||
+        run_entries(m, k.e, k.ne, err))
+        goto done;
+    m->st.masked += k.ne;
+    m->st.prompts += n;
+    for (int i = 0, pi = -1; i < k.ne; i++) {
+        if (k.e[i].prompt != pi) {
+            pi = k.e[i].prompt;
+            n2g_strlist_free(&seen);
+            if (n2g_strlist_push(&seen, k.origs[pi], strlen(k.origs[pi]))) {
+                oom(err);
+                goto done;
+            }
+            o.out = &out[pi], o.n_out = &n_out[pi];
+        }
+        if (emit_entry(m, &k.e[i], &o, err)) goto done;
+    }
+    rc = 0;
+done:
+    entries_free(&k);
+    free(o.casing);
+    n2g_strlist_free(&seen);
     m->st.seconds += progress_now() - t0;
     return rc;
 }
