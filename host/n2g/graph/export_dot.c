@@ -84,88 +84,95 @@ static int json_ascii(sbuf *b, const char *s, size_t n) {
     return 0;
 }
 
-/* The reference's display_token, then graphviz.escape (backslashes doubled), then the
- * graphviz package's quote(): bare when a plain ID or numeral (and not a keyword). */
-static int dot_label(sbuf *out, const char *tok, size_t n) {
-    sbuf d = {0};
-    int rc = -1;
+/* The reference's display_token into d: the token itself when it holds '"', else its
+ * JSON-escaped ASCII form with '[]"' stripped from both ends; a token of spaces only in single
+ * quotes. */
+static int display_token(sbuf *d, const char *tok, size_t n) {
     if (memchr(tok, '"', n)) {
-        if (sb_put(&d, tok, n)) goto done;
+        if (sb_put(d, tok, n)) return -1;
     } else {
         sbuf j = {0};
         if (json_ascii(&j, tok, n)) {
             free(j.s);
-            goto done;
+            return -1;
         }
         /* .strip('[]"') */
         size_t a = 0, z = j.n;
         while (a < z && strchr("[]\"", j.s[a])) a++;
         while (z > a && strchr("[]\"", j.s[z - 1])) z--;
-        int r = sb_put(&d, j.s ? j.s + a : "", z - a);
+        int r = sb_put(d, j.s ? j.s + a : "", z - a);
         free(j.s);
-        if (r) goto done;
+        if (r) return -1;
     }
-    int all_space = d.n > 0;
-    for (size_t i = 0; i < d.n; i++) all_space &= d.s[i] == ' ';
-    if (all_space) {
-        sbuf q = {0};
-        if (sb_puts(&q, "'") || sb_put(&q, d.s, d.n) || sb_puts(&q, "'")) {
-            free(q.s);
-            goto done;
-        }
-        free(d.s);
-        d = q;
+    int all_space = d->n > 0;
+    for (size_t i = 0; i < d->n; i++) all_space &= d->s[i] == ' ';
+    if (!all_space) return 0;
+    sbuf q = {0};
+    if (sb_puts(&q, "'") || sb_put(&q, d->s, d->n) || sb_puts(&q, "'")) {
+        free(q.s);
+        return -1;
     }
-    /* escape(): double the backslashes */
-    sbuf e = {0};
-    for (size_t i = 0; i < d.n; i++)
-        if (sb_put(&e, d.s[i] == '\\' ? "\\\\" : d.s + i, d.s[i] == '\\' ? 2 : 1)) {
-            free(e.s);
-            goto done;
-        }
-    if (!e.s && sb_put(&e, "", 0)) goto done;
-    /* quote() */
-    int id = e.n > 0, num = 0;
-    for (size_t i = 0; i < e.n && id; i++) {
-        unsigned char c = (unsigned char)e.s[i];
+    free(d->s);
+    *d = q;
+    return 0;
+}
+
+/* 1 when graphviz's quote() leaves s[0..n) bare: a plain ID (not a keyword) or a numeral */
+static int dot_bare(const char *s, size_t n) {
+    int id = n > 0, num = 0;
+    for (size_t i = 0; i < n && id; i++) {
+        unsigned char c = (unsigned char)s[i];
         int letter = c == '_' || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z');
         id = letter || (i > 0 && c >= '0' && c <= '9');
     }
-    if (e.n) {
+    if (n) {
         /* numeral: -?(\.[0-9]+|[0-9]+(\.[0-9]*)?) */
         size_t p = 0;
-        if (e.s[p] == '-') p++;
+        if (s[p] == '-') p++;
         size_t dg = 0;
-        while (p < e.n && e.s[p] >= '0' && e.s[p] <= '9') p++, dg++;
+        while (p < n && s[p] >= '0' && s[p] <= '9') p++, dg++;
         if (dg) {
-            if (p < e.n && e.s[p] == '.') {
+            if (p < n && s[p] == '.') {
                 p++;
-                while (p < e.n && e.s[p] >= '0' && e.s[p] <= '9') p++;
+                while (p < n && s[p] >= '0' && s[p] <= '9') p++;
             }
-            num = p == e.n;
-        } else if (p < e.n && e.s[p] == '.') {
+            num = p == n;
+        } else if (p < n && s[p] == '.') {
             p++;
             size_t fd = 0;
-            while (p < e.n && e.s[p] >= '0' && e.s[p] <= '9') p++, fd++;
-            num = fd && p == e.n;
+            while (p < n && s[p] >= '0' && s[p] <= '9') p++, fd++;
+            num = fd && p == n;
         }
     }
     static const char *kw[] = {"node", "edge", "graph", "digraph", "subgraph", "strict"};
     if (id)
         for (size_t k = 0; k < 6; k++)
-            if (strlen(kw[k]) == e.n && !strncasecmp(kw[k], e.s, e.n)) id = 0;
-    if (id || num) {
+            if (strlen(kw[k]) == n && !strncasecmp(kw[k], s, n)) id = 0;
+    return id || num;
+}
+
+/* The reference's display_token, then graphviz.escape (backslashes doubled), then the
+ * graphviz package's quote(), appended to out. Returns the display length in code points
+ * (it decides the font size), -1 when out of memory. */
+static int dot_label(sbuf *out, const char *tok, size_t n) {
+    sbuf d = {0}, e = {0};
+    int rc = -1;
+    if (display_token(&d, tok, n)) goto done;
+    /* escape(): double the backslashes */
+    for (size_t i = 0; i < d.n; i++)
+        if (sb_put(&e, d.s[i] == '\\' ? "\\\\" : d.s + i, d.s[i] == '\\' ? 2 : 1)) goto done;
+    if (!e.s && sb_put(&e, "", 0)) goto done;
+    if (dot_bare(e.s, e.n)) {
         rc = sb_put(out, e.s, e.n);
     } else {
         rc = sb_puts(out, "\"");
         for (size_t i = 0; i < e.n && !rc; i++) rc = sb_put(out, e.s[i] == '"' ? "\\\"" : e.s + i, e.s[i] == '"' ? 2 : 1);
         if (!rc) rc = sb_puts(out, "\"");
     }
-    free(e.s);
-    /* the display length (code points) decides the font size */
     rc = rc ? -1 : (int)n2g_utf8_count(d.s ? d.s : "", d.n);
 done:
     free(d.s);
+    free(e.s);
     return rc;
 }
 
@@ -221,18 +228,101 @@ static void u64map_free(u64map *m) {
     free(m->val);
 }
 
+/* the state of one DOT export */
+typedef struct dotw {
+    const n2g_graph *g;
+    const n2g_trie *t;
+    const n2g_vocab *vocab;
+    int32_t *gid;     /* [n] each node's merged id */
+    u64map ents;      /* (depth, class) -> merged id */
+    u64map edge_seen; /* (parent id, id) */
+    int *depths;      /* the depths met, in order: one cluster each */
+    size_t ndepth;
+    int next_gid;
+    sbuf *sub;        /* [n + 1] each cluster's node lines */
+    uint8_t *added;   /* merged ids written */
+    sbuf edges;
+} dotw;
+
+/* the reference: adjust(x, y) = (x - y) / (1 - y); s = int(adjust(..) * 255) */
+static long node_shade(const n2g_graph *g, const n2g_node *nd) {
+    if (nd->depth == 0) {
+        double y = g->params.activation_threshold - 0.2 > 0 ? g->params.activation_threshold - 0.2 : 0;
+        return trunc_long(((double)nd->v.activation - y) / (1 - y) * 255);
+    }
+    double y = g->params.importance_threshold - 0.2 > 0.1 ? g->params.importance_threshold - 0.2 : 0.1;
+    return trunc_long(((double)nd->v.importance - y) / (1 - y) * 255);
+}
+
+/* the line of merged node id into cluster sg */
+static int node_line(const dotw *w, sbuf *sg, int id, const n2g_node *nd, const char *tok, uint32_t tn) {
+    char buf[256];
+    long sc = node_shade(w->g, nd), green_raw = 255 - sc;
+    int r = nd->depth == 0 ? 255 : clamp255((double)(255 - sc));
+    int gcol = clamp255((double)(255 - sc));
+    int b = nd->depth == 0 ? gcol : 255;
+    snprintf(buf, sizeof buf, "\t\t%d [label=", id);
+    if (sb_puts(sg, buf)) return -1;
+    int dlen = dot_label(sg, tok, tn);
+    if (dlen < 0) return -1;
+    const char *fontcolor = nd->depth != 0 && green_raw < 130 ? "white" : "black";
+    snprintf(buf, sizeof buf,
+             " fillcolor=\"#%02x%02x%02x\" fontcolor=%s fontsize=%s penwidth=%s shape=box "
+             "style=\"filled,solid\"]\n",
+             r, gcol, b, fontcolor, dlen < 12 ? "25" : "18", nd->v.is_end ? "7" : "3");
+    return sb_puts(sg, buf);
+}
+
+/* node x (in BFS order): merged with the nodes of its depth and token class, its line in its
+ * depth's cluster (once), the edge from its parent (once) */
+static int dot_node(dotw *w, int32_t x, n2g_err *err) {
+    const n2g_node *nd = &w->t->nodes[x];
+    const char *tok = "**ROOT**";
+    uint32_t tn = 8;
+    if (nd->v.key != N2G_KEY_ROOT) {
+        if (nd->v.token < 0 || nd->v.token >= w->vocab->n)
+            return n2g_fail(err, "dot: node token %d is outside the vocabulary", nd->v.token);
+        tok = w->vocab->key[nd->v.token].s;
+        tn = w->vocab->key[nd->v.token].n;
+    }
+    size_t di = 0;
+    while (di < w->ndepth && w->depths[di] != nd->depth) di++;
+    if (di == w->ndepth) w->depths[w->ndepth++] = nd->depth;
+    /* nodes are merged by (depth, normalised token): the class identifies the string */
+    uint32_t cls = nd->v.key == N2G_KEY_ROOT ? 0xFFFFFFFEu : w->vocab->cls[nd->v.token]; /* never the empty key */
+    int fresh;
+    int id = u64map_get_or_put(&w->ents, ((uint64_t)(uint32_t)nd->depth << 32) | cls, w->next_gid, &fresh);
+    if (fresh) w->next_gid++;
+    w->gid[x] = id;
+    if (!w->added[id] && !nd->v.ignore) {
+        if (node_line(w, &w->sub[di], id, nd, tok, tn)) return -1;
+        w->added[id] = 1;
+    }
+    int32_t p = nd->parent;
+    if (p >= 0 && !w->t->nodes[p].v.ignore) {
+        int fresh_edge;
+        u64map_get_or_put(&w->edge_seen, ((uint64_t)(uint32_t)w->gid[p] << 32) | (uint32_t)id, 0, &fresh_edge);
+        if (fresh_edge) {
+            char buf[256];
+            snprintf(buf, sizeof buf, "\t%d -> %d [dir=back penwidth=3]\n", w->gid[p], id);
+            if (sb_puts(&w->edges, buf)) return -1;
+        }
+    }
+    return 0;
+}
+
 int n2g_graph_write_dot_file(const n2g_graph *g, const n2g_vocab *vocab, FILE *f, n2g_err *err) {
     const n2g_trie *t = &g->viz;
     int32_t n = t->n;
-    int32_t *order = malloc((size_t)n * sizeof *order), *gid = malloc((size_t)n * sizeof *gid);
-    u64map ents = {0}, edge_seen = {0};
-    int *depths = malloc(((size_t)n + 1) * sizeof *depths);
-    sbuf *sub = calloc((size_t)n + 1, sizeof *sub);
-    uint8_t *added = calloc((size_t)n + 1, 1);
-    sbuf edges = {0};
+    dotw w = {.g = g, .t = t, .vocab = vocab};
+    int32_t *order = malloc((size_t)n * sizeof *order);
+    w.gid = malloc((size_t)n * sizeof *w.gid);
+    w.depths = malloc(((size_t)n + 1) * sizeof *w.depths);
+    w.sub = calloc((size_t)n + 1, sizeof *w.sub);
+    w.added = calloc((size_t)n + 1, 1);
     int rc = -1;
-    if (!order || !gid || !depths || !sub || !added || u64map_init(&ents, (size_t)n) ||
-        u64map_init(&edge_seen, (size_t)n))
+    if (!order || !w.gid || !w.depths || !w.sub || !w.added || u64map_init(&w.ents, (size_t)n) ||
+        u64map_init(&w.edge_seen, (size_t)n))
         goto done;
     /* BFS order over the graph */
     size_t qh = 0, qt = 0;
@@ -241,90 +331,25 @@ int n2g_graph_write_dot_file(const n2g_graph *g, const n2g_vocab *vocab, FILE *f
         int32_t x = order[qh++];
         for (int32_t c = t->nodes[x].first; c >= 0; c = t->nodes[c].next) order[qt++] = c;
     }
-    size_t ndepth = 0;
-    int next_gid = 0;
-    char buf[256];
-    for (size_t q = 0; q < qt; q++) {
-        int32_t x = order[q];
-        const n2g_node *nd = &t->nodes[x];
-        const char *tok = "**ROOT**";
-        uint32_t tn = 8;
-        if (nd->v.key != N2G_KEY_ROOT) {
-            if (nd->v.token < 0 || nd->v.token >= vocab->n) {
-                n2g_fail(err, "dot: node token %d is outside the vocabulary", nd->v.token);
-                goto done;
-            }
-            tok = vocab->key[nd->v.token].s;
-            tn = vocab->key[nd->v.token].n;
-        }
-        size_t di = 0;
-        while (di < ndepth && depths[di] != nd->depth) di++;
-        if (di == ndepth) depths[ndepth++] = nd->depth;
-        /* nodes are merged by (depth, normalised token): the class identifies the string */
-        uint32_t cls = nd->v.key == N2G_KEY_ROOT ? 0xFFFFFFFEu : vocab->cls[nd->v.token]; /* never the empty key */
-        int fresh;
-        int id = u64map_get_or_put(&ents, ((uint64_t)(uint32_t)nd->depth << 32) | cls, next_gid, &fresh);
-        if (fresh) next_gid++;
-        gid[x] = id;
-        /* the reference: adjust(x, y) = (x - y) / (1 - y); s = int(adjust(..) * 255) */
-        long sc;
-        if (nd->depth == 0) {
-            double y = g->params.activation_threshold - 0.2 > 0 ? g->params.activation_threshold - 0.2 : 0;
-            sc = trunc_long(((double)nd->v.activation - y) / (1 - y) * 255);
-        } else {
-            double y = g->params.importance_threshold - 0.2 > 0.1 ? g->params.importance_threshold - 0.2 : 0.1;
-            sc = trunc_long(((double)nd->v.importance - y) / (1 - y) * 255);
-        }
-        long green_raw = 255 - sc;
-        int r = nd->depth == 0 ? 255 : clamp255((double)(255 - sc));
-        int gcol = clamp255((double)(255 - sc));
-        int b = nd->depth == 0 ? gcol : 255;
-        if (!added[id] && !nd->v.ignore) {
-            sbuf *sg = &sub[di];
-            snprintf(buf, sizeof buf, "\t\t%d [label=", id);
-            if (sb_puts(sg, buf)) goto done;
-            int dlen = dot_label(sg, tok, tn);
-            if (dlen < 0) goto done;
-            const char *fontcolor = nd->depth != 0 && green_raw < 130 ? "white" : "black";
-            snprintf(buf, sizeof buf,
-                     " fillcolor=\"#%02x%02x%02x\" fontcolor=%s fontsize=%s penwidth=%s shape=box "
-                     "style=\"filled,solid\"]\n",
-                     r, gcol, b, fontcolor, dlen < 12 ? "25" : "18", nd->v.is_end ? "7" : "3");
-            if (sb_puts(sg, buf)) goto done;
-            added[id] = 1;
-        }
-        int32_t p = nd->parent;
-        if (p >= 0 && !t->nodes[p].v.ignore) {
-            int fresh_edge;
-            u64map_get_or_put(&edge_seen, ((uint64_t)(uint32_t)gid[p] << 32) | (uint32_t)id, 0, &fresh_edge);
-            if (fresh_edge) {
-                snprintf(buf, sizeof buf, "\t%d -> %d [dir=back penwidth=3]\n", gid[p], id);
-                if (sb_puts(&edges, buf)) goto done;
-            }
-        }
-    }
+    for (size_t q = 0; q < qt; q++)
+        if (dot_node(&w, order[q], err)) goto done;
     fputs("digraph {\n\tgraph [nodesep=0.2 rankdir=RL ranksep=1.5 splines=spline]\n"
           "\tnode [fixedsize=true height=0.75 width=2]\n",
           f);
-    if (edges.n) fwrite(edges.s, 1, edges.n, f);
-    for (size_t di = 0; di < ndepth; di++) {
-        fprintf(f, "\tsubgraph cluster_%d {\n\t\tgraph [pencolor=white penwidth=3]\n", g->max_depth - depths[di]);
-        if (sub[di].n) fwrite(sub[di].s, 1, sub[di].n, f);
+    if (w.edges.n) fwrite(w.edges.s, 1, w.edges.n, f);
+    for (size_t di = 0; di < w.ndepth; di++) {
+        fprintf(f, "\tsubgraph cluster_%d {\n\t\tgraph [pencolor=white penwidth=3]\n", g->max_depth - w.depths[di]);
+        if (w.sub[di].n) fwrite(w.sub[di].s, 1, w.sub[di].n, f);
         fputs("\t}\n", f);
     }
     fputs("}\n", f);
     rc = 0;
 done:
     if (rc && err && !err->msg[0]) n2g_fail(err, "dot: out of memory");
-    for (int32_t i = 0; sub && i <= n; i++) free(sub[i].s);
-    free(sub);
-    free(order);
-    free(gid);
-    u64map_free(&ents);
-    free(depths);
-    free(added);
-    free(edges.s);
-    u64map_free(&edge_seen);
+    for (int32_t i = 0; w.sub && i <= n; i++) free(w.sub[i].s);
+    free(w.sub), free(order), free(w.gid), free(w.depths), free(w.added), free(w.edges.s);
+    u64map_free(&w.ents);
+    u64map_free(&w.edge_seen);
     return rc;
 }
 

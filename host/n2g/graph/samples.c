@@ -84,6 +84,39 @@ int n2g_samples_load(const char *path, n2g_samples *out, n2g_err *err) {
     return doc ? from_doc(doc, path, out, err) : -1;
 }
 
+/* samples[i] (o) into out->s[i]; its parent must be an earlier original */
+static int read_sample(const json_value *o, size_t i, const char *what, n2g_samples *out, n2g_err *err) {
+    n2g_sample *s = &out->s[i];
+    s->parent = -1;
+    if (o->type != JSON_OBJECT) return n2g_fail(err, "%s: samples[%zu]: expected an object", what, i);
+    if (read_ints(json_get(o, "tokens"), what, "samples", i, &s->tokens, &s->len, err)) return -1;
+    size_t L = (size_t)s->len;
+    if (L > 8192) return n2g_fail(err, "%s: samples[%zu]: %zu tokens; a pruned sample has at most 8192", what, i, L);
+    s->act = malloc(L * sizeof *s->act);
+    s->imp = malloc(L * L * sizeof *s->imp);
+    if (!s->act || !s->imp) return n2g_fail(err, "%s: out of memory", what);
+    if (read_floats(json_get(o, "activations"), L, what, "samples", i, "activations", s->act, err)) return -1;
+    const json_value *im = json_get(o, "importance");
+    if (!im || im->type != JSON_ARRAY || im->n != L)
+        return n2g_fail(err, "%s: samples[%zu].importance: expected %zu rows of %zu numbers (an L x L matrix), got %s%s",
+                        what, i, L, L, im && im->type == JSON_ARRAY ? "" : im ? json_type_name(im->type) : "nothing",
+                        im && im->type == JSON_ARRAY ? "a different row count" : "");
+    for (size_t k = 0; k < L; k++) {
+        char name[48];
+        snprintf(name, sizeof name, "importance[%zu]", k);
+        if (read_floats(&im->items[k], L, what, "samples", i, name, s->imp + k * L, err)) return -1;
+    }
+    const json_value *pv = json_get(o, "parent");
+    if (!pv || pv->type == JSON_NULL) return 0;
+    if (pv->type != JSON_NUMBER || pv->num != floor(pv->num) || pv->num < 0 || pv->num >= (double)i)
+        return n2g_fail(err, "%s: samples[%zu].parent: expected null or the index of an earlier sample", what, i);
+    s->parent = (int)pv->num;
+    if (out->s[s->parent].parent >= 0)
+        return n2g_fail(err, "%s: samples[%zu].parent: sample %d is itself augmented; name its original", what, i,
+                        s->parent);
+    return 0;
+}
+
 /* Fills out from a parsed samples file; frees doc. */
 static int from_doc(json_doc *doc, const char *what, n2g_samples *out, n2g_err *err) {
     const json_value *root = json_root(doc);
@@ -113,52 +146,8 @@ static int from_doc(json_doc *doc, const char *what, n2g_samples *out, n2g_err *
         goto done;
     }
     for (size_t i = 0; i < sa->n; i++) {
-        const json_value *o = &sa->items[i];
-        n2g_sample *s = &out->s[i];
         out->n = i + 1;
-        s->parent = -1;
-        if (o->type != JSON_OBJECT) {
-            n2g_fail(err, "%s: samples[%zu]: expected an object", what, i);
-            goto done;
-        }
-        if (read_ints(json_get(o, "tokens"), what, "samples", i, &s->tokens, &s->len, err)) goto done;
-        size_t L = (size_t)s->len;
-        if (L > 8192) {
-            n2g_fail(err, "%s: samples[%zu]: %zu tokens; a pruned sample has at most 8192", what, i, L);
-            goto done;
-        }
-        s->act = malloc(L * sizeof *s->act);
-        s->imp = malloc(L * L * sizeof *s->imp);
-        if (!s->act || !s->imp) {
-            n2g_fail(err, "%s: out of memory", what);
-            goto done;
-        }
-        if (read_floats(json_get(o, "activations"), L, what, "samples", i, "activations", s->act, err)) goto done;
-        const json_value *im = json_get(o, "importance");
-        if (!im || im->type != JSON_ARRAY || im->n != L) {
-            n2g_fail(err, "%s: samples[%zu].importance: expected %zu rows of %zu numbers (an L x L matrix), got %s%s",
-                     what, i, L, L, im && im->type == JSON_ARRAY ? "" : im ? json_type_name(im->type) : "nothing",
-                     im && im->type == JSON_ARRAY ? "a different row count" : "");
-            goto done;
-        }
-        for (size_t k = 0; k < L; k++) {
-            char name[48];
-            snprintf(name, sizeof name, "importance[%zu]", k);
-            if (read_floats(&im->items[k], L, what, "samples", i, name, s->imp + k * L, err)) goto done;
-        }
-        const json_value *pv = json_get(o, "parent");
-        if (pv && pv->type != JSON_NULL) {
-            if (pv->type != JSON_NUMBER || pv->num != floor(pv->num) || pv->num < 0 || pv->num >= (double)i) {
-                n2g_fail(err, "%s: samples[%zu].parent: expected null or the index of an earlier sample", what, i);
-                goto done;
-            }
-            s->parent = (int)pv->num;
-            if (out->s[s->parent].parent >= 0) {
-                n2g_fail(err, "%s: samples[%zu].parent: sample %d is itself augmented; name its original", what, i,
-                         s->parent);
-                goto done;
-            }
-        }
+        if (read_sample(&sa->items[i], i, what, out, err)) goto done;
     }
     if (read_rows(json_get(root, "test"), what, "test", &out->test, &out->n_test, err)) goto done;
     if (read_rows(json_get(root, "train"), what, "train", &out->train, &out->n_train, err)) goto done;

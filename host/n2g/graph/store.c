@@ -357,81 +357,103 @@ static int pair_push(n2g_pair **v, size_t *n, size_t *cap, const char *a, const 
     return 0;
 }
 
-int n2g_store_similar(const n2g_store *s, double thr, n2g_pair **similar, size_t *n_similar, n2g_pair **subset,
-                      size_t *n_subset, n2g_err *err) {
-    size_t nn = s->neurons.n, scap = 0, ucap = 0;
-    *similar = *subset = NULL;
-    *n_similar = *n_subset = 0;
-    ntoks *nt = calloc(nn + 1, sizeof *nt);
-    int32_t *order = malloc((nn + 1) * sizeof *order), *rank = malloc((nn + 1) * sizeof *rank);
-    ivec *post = calloc(s->tokens[0].n + s->tokens[1].n + 1, sizeof *post); /* token -> neurons (both types) */
-    int32_t *seen = malloc((nn + 1) * sizeof *seen);
-    int rc = -1;
-    if (!nt || !order || !rank || !post || !seen) goto done;
+/* the state of one n2g_store_similar */
+typedef struct simctx {
+    const n2g_store *s;
+    size_t nn;      /* neurons */
+    ntoks *nt;      /* [nn] each neuron's tokens, sorted, per type */
+    int32_t *order; /* neurons in name order; rank: the inverse */
+    int32_t *rank;
+    ivec *post;     /* token -> neurons (both types: the important tokens after the activating) */
+    int32_t *seen;  /* [nn] the last rank that listed the neuron as a candidate */
+    int32_t *cand;  /* [nn] candidates of one neuron */
+} simctx;
+
+/* nt, post, order, rank and seen from the store's lists */
+static int sim_index(simctx *c) {
+    const n2g_store *s = c->s;
     for (int t = 0; t < 2; t++)
         for (size_t i = 0; i < s->tokens[t].n; i++) {
             const ivec *l = &s->lists[t][i];
             size_t pid = t ? s->tokens[0].n + i : i;
             for (size_t k = 0; k < l->n; k++)
-                if (iv_push(&nt[l->v[k]].tok[t], (int32_t)i) || iv_push(&post[pid], l->v[k])) goto done;
+                if (iv_push(&c->nt[l->v[k]].tok[t], (int32_t)i) || iv_push(&c->post[pid], l->v[k])) return -1;
         }
-    for (size_t i = 0; i < nn; i++) {
-        order[i] = (int32_t)i;
+    for (size_t i = 0; i < c->nn; i++) {
+        c->order[i] = (int32_t)i;
         for (int t = 0; t < 2; t++) {
-            if (nt[i].tok[t].n) qsort(nt[i].tok[t].v, nt[i].tok[t].n, sizeof(int32_t), cmp_i32);
-            iv_unique(&nt[i].tok[t]);
+            if (c->nt[i].tok[t].n) qsort(c->nt[i].tok[t].v, c->nt[i].tok[t].n, sizeof(int32_t), cmp_i32);
+            iv_unique(&c->nt[i].tok[t]);
         }
     }
-    sort_ids(s, order, nn);
-    for (size_t i = 0; i < nn; i++) rank[order[i]] = (int32_t)i;
-    for (size_t i = 0; i < nn; i++) seen[i] = -1;
-    /* Pairs (i, j), j before i in neuron order, that share at least one token (a pair with no
-     * shared token has overlap 0 < threshold in both tests). */
-    int32_t *cand = malloc((nn + 1) * sizeof *cand);
-    if (!cand) goto done;
+    sort_ids(s, c->order, c->nn);
+    for (size_t i = 0; i < c->nn; i++) c->rank[c->order[i]] = (int32_t)i;
+    for (size_t i = 0; i < c->nn; i++) c->seen[i] = -1;
+    return 0;
+}
+
+/* The neurons before order[ri] in name order that share at least one token with it (a pair with
+ * no shared token has overlap 0 < threshold in both tests), as ranks in c->cand, sorted. */
+static size_t sim_candidates(simctx *c, size_t ri) {
+    int32_t a = c->order[ri];
+    size_t nc = 0;
+    for (int t = 0; t < 2; t++)
+        for (size_t k = 0; k < c->nt[a].tok[t].n; k++) {
+            size_t tok = (size_t)c->nt[a].tok[t].v[k];
+            const ivec *p = &c->post[t ? c->s->tokens[0].n + tok : tok];
+            for (size_t q = 0; q < p->n; q++) {
+                int32_t b = p->v[q];
+                if (c->rank[b] < (int32_t)ri && c->seen[b] != (int32_t)ri) {
+                    c->seen[b] = (int32_t)ri;
+                    c->cand[nc++] = c->rank[b];
+                }
+            }
+        }
+    qsort(c->cand, nc, sizeof *c->cand, cmp_i32);
+    return nc;
+}
+
+/* 1: a and b are similar (overlap over the larger set >= thr for both types); 2: one is a subset
+ * of the other (over the smaller set), *sup = the superset; 0: neither */
+static int sim_compare(const simctx *c, int32_t a, int32_t b, double thr, int32_t *sup) {
+    int all_sim = 1, all_sub = 1;
+    size_t l1 = 0, l2 = 0;
+    for (int t = 0; t < 2; t++) {
+        l1 = c->nt[a].tok[t].n;
+        l2 = c->nt[b].tok[t].n;
+        double in = (double)inter(&c->nt[a].tok[t], &c->nt[b].tok[t]);
+        size_t mx = l1 > l2 ? l1 : l2, mn = l1 < l2 ? l1 : l2;
+        all_sim &= in / (double)(mx > 1 ? mx : 1) >= thr;
+        all_sub &= in / (double)(mn > 1 ? mn : 1) >= thr;
+    }
+    /* superset first; sizes of the last type compared ("important"), as the reference */
+    *sup = l2 < l1 ? a : b;
+    return all_sim ? 1 : all_sub ? 2 : 0;
+}
+
+int n2g_store_similar(const n2g_store *s, double thr, n2g_pair **similar, size_t *n_similar, n2g_pair **subset,
+                      size_t *n_subset, n2g_err *err) {
+    size_t nn = s->neurons.n, scap = 0, ucap = 0;
+    *similar = *subset = NULL;
+    *n_similar = *n_subset = 0;
+    simctx c = {.s = s, .nn = nn};
+    c.nt = calloc(nn + 1, sizeof *c.nt);
+    c.order = malloc((nn + 1) * sizeof *c.order), c.rank = malloc((nn + 1) * sizeof *c.rank);
+    c.post = calloc(s->tokens[0].n + s->tokens[1].n + 1, sizeof *c.post);
+    c.seen = malloc((nn + 1) * sizeof *c.seen), c.cand = malloc((nn + 1) * sizeof *c.cand);
+    int rc = -1;
+    if (!c.nt || !c.order || !c.rank || !c.post || !c.seen || !c.cand || sim_index(&c)) goto done;
     for (size_t ri = 0; ri < nn; ri++) {
-        int32_t a = order[ri];
-        size_t nc = 0;
-        for (int t = 0; t < 2; t++)
-            for (size_t k = 0; k < nt[a].tok[t].n; k++) {
-                const ivec *p = &post[t ? s->tokens[0].n + (size_t)nt[a].tok[t].v[k] : (size_t)nt[a].tok[t].v[k]];
-                for (size_t q = 0; q < p->n; q++) {
-                    int32_t b = p->v[q];
-                    if (rank[b] < (int32_t)ri && seen[b] != (int32_t)ri) {
-                        seen[b] = (int32_t)ri;
-                        cand[nc++] = rank[b];
-                    }
-                }
-            }
-        qsort(cand, nc, sizeof *cand, cmp_i32);
-        for (size_t c = 0; c < nc; c++) {
-            int32_t b = order[cand[c]];
-            int all_sim = 1, all_sub = 1;
-            size_t l1 = 0, l2 = 0;
-            for (int t = 0; t < 2; t++) {
-                l1 = nt[a].tok[t].n;
-                l2 = nt[b].tok[t].n;
-                double in = (double)inter(&nt[a].tok[t], &nt[b].tok[t]);
-                size_t mx = l1 > l2 ? l1 : l2, mn = l1 < l2 ? l1 : l2;
-                all_sim &= in / (double)(mx > 1 ? mx : 1) >= thr;
-                all_sub &= in / (double)(mn > 1 ? mn : 1) >= thr;
-            }
+        int32_t a = c.order[ri];
+        size_t nc = sim_candidates(&c, ri);
+        for (size_t k = 0; k < nc; k++) {
+            int32_t b = c.order[c.cand[k]], sup;
+            int how = sim_compare(&c, a, b, thr, &sup);
             const char *na = s->neurons.str[a], *nb = s->neurons.str[b];
-            if (all_sim) {
-                if (pair_push(similar, n_similar, &scap, na, nb)) {
-                    free(cand);
-                    goto done;
-                }
-            } else if (all_sub) {
-                /* superset first; sizes of the last type compared ("important"), as the reference */
-                if (pair_push(subset, n_subset, &ucap, l2 < l1 ? na : nb, l2 < l1 ? nb : na)) {
-                    free(cand);
-                    goto done;
-                }
-            }
+            if (how == 1 && pair_push(similar, n_similar, &scap, na, nb)) goto done;
+            if (how == 2 && pair_push(subset, n_subset, &ucap, sup == a ? na : nb, sup == a ? nb : na)) goto done;
         }
     }
-    free(cand);
     rc = 0;
 done:
     if (rc) {
@@ -441,15 +463,11 @@ done:
         *n_similar = *n_subset = 0;
         n2g_fail(err, "similar: out of memory");
     }
-    for (size_t i = 0; nt && i < nn; i++) {
-        free(nt[i].tok[0].v);
-        free(nt[i].tok[1].v);
+    for (size_t i = 0; c.nt && i < nn; i++) {
+        free(c.nt[i].tok[0].v);
+        free(c.nt[i].tok[1].v);
     }
-    for (size_t i = 0; post && i < s->tokens[0].n + s->tokens[1].n; i++) free(post[i].v);
-    free(nt);
-    free(order);
-    free(rank);
-    free(post);
-    free(seen);
+    for (size_t i = 0; c.post && i < s->tokens[0].n + s->tokens[1].n; i++) free(c.post[i].v);
+    free(c.nt), free(c.order), free(c.rank), free(c.post), free(c.seen), free(c.cand);
     return rc;
 }
