@@ -2,7 +2,10 @@
  * (n2g-reference.md §7), built exactly as the reference NeuronModel does.
  *
  * Keys are token classes (vocab.h: cls[id], the normalised-string class) so that the trie
- * behaves like the reference's dict keyed on normalised token strings. */
+ * behaves like the reference's dict keyed on normalised token strings.
+ *
+ * fit.c: samples -> lines -> the two tries (n2g_fit); trie.c: insertion and merge_ignores;
+ * graph.c: the graph object and its prediction form (freeze); predict.c reads it. */
 #ifndef N2G_GRAPH_H
 #define N2G_GRAPH_H
 
