@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "n2g/graph/samples.h"
 #include "report_acts.h"
@@ -40,11 +39,6 @@ typedef struct {
     float *smp_act;      /* raw activations (normalised x base_max) */
 } loaded;
 
-static int file_exists(const char *p) {
-    struct stat st;
-    return stat(p, &st) == 0 && S_ISREG(st.st_mode);
-}
-
 static void loaded_free(loaded *L) {
     if (!L) return;
     free(L->svg);
@@ -61,7 +55,7 @@ static void loaded_free(loaded *L) {
 static int load_samples(const char *dir, int layer, int neuron, loaded *L, report_neuron *out, n2g_err *err) {
     char p[4300];
     snprintf(p, sizeof p, "%s/samples/%d_%d.json", dir, layer, neuron);
-    if (!file_exists(p)) return 0;
+    if (!n2g_is_file(p)) return 0;
     if (n2g_samples_load(p, &L->smp, err)) return -1;
     L->has_smp = 1;
     size_t n = L->smp.n, tot = 0;
@@ -95,7 +89,7 @@ static json_doc *load_optional(const char *dir, const char *name, n2g_err *err, 
     char p[4200];
     snprintf(p, sizeof p, "%s/%s", dir, name);
     *failed = 0;
-    if (!file_exists(p)) return NULL;
+    if (!n2g_is_file(p)) return NULL;
     json_doc *d = json_parse_file(p, err);
     if (!d) *failed = 1;
     return d;
@@ -138,10 +132,10 @@ static int load_neuron(void *ctx, size_t i, report_neuron *out, n2g_err *err) {
     snprintf(p, sizeof p, "%s/graphs/%d_%d.svg", r->dir, s->layer, s->neuron);
     size_t svg_len = 0;
     memset(out, 0, sizeof *out);
-    int svg_bad = file_exists(p) && !(L->svg = n2g_read_file(p, &svg_len, err));
+    int svg_bad = n2g_is_file(p) && !(L->svg = n2g_read_file(p, &svg_len, err));
     if (!svg_bad && !L->svg) { /* no Graphviz picture: drawn from the graph JSON */
         snprintf(p, sizeof p, "%s/graphs/%d_%d.json", r->dir, s->layer, s->neuron);
-        svg_bad = file_exists(p) && report_graph_svg(p, &L->svg, &svg_len, err);
+        svg_bad = n2g_is_file(p) && report_graph_svg(p, &L->svg, &svg_len, err);
     }
     if (svg_bad || load_samples(r->dir, s->layer, s->neuron, L, out, err)) {
         loaded_free(L);
@@ -262,7 +256,7 @@ int report_run_open_ex(const report_run_opts *o, report_acts_opts *ao, report_ru
     snprintf(r->dir, sizeof r->dir, "%s", o->run_dir);
     char p[4300];
     snprintf(p, sizeof p, "%s/manifest.json", r->dir);
-    if (!file_exists(p)) {
+    if (!n2g_is_file(p)) {
         n2g_fail(err, "%s: no manifest.json (is this a run directory made by 'n2g scrape'?)", r->dir);
         goto fail;
     }
@@ -350,7 +344,7 @@ int report_run_open_ex(const report_run_opts *o, report_acts_opts *ao, report_ru
         const char *mdir = have_mdir ? mdir_buf : NULL;
         char cfgp[4200];
         snprintf(cfgp, sizeof cfgp, "%s/config.json", mdir ? mdir : "");
-        if (!mdir || !file_exists(cfgp)) {
+        if (!mdir || !n2g_is_file(cfgp)) {
             if (ao->acts == REPORT_ACTS_MODEL) {
                 n2g_failc(err, mdir ? N2G_E_FAIL : N2G_E_USAGE, "--acts model: %s",
                           mdir ? "the model directory has no config.json" : "the manifest names no model.dir; pass --model DIR");

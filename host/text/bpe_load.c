@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/fileio.h"
 #include "common/json.h"
 #include "common/paths.h"
 #include "text/bpe_impl.h"
@@ -377,9 +378,8 @@ fail0:
 }
 
 static int file_exists(const char *dir, const char *name, char *out, size_t cap) {
-    struct stat st;
     snprintf(out, cap, "%s/%s", dir, name);
-    return stat(out, &st) == 0 && S_ISREG(st.st_mode);
+    return n2g_is_file(out);
 }
 
 bpe_tokenizer *bpe_load_dir(const char *dir, n2g_err *err) {
