@@ -159,7 +159,12 @@ static void test_killed_halfway(const char *dir) {
         FILE *f = fopen(keep[k], "w");
         if (f) fclose(f);
     }
-    CHECK(n2g_atomic_remove_stale(dir, is_data) == 1, "one stale temporary removed");
+    static const char *const names[] = {"other.bin", "data.bin", NULL};
+    CHECK(n2g_atomic_is_temp("data.bin.tmp.123", names) && n2g_atomic_is_temp("data.bin.tmp", names) &&
+              !n2g_atomic_is_temp("data.bin.tmp.12ab", names) && !n2g_atomic_is_temp("data.bin", names) &&
+              !n2g_atomic_is_temp("data.bin2.tmp.1", names) && !n2g_atomic_is_temp("notes.txt.tmp.1", names),
+          "n2g_atomic_is_temp");
+    CHECK(n2g_atomic_remove_stale_names(dir, names) == 1, "one stale temporary removed (by names)");
     CHECK(stat(tmp, &sb) != 0, "the dead writer's temporary is gone");
     for (int k = 0; k < 3; k++) {
         CHECK(stat(keep[k], &sb) == 0, "%s kept (a live writer's, another name's, not a pid)", keep[k]);

@@ -144,24 +144,53 @@ int n2g_atomic_copy(const char *src, const char *dst, n2g_err *err) {
 /* kill(pid, 0): 0 or EPERM means a process with that id exists */
 static int pid_alive(long pid) { return kill((pid_t)pid, 0) == 0 || errno == EPERM; }
 
-long n2g_atomic_remove_stale(const char *dir, int (*ours)(const char *name, size_t len)) {
+/* the pid of a temporary NAME.tmp.PID (the last ".tmp." counts; *base_len: the length of NAME),
+ * or -1 when the name is not one */
+static long temp_pid(const char *name, size_t *base_len) {
+    const char *t = strstr(name, ".tmp.");
+    if (!t) return -1;
+    while (strstr(t + 1, ".tmp.")) t = strstr(t + 1, ".tmp.");
+    const char *p = t + 5;
+    long pid = 0;
+    int digits = 0;
+    for (; *p >= '0' && *p <= '9' && digits < 10; p++, digits++) pid = pid * 10 + (*p - '0');
+    if (*p || !digits || pid <= 0) return -1;
+    *base_len = (size_t)(t - name);
+    return pid;
+}
+
+/* removes DIR's NAME.tmp.PID of dead processes where ours(NAME) or NAME is in names */
+static long remove_stale(const char *dir, int (*ours)(const char *, size_t), const char *const *names) {
     DIR *d = opendir(dir);
     if (!d) return 0;
     long removed = 0;
     struct dirent *de;
     while ((de = readdir(d))) {
-        const char *name = de->d_name, *t = strstr(name, ".tmp.");
-        if (!t) continue;
-        while (strstr(t + 1, ".tmp.")) t = strstr(t + 1, ".tmp.");
-        const char *p = t + 5;
-        long pid = 0;
-        int digits = 0;
-        for (; *p >= '0' && *p <= '9' && digits < 10; p++, digits++) pid = pid * 10 + (*p - '0');
-        if (*p || !digits || pid <= 0 || !ours(name, (size_t)(t - name)) || pid_alive(pid)) continue;
+        size_t len = 0;
+        long pid = temp_pid(de->d_name, &len);
+        int mine = 0;
+        for (int k = 0; pid > 0 && names && names[k] && !mine; k++)
+            mine = strlen(names[k]) == len && !memcmp(names[k], de->d_name, len);
+        if (pid <= 0 || !(mine || (ours && ours(de->d_name, len))) || pid_alive(pid)) continue;
         char path[4400];
-        if ((size_t)snprintf(path, sizeof path, "%s/%s", dir, name) >= sizeof path) continue;
+        if ((size_t)snprintf(path, sizeof path, "%s/%s", dir, de->d_name) >= sizeof path) continue;
         if (unlink(path) == 0) removed++;
     }
     closedir(d);
     return removed;
+}
+
+long n2g_atomic_remove_stale(const char *dir, int (*ours)(const char *name, size_t len)) {
+    return remove_stale(dir, ours, NULL);
+}
+
+long n2g_atomic_remove_stale_names(const char *dir, const char *const *names) { return remove_stale(dir, NULL, names); }
+
+int n2g_atomic_is_temp(const char *name, const char *const *names) {
+    for (int k = 0; names[k]; k++) {
+        size_t n = strlen(names[k]), len = 0;
+        if (strncmp(name, names[k], n) || strncmp(name + n, ".tmp", 4)) continue;
+        if (!name[n + 4] || (temp_pid(name, &len) > 0 && len == n)) return 1;
+    }
+    return 0;
 }

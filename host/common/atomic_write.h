@@ -63,5 +63,10 @@ int n2g_atomic_install(const char *tmp, const char *path, n2g_err *err);
  * last one counts). Anything else is left alone. Returns how many were removed. Call it only
  * where no other live writer of those names can be (after taking the run's lock). */
 long n2g_atomic_remove_stale(const char *dir, int (*ours)(const char *name, size_t len));
+/* The same for the names of the NULL-terminated list NAMES. */
+long n2g_atomic_remove_stale_names(const char *dir, const char *const *names);
+/* 1 when NAME is a temporary of one of NAMES: NAMEk.tmp.PID (or NAMEk.tmp, as n2g wrote them
+ * before the pid was in the name). */
+int n2g_atomic_is_temp(const char *name, const char *const *names);
 
 #endif

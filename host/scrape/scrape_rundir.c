@@ -11,25 +11,14 @@
 #include "scrape_job.h"
 
 /* the run's files that are written through a temporary (NAME.tmp.PID) */
-static int run_file(const char *s, size_t n) {
-    static const char *const names[] = {"manifest.json", "examples.bin", "corpus-stdin.txt"};
-    for (int k = 0; k < 3; k++)
-        if (n == strlen(names[k]) && !memcmp(s, names[k], n)) return 1;
-    return 0;
-}
+static const char *const run_files[] = {"manifest.json", "examples.bin", "corpus-stdin.txt", NULL};
 
 int scrape_rundir_claim(scrape_job *j, n2g_err *err) {
     if (j->rank > 0) return 0;
     if (n2g_make_dir(j->p->out, N2G_DIR_WRITABLE, err)) return -1; /* before hashing a big corpus */
     if (scrape_lock_take(j->p->out, &j->lock, err)) return -1;     /* one writer (the job's ranks: rank 0) */
-    n2g_atomic_remove_stale(j->p->out, run_file); /* what a killed scrape left */
+    n2g_atomic_remove_stale_names(j->p->out, run_files); /* what a killed scrape left */
     return 0;
-}
-
-/* one of the run's temporaries (of a process that may still be alive) */
-static int run_temp(const char *name) {
-    const char *t = strstr(name, ".tmp.");
-    return t && run_file(name, (size_t)(t - name));
 }
 
 /* 1 when DIR holds anything but our own temporaries (a directory that is not a run). */
@@ -39,7 +28,7 @@ static int dir_has_foreign_files(const char *dir) {
     struct dirent *de;
     int foreign = 0;
     while (!foreign && (de = readdir(d)))
-        foreign = strcmp(de->d_name, ".") && strcmp(de->d_name, "..") && !run_temp(de->d_name) &&
+        foreign = strcmp(de->d_name, ".") && strcmp(de->d_name, "..") && !n2g_atomic_is_temp(de->d_name, run_files) &&
                   strcmp(de->d_name, SCRAPE_LOCK_NAME) &&
                   strcmp(de->d_name, "corpus-stdin.txt"); /* n2g scrape --corpus -: the copy of stdin */
     closedir(d);
