@@ -33,7 +33,7 @@ for d in "${devs[@]}"; do
     cp -r "$OUT/scrape_$d" "$OUT/build_$d"
     run "$N2G" build --run "$OUT/build_$d" --neurons "$neurons" --device "$d" --quiet
 done
-if command -v mpirun >/dev/null && ldd "$N2G" | grep -q libmpi; then
+if command -v mpirun >/dev/null && ldd "$N2G" | grep libmpi >/dev/null; then
     mpi=(mpirun --oversubscribe -np 2)
     [ "$(id -u)" -eq 0 ] && mpi+=(--allow-run-as-root)
     OMPI_MCA_btl_vader_single_copy_mechanism=none run "${mpi[@]}" "$N2G" scrape --model "$OUT/model" \
