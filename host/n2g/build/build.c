@@ -52,10 +52,12 @@ static int open_run(builder *b, n2g_err *err) {
 }
 
 /* what is left to do: neurons without a result, and with --force those built with other
- * options (b->list keeps those, b->todo of them) */
+ * options (b->todo_of marks them in b->list, which keeps every named neuron: the blocks are
+ * formed from all of them, see build_round.c) */
 static int list_todo(builder *b, n2g_err *err) {
     n2g_build_result *res = b->res;
     char path[4096];
+    if (!(b->todo_of = calloc((size_t)res->requested, 1))) return n2g_fail(err, "out of memory");
     for (long i = 0; i < res->requested; i++) {
         int l = b->list[2 * i], n = b->list[2 * i + 1];
         n2g_build_path(path, sizeof path, b->run_dir, "build", l, n, ".json");
@@ -68,7 +70,7 @@ static int list_todo(builder *b, n2g_err *err) {
             }
             res->rebuilt++;
         }
-        b->list[2 * b->todo] = l, b->list[2 * b->todo + 1] = n;
+        b->todo_of[i] = 1;
         b->todo++;
     }
     if (res->dot_missing && b->todo > 0 && dist_rank() == 0)
@@ -103,10 +105,11 @@ static int set_up(builder *b, n2g_err *err) {
     if (o->mask_token < 0 || o->mask_token >= b->model->cfg.vocab_size)
         return n2g_failc(err, N2G_E_USAGE, "--mask-token %d outside the vocabulary (0..%d)", o->mask_token,
                          b->model->cfg.vocab_size - 1);
-    if (ops_create(&o->dev, &b->ctx, err) != 0) return -1;
+    if (ops_open(&o->dev, &b->ctx, err) != 0) return -1;
     if (o->augment == N2G_AUGMENT_MLM && n2g_mlm_open(o->mlm_dir, b->ctx, 0, &m->mlm, err) != 0) return -1;
     int maxl = 0;
-    for (long i = 0; i < b->todo; i++) maxl = b->list[2 * i] > maxl ? b->list[2 * i] : maxl;
+    for (long i = 0; i < b->res->requested; i++)
+        if (b->todo_of[i] && b->list[2 * i] > maxl) maxl = b->list[2 * i];
     n2g_probe_opts po = {.max_tokens = o->max_tokens > 0 ? o->max_tokens : 16384, .max_batch = 512,
                          .max_layer = maxl, .no_tree = o->no_tree};
     return n2g_probe_create(b->model, b->ctx, &po, &m->eng, err);
@@ -136,6 +139,7 @@ static void builder_close(builder *b) {
     n2g_casings_free(b->casings);
     scrape_run_close(b->run);
     free(b->list);
+    free(b->todo_of);
     free(b->jobs);
 }
 

@@ -41,16 +41,22 @@ static void phase_add(n2g_probe_stats *acc, n2g_probe_stats *mark, const n2g_pro
     *mark = *now;
 }
 
-/* the nj neurons of b->list from index i: loaded, through the steps, finished */
+/* the nj neurons of b->list from index i: loaded, through the steps, and those left to build
+ * (b->todo_of) finished. The block runs whole even when some of its neurons were finished
+ * before (a resumed build): its probes, hence the engine's batches and packed rows, are then
+ * those of an uninterrupted build, and on a GPU the last bits of a result can depend on them
+ * (docs/build.md, "Same command, same bytes"). The finished neurons' files are not touched. */
 static int run_block(builder *b, long i, int nj, n2g_err *err) {
     n2g_build_result *res = b->res;
     n2g_job *jobs = b->jobs;
     const int *ln = b->list + 2 * i;
+    const unsigned char *todo = b->todo_of + i;
     char path[4096];
     int r = 0;
     /* a result built with other options (--force) goes first: a crash now leaves the neuron to
      * build, never the old result beside new graphs */
     for (int k = 0; k < nj && r == 0; k++) {
+        if (!todo[k]) continue;
         n2g_build_path(path, sizeof path, b->run_dir, "build", ln[2 * k], ln[2 * k + 1], ".json");
         r = n2g_build_remove_stale(path, err);
     }
@@ -63,6 +69,7 @@ static int run_block(builder *b, long i, int nj, n2g_err *err) {
     res->test_rows_listed = b->m.test_rows_listed, res->test_rows_run = b->m.test_rows_run;
     /* finishing is quick: each neuron finished before a stop is kept */
     for (int k = 0; k < nj && r == 0 && !STOPPED(b); k++) {
+        if (!todo[k]) continue;
         r = n2g_build_outputs(b, &jobs[k], err);
         if (r == 0) {
             res->built++;
@@ -73,8 +80,19 @@ static int run_block(builder *b, long i, int nj, n2g_err *err) {
     return r;
 }
 
-/* Blocks are runs of at most o->block neurons of one layer in list order, handed out to
- * whichever rank asks next (dist.h; one rank: all). */
+/* The block from list index i: at most `block` neurons of one layer in list order (*nj of
+ * them); returns how many of them are left to build. */
+static int block_at(const builder *b, long i, int block, int *nj) {
+    int n = 0, left = 0;
+    while (i + n < b->res->requested && n < block && b->list[2 * (i + n)] == b->list[2 * i]) left += b->todo_of[i + n++];
+    *nj = n;
+    return left;
+}
+
+/* Blocks are runs of at most o->block neurons of one layer in the order of the whole named
+ * list (layer, neuron), the same whichever of them are finished: a block without a neuron
+ * left to build is skipped, the others are numbered in order and handed out to whichever
+ * rank asks next (dist.h; one rank: all), so every rank sees the same blocks. */
 int n2g_build_rounds(builder *b, n2g_err *err) {
     n2g_build_result *res = b->res;
     int block = b->o->block > 0 ? b->o->block : 128;
@@ -83,11 +101,16 @@ int n2g_build_rounds(builder *b, n2g_err *err) {
     if (dist_counter_create(&ctr, err) != 0) return -1;
     long mine = dist_counter_next(ctr);
     progress *pg = progress_start("build", (double)b->todo, "neurons", b->o->quiet || dist_rank() > 0);
-    for (long i = 0, blk = 0; i < b->todo && !res->interrupted; blk++) {
-        int nj = 0;
-        while (i + nj < b->todo && nj < block && b->list[2 * (i + nj)] == b->list[2 * i]) nj++;
-        if (blk != mine) { /* another rank's block */
+    long finished = 0; /* neurons left to build in the blocks passed so far */
+    for (long i = 0, blk = 0; i < res->requested && !res->interrupted;) {
+        int nj, left = block_at(b, i, block, &nj);
+        if (!left) { /* every neuron of it was finished before */
             i += nj;
+            continue;
+        }
+        if (blk++ != mine) { /* another rank's block */
+            i += nj;
+            finished += left;
             continue;
         }
         if (STOPPED(b)) {
@@ -107,8 +130,9 @@ int n2g_build_rounds(builder *b, n2g_err *err) {
             return -1;
         }
         i += nj;
+        finished += left;
         mine = dist_counter_next(ctr);
-        progress_update(pg, (double)i, NULL); /* shows neurons/s and the ETA */
+        progress_update(pg, (double)finished, NULL); /* shows neurons/s and the ETA */
     }
     progress_finish(pg);
     dist_counter_free(ctr); /* collective: every rank has run out of blocks */

@@ -46,8 +46,9 @@ typedef struct builder {
     n2g_vocab *vocab;
     n2g_casings *casings;
     n2g_method m;     /* the steps' context; the builder owns what it points to */
-    int *list;        /* the neurons left to build: layer, neuron pairs */
-    long todo;
+    int *list;        /* every named neuron (res->requested): layer, neuron pairs, sorted */
+    unsigned char *todo_of; /* per neuron of list: 1 when left to build (no result, or --force) */
+    long todo;        /* how many */
     n2g_job *jobs;    /* one block */
     build_record rec; /* this build's options (see build_record) */
     int want_svg;     /* render graphs/L_N.svg: not --no-svg, and Graphviz is there */
@@ -74,8 +75,9 @@ void n2g_build_record_write(FILE *f, const build_record *rec);
  * build again (--force, and other options); -1 with err: other options without --force. */
 int n2g_build_check_done(builder *b, int l, int n, const char *path, n2g_err *err);
 
-/* build_round.c: every block of b->list (the blocks this rank gets), through the steps; stops
- * at *o->stop with res->interrupted. */
+/* build_round.c: the blocks of b->list (the blocks this rank gets) that hold a neuron left to
+ * build, through the steps; stops at *o->stop with res->interrupted. A block is formed from the
+ * whole named list, never from what is left (n2g_build_rounds), and is run whole. */
 int n2g_build_rounds(builder *b, n2g_err *err);
 /* build_outputs.c: the files of one finished job, build/L_N.json last. */
 int n2g_build_outputs(builder *b, n2g_job *j, n2g_err *err);
