@@ -53,6 +53,7 @@ static void test_listing(const vk_device_info *d, int n) {
     vk_device_info f[3] = {{0}};
     f[0].type = VK_PHYSICAL_DEVICE_TYPE_CPU, f[1].type = VK_PHYSICAL_DEVICE_TYPE_INTEGRATED_GPU,
     f[2].type = VK_PHYSICAL_DEVICE_TYPE_DISCRETE_GPU;
+    for (int i = 0; i < 3; i++) f[i].api_version = VK_API_VERSION_1_2, f[i].has_push_descriptor = 1;
     CHECK(vk_default_device(f, 3) == 2, "discrete first");
     CHECK(vk_default_device(f, 2) == 1, "then integrated");
     CHECK(vk_default_device(f, 1) == 0, "then anything");

@@ -1,5 +1,11 @@
-/* ops.c — dispatch of the public op interface to the chosen backend. */
+/* ops.c — the device policy (ops_open) and the dispatch of the public op interface to the
+ * chosen backend. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
 #include "ops_impl.h"
+#include "vk/vk_rt.h"
 
 int ops_create(const ops_options *opt, ops_ctx **out, n2g_err *err) {
     ops_options def = {0};
@@ -7,6 +13,45 @@ int ops_create(const ops_options *opt, ops_ctx **out, n2g_err *err) {
     *out = NULL;
     if (opt->kind == OPS_CPU) return ops_cpu_create(opt, out, err);
     return ops_vk_create(opt, out, err);
+}
+
+/* The CPU backend; the cores shared among the processes of this machine. */
+static int open_cpu(const ops_options *opt, ops_ctx **out, n2g_err *err) {
+    ops_options c = *opt;
+    c.kind = OPS_CPU;
+    if (!c.threads && c.local_size > 1) {
+        long cores = sysconf(_SC_NPROCESSORS_ONLN);
+        c.threads = cores / c.local_size > 1 ? (int)(cores / c.local_size) : 1;
+    }
+    return ops_cpu_create(&c, out, err);
+}
+
+int ops_open(const ops_options *opt, ops_ctx **out, n2g_err *err) {
+    *out = NULL;
+    if (opt->kind == OPS_CPU) return open_cpu(opt, out, err);
+    vk_device_info *d = NULL;
+    int n = 0;
+    n2g_err why = {0};
+    int listed = vk_list_devices(&d, &n, &why) == 0;
+    int index = opt->device;
+    if (index < 0 && listed) {
+        index = vk_default_device_spread(d, n, opt->local_rank, opt->local_size);
+        if (index < 0)
+            snprintf(why.msg, sizeof why.msg, "%d found, none with Vulkan 1.2 and VK_KHR_push_descriptor", n);
+    }
+    free(d);
+    if (opt->device >= 0 && !listed)
+        return n2g_failc(err, N2G_E_USAGE, "--device %d: no such Vulkan device (none found: %s)",
+                         opt->device, why.msg);
+    if (index < 0) { /* the default, and no Vulkan device n2g can use: the CPU backend */
+        if (!opt->quiet) fprintf(stderr, "n2g: no Vulkan device (%s); using the CPU backend\n", why.msg);
+        ops_options c = *opt;
+        c.variant = NULL; /* a Vulkan kernel family; the CPU backend's ISA is its own (N2G_CPU_ISA) */
+        return open_cpu(&c, out, err);
+    }
+    ops_options v = *opt;
+    v.device = index;
+    return ops_vk_create(&v, out, err);
 }
 
 void ops_destroy(ops_ctx *ctx) {

@@ -32,6 +32,8 @@ typedef struct ops_buf ops_buf;
 typedef struct ops_options {
     ops_kind kind;
     int device;        /* OPS_VK: device index as listed by `n2g devices`; -1 = default choice */
+    int local_rank;    /* ops_open: this process among the local_size processes sharing the machine */
+    int local_size;    /*   (MPI ranks: dist_local_rank / dist_local_size); 0 = one process */
     int threads;       /* OPS_CPU: worker threads; 0 = all cores */
     int validation;    /* OPS_VK: enable VK_LAYER_KHRONOS_validation (also env N2G_VALIDATION=1);
                           validation messages make ops_run fail */
@@ -43,9 +45,27 @@ typedef struct ops_options {
     int quiet;         /* suppress the one-line "running on a CPU Vulkan driver" warning */
 } ops_options;
 
-/* Creates a backend. Fails with a clear message when no Vulkan loader/device exists or
- * the index is out of range. */
+/* Creates the backend opt->kind names, on exactly that device. Fails with a clear message when
+ * no Vulkan loader/device exists or the index is out of range (tests and benchmarks; commands
+ * open their device with ops_open). */
 int ops_create(const ops_options *opt, ops_ctx **out, n2g_err *err);
+
+/* The device policy, the same for every command (`--device`): opens the backend that
+ * opt->kind / opt->device name, with opt's other settings.
+ *   OPS_CPU ("--device cpu"): the CPU backend.
+ *   OPS_VK, device N >= 0 ("--device N"): Vulkan device N of `n2g devices`; one that does not
+ *     exist (also when there is no Vulkan device at all) is a usage error (N2G_E_USAGE,
+ *     "--device N: no such Vulkan device (...)"), never a fallback.
+ *   OPS_VK, device -1 (no --device): the first discrete GPU, else the first integrated GPU, else
+ *     the first other device n2g can use (virtual; a CPU driver such as lavapipe, with its
+ *     one-line warning); with several processes on the machine (local_size > 1) the devices of
+ *     that type in turn, device local_rank mod their count. No Vulkan device n2g can use at all
+ *     (no loader, driver or device): the CPU backend, with one notice line on stderr
+ *     ("n2g: no Vulkan device (why); using the CPU backend") unless opt->quiet.
+ * The CPU backend, chosen or fallen back to, with opt->threads 0 and local_size > 1: the cores
+ * shared, cores / local_size threads each. ops_kind_of / ops_device_name say what was opened.
+ * The kernel family override (opt->variant, N2G_VARIANT) applies to the Vulkan device chosen. */
+int ops_open(const ops_options *opt, ops_ctx **out, n2g_err *err);
 void ops_destroy(ops_ctx *ctx);
 ops_kind ops_kind_of(const ops_ctx *ctx);
 /* Human-readable device description, e.g. "cpu (2 threads, avx512)" or

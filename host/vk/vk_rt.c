@@ -250,13 +250,30 @@ int vk_list_devices(vk_device_info **out, int *n, n2g_err *err) {
     return 0;
 }
 
+int vk_device_usable(const vk_device_info *d) {
+    return d->api_version >= VK_API_VERSION_1_2 && d->has_push_descriptor;
+}
+
 int vk_default_device(const vk_device_info *devs, int n) {
     static const VkPhysicalDeviceType order[] = {VK_PHYSICAL_DEVICE_TYPE_DISCRETE_GPU,
                                                  VK_PHYSICAL_DEVICE_TYPE_INTEGRATED_GPU};
     for (size_t k = 0; k < 2; k++)
         for (int i = 0; i < n; i++)
-            if (devs[i].type == order[k]) return i;
-    return n > 0 ? 0 : -1;
+            if (devs[i].type == order[k] && vk_device_usable(&devs[i])) return i;
+    for (int i = 0; i < n; i++)
+        if (vk_device_usable(&devs[i])) return i;
+    return -1;
+}
+
+int vk_default_device_spread(const vk_device_info *devs, int n, int local_rank, int local_size) {
+    int def = vk_default_device(devs, n);
+    if (def < 0 || local_size <= 1 || local_rank < 0) return def;
+    int m = 0; /* the usable devices of the default's type */
+    for (int i = 0; i < n; i++) m += devs[i].type == devs[def].type && vk_device_usable(&devs[i]);
+    int want = local_rank % m;
+    for (int i = 0; i < n; i++)
+        if (devs[i].type == devs[def].type && vk_device_usable(&devs[i]) && want-- == 0) return i;
+    return def; /* not reached */
 }
 
 void vk_device_describe(const vk_device_info *d, char *buf, size_t cap) {
@@ -296,6 +313,7 @@ int vk_rt_open(vk_rt *rt, int index, int validation, n2g_err *err) {
     }
     for (uint32_t i = 0; i < cnt; i++) fill_info(pds[i], (int)i, &all[i]);
     if (index < 0) index = vk_default_device(all, (int)cnt);
+    if (index < 0) index = 0; /* none usable: the checks below say why device 0 is not */
     if (index >= (int)cnt) {
         free(pds);
         free(all);

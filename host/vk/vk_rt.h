@@ -40,8 +40,15 @@ typedef struct vk_device_info {
 /* Lists every Vulkan device (*out malloc'ed, free() it). Fails with a clear message when the
  * Vulkan loader is missing or reports no device. */
 int vk_list_devices(vk_device_info **out, int *n, n2g_err *err);
-/* Default choice: first discrete GPU, else first integrated, else anything (virtual, cpu). */
+/* 1 when n2g can run on the device: Vulkan 1.2 and VK_KHR_push_descriptor. */
+int vk_device_usable(const vk_device_info *d);
+/* Default choice among the usable devices: the first discrete GPU, else the first integrated,
+ * else the first other (virtual, CPU driver such as lavapipe); -1 when none is usable. */
 int vk_default_device(const vk_device_info *devs, int n);
+/* The default for one of local_size processes sharing this machine: the usable devices of the
+ * default's type, in listing order, device local_rank mod their count (local_size <= 1:
+ * vk_default_device); -1 when none is usable. */
+int vk_default_device_spread(const vk_device_info *devs, int n, int local_rank, int local_size);
 /* One line per device for `n2g devices` (multi-line block, no trailing newline issues). */
 void vk_device_describe(const vk_device_info *d, char *buf, size_t cap);
 
