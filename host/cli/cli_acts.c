@@ -84,13 +84,7 @@ static int open_device(const acts_args *a, ops_ctx **ctx, n2g_err *err) {
     o.threads = (int)a->threads;
     o.profile = a->profile;
     o.quiet = a->json;
-    if (ops_create(&o, ctx, err) == 0) return 0;
-    if (a->device) /* name the option, once (a missing device's message already does) */
-        return strncmp(err->msg, "--device", 8) ? n2g_wrap(err, "--device %s", a->device) : -1;
-    /* no device named and no Vulkan device: the CPU backend */
-    fprintf(stderr, "n2g acts: no Vulkan device (%s); using the CPU backend\n", err->msg);
-    o.kind = OPS_CPU;
-    return ops_create(&o, ctx, err);
+    return ops_open(&o, ctx, err);
 }
 
 static void print_json(const acts_args *a, const gpt2_model *m, const int32_t *tok, size_t T, const float *h,

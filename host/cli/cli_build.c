@@ -86,7 +86,8 @@ int cli_build(int argc, char **argv) {
     if (cli_parse_device(device, &o.dev, &err)) return cli_usage(sub, "%s", err.msg);
     o.dev.quiet = o.quiet;
     if (dist_init(&err)) return cli_error(&err);
-    dist_pick_device(&o.dev, device != NULL);
+    o.dev.local_rank = dist_local_rank(); /* the ranks of a machine share its devices (ops_open) */
+    o.dev.local_size = dist_local_size();
     if (dist_rank() > 0) o.dev.quiet = 1; /* only rank 0 reports */
     if (dist_rank() > 0) o.table = NULL;
     /* Ctrl-C / SIGTERM: stop after the current step, keep what is finished (a second one stops

@@ -195,8 +195,12 @@ int cli_demo(int argc, char **argv) {
     report_run_close(rr);
     if (rc) return cli_error(&err);
 
-    printf("\nn2g demo: %d neurons explained in %.0f s on %s\n\n", n, progress_now() - t0,
-           device && !strcmp(device, "cpu") ? "the CPU backend" : "the default Vulkan device");
+    /* the device the scrape opened (ops_open: the CPU backend when there is no Vulkan device);
+       nothing was scanned in a rerun of a finished demo */
+    const char *on = sr.device[0]                         ? sr.device
+                     : device && !strcmp(device, "cpu") ? "the CPU backend"
+                                                        : "the default device";
+    printf("\nn2g demo: %d neurons explained in %.0f s on %s\n\n", n, progress_now() - t0, on);
     printf("  neuron   firing P     R    F1  firing  rule\n");
     for (int i = 0; i < n; i++) print_row(run, &list[i]);
     printf("\n  P / R / F1: token-level precision, recall and F1 of the graph's predictions on the\n"

@@ -12,9 +12,11 @@ static const cli_cmd devices_cmd = {
     "Lists the Vulkan devices (index for --device N, name, type, vendor, driver, API version,\n"
     "subgroup size, memory heaps, binding limits) and the CPU backend (--device cpu).\n"
     "The default device ('*') is the first discrete GPU, else the first integrated GPU,\n"
-    "else the first other device (a CPU driver such as lavapipe).\n"
+    "else the first other device (a CPU driver such as lavapipe), among those n2g can use\n"
+    "(Vulkan 1.2, VK_KHR_push_descriptor).\n"
     "Kernel variant: cpu-driver on CPU drivers, gpu otherwise; force with N2G_VARIANT.\n"
-    "Without any Vulkan device it says so on stderr and lists the CPU backend (exit 0).\n",
+    "Without any Vulkan device it says so on stderr and lists the CPU backend (exit 0); every\n"
+    "command then runs on the CPU backend unless given --device N.\n",
     NULL,
 };
 

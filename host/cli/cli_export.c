@@ -30,17 +30,15 @@ int cli_export(int argc, char **argv) {
     n2g_err err = {0};
     ops_options oo = {0};
     if (cli_parse_device(device, &oo, &err)) return cli_error(&err);
-    oo.quiet = 1;
+    oo.quiet = json; /* as acts: the device's warning / notice on stderr, not with --json */
     int layer, neuron;
     if (scrape_parse_neuron(neuron_s, NULL, &layer, &neuron, &err)) return cli_error(&err);
     scrape_run *run = NULL;
     if (scrape_run_open(run_dir, partial, &run, &err)) return cli_error(&err);
     int rc = 0;
-    char note[1200] = "";
     if (scrape_parse_neuron(neuron_s, run, &layer, &neuron, &err) ||
-        scrape_export_neuron_ex(run, model, layer, neuron, &oo, device == NULL, note, sizeof note, json, stdout, &err))
+        scrape_export_neuron(run, model, layer, neuron, &oo, json, stdout, &err))
         rc = cli_error(&err);
-    if (note[0]) fprintf(stderr, "n2g export: %s\n", note);
     else if (fflush(stdout))
         rc = 1;
     scrape_run_close(run);

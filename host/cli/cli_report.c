@@ -64,10 +64,11 @@ int cli_report(int argc, char **argv) {
     };
     int prc = CLI_PARSE(&report_cmd, opts, argc, argv);
     if (prc != CLI_RUN) return prc;
-    if (device) {
+    if (device) { /* else the CPU backend (ao.ops zero) */
         n2g_err e = {0};
         if (cli_parse_device(device, &ao.ops, &e)) return cli_error(&e);
     }
+    ao.ops.quiet = ro.quiet;
     char def_out[4200];
     if (!out) {
         snprintf(def_out, sizeof def_out, "%s/report", o.run_dir);

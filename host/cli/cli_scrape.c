@@ -179,12 +179,12 @@ int cli_scrape(int argc, char **argv) {
         }
         corpus.v[i] = stdin_path;
     }
-    dist_pick_device(&p.ops, device != NULL);
+    p.ops.local_rank = dist_local_rank(); /* the ranks of a machine share its devices (ops_open) */
+    p.ops.local_size = dist_local_size();
     int quiet_rank = dist_rank() > 0; /* only rank 0 reports */
     p.ops.quiet = p.quiet || quiet_rank;
     p.corpus = corpus.v;
     p.stop = &stop_flag;
-    p.cpu_fallback = device == NULL;
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal;
@@ -195,7 +195,6 @@ int cli_scrape(int argc, char **argv) {
 
     scrape_result res;
     int failed = scrape_scan(&p, &res, &err);
-    if (res.note[0] && !quiet_rank) fprintf(stderr, "n2g scrape: %s\n", res.note);
     if (failed) {
         rc = cli_error(&err);
         dist_abort(rc); /* several ranks: end them all (a rerun resumes) */

@@ -16,7 +16,6 @@
 #include <stdint.h>
 
 #include "common/err.h"
-#include "ops/ops.h"
 
 /* Joins MPI when built with it and launched by an MPI launcher; idempotent. -1 on failure. */
 int dist_init(n2g_err *err);
@@ -27,13 +26,12 @@ void dist_abort(int code);
 
 int dist_rank(void);       /* 0 .. size-1 */
 int dist_size(void);       /* 1 without MPI */
-int dist_local_rank(void); /* rank among the ranks of this machine (MPI_Comm_split_type SHARED) */
+/* Rank among the ranks of this machine (MPI_Comm_split_type SHARED) and their count: what
+ * ops_open needs to spread a machine's devices and cores over its ranks (ops_options.local_rank
+ * / local_size). */
+int dist_local_rank(void);
 int dist_local_size(void);
 int dist_have_mpi(void);   /* 1 when built with MPI */
-
-/* Picks this rank's device when the command did not name one and several ranks share the
- * machine: Vulkan device local_rank mod (devices); CPU backend threads = cores / local ranks. */
-void dist_pick_device(ops_options *o, int device_given);
 
 void dist_barrier(void);
 /* In place, over all ranks. */

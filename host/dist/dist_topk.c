@@ -1,11 +1,9 @@
 /* dist_topk.c — the parts of the distribution layer that need no MPI: the top-k record merge
- * (the scrape's total order), layout packing, and the choice of a rank's device (dist.h). */
+ * (the scrape's total order) and layout packing (dist.h). */
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "dist.h"
-#include "vk/vk_rt.h"
 
 static float f_of(uint32_t w) {
     float f;
@@ -54,28 +52,6 @@ void dist_topk_unpack(const uint32_t *recs, uint32_t *store, int C, int k) {
     for (int c = 0; c < C; c++)
         for (int part = 0; part < 3; part++)
             memcpy(store + part * ck + (size_t)c * k, recs + (size_t)c * 3 * k + (size_t)part * k, (size_t)k * 4);
-}
-
-void dist_pick_device(ops_options *o, int device_given) {
-    int lr = dist_local_rank(), ls = dist_local_size();
-    if (ls < 2) return;
-    if (o->kind == OPS_CPU) { /* share the cores */
-        long cores = sysconf(_SC_NPROCESSORS_ONLN);
-        if (!o->threads) o->threads = cores / ls > 1 ? (int)(cores / ls) : 1;
-        return;
-    }
-    if (device_given || o->device >= 0) return;
-    vk_device_info *d = NULL;
-    int n = 0;
-    n2g_err e = {0};
-    if (vk_list_devices(&d, &n, &e) || n < 1) return; /* ops_create reports it */
-    /* the devices of the default's kind (discrete GPUs, else integrated, else all), in order */
-    VkPhysicalDeviceType want = d[vk_default_device(d, n)].type;
-    int idx[64], m = 0;
-    for (int i = 0; i < n && m < 64; i++)
-        if (d[i].type == want) idx[m++] = i;
-    if (m > 0) o->device = idx[lr % m];
-    free(d);
 }
 
 void dist_fire_merge_rec(const uint32_t *a, uint32_t *b, int k, int F, uint32_t absent) {

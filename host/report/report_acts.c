@@ -77,7 +77,7 @@ int report_acts_compute(const report_acts_req *q, float **acts_out, int *skipped
         goto out;
     }
     for (size_t i = 0; i < n_acts; i++) acts[i] = NAN;
-    if (ops_create(q->ops, &ops, err) || gpt2_runner_create(m, ops, max_layer, 1, (int)T, &r, err)) goto out;
+    if (ops_open(q->ops, &ops, err) || gpt2_runner_create(m, ops, max_layer, 1, (int)T, &r, err)) goto out;
     pg = progress_start("acts", (double)n_rows, "rows", q->quiet);
     size_t done = 0;
     for (size_t a = 0; a < n_use;) {

@@ -19,16 +19,6 @@
  * after the last pruning (so a store of many kept rows is not pruned after every batch). */
 #define SCRAPE_ROWSTORE_FLUSH_BYTES ((size_t)256 << 20)
 
-int scrape_ops_create(const ops_options *o, int fallback, ops_ctx **out, char *note, size_t n, n2g_err *err) {
-    note[0] = 0;
-    if (ops_create(o, out, err) == 0) return 0;
-    if (!fallback || o->kind == OPS_CPU) return -1;
-    snprintf(note, n, "no Vulkan device (%s); using the CPU backend", err->msg);
-    ops_options c = *o;
-    c.kind = OPS_CPU;
-    return ops_create(&c, out, err);
-}
-
 /* One line on the corpus files with problems (bad JSONL lines skipped, invalid UTF-8 replaced,
  * cut short), or "" when there were none. */
 static void corpus_summary(const scrape_ident *id, char *buf, size_t n) {
@@ -100,7 +90,8 @@ static int scan_run(scrape_job *j, scrape_result *res, n2g_err *err) {
     scrape_engine *eng = NULL;
     scrape_source *src = NULL;
     progress *bar = NULL;
-    if (scrape_ops_create(&p->ops, p->cpu_fallback, &ops, res->note, sizeof res->note, err)) goto done;
+    if (ops_open(&p->ops, &ops, err)) goto done;
+    snprintf(res->device, sizeof res->device, "%s", ops_device_name(ops));
     if (scrape_engine_create(j->m, ops, j->layers, j->n_layers, p->top_k, j->ctx, B, j->p0, &eng, err) ||
         scrape_engine_set_state(eng, st->topk, st->stats, err) ||
         (st->fire && scrape_engine_set_fire(eng, st->fire_f, st->fire_ratio, st->fire, err)))

@@ -34,8 +34,8 @@ typedef struct scrape_params {
     double checkpoint_secs;    /* default 300; 0 = after every batch */
     uint64_t checkpoint_rows;  /* also checkpoint every this many rows (0 = off) */
     size_t rowstore_bytes;     /* host row store pruned past this (0 = 256 MiB; tests use tiny values) */
-    ops_options ops;
-    int cpu_fallback;          /* no Vulkan device: use the CPU backend (res->note says so) */
+    ops_options ops;           /* the device, by ops_open's policy (kind OPS_VK, device -1: the
+                                  default, the CPU backend when there is no Vulkan device) */
     volatile sig_atomic_t *stop; /* set by a signal handler: checkpoint and return */
 } scrape_params;
 
@@ -45,15 +45,11 @@ typedef struct scrape_result {
     int resumed;
     uint64_t rows, tokens, rows_stored;
     double seconds, tokens_per_s; /* this invocation only */
-    char note[1200];              /* set when the CPU backend replaced a missing Vulkan device */
+    char device[256];             /* the backend the scan ran on (ops_device_name); "" when none ran */
     char corpus_note[2048];       /* the corpus files' problems (skipped / replaced / cut short), or "" */
     int ranks;                    /* MPI ranks that ran the scan (1 without MPI; dist.h, scrape_loop.h) */
     double dist_seconds;          /* of seconds, rank 0's time in the ring, agreement and checkpoints */
 } scrape_result;
-
-/* ops_create, and with fallback the CPU backend when Vulkan fails; then note (size n) gets
- * a one-line explanation, else note[0] = 0. */
-int scrape_ops_create(const ops_options *o, int fallback, ops_ctx **out, char *note, size_t n, n2g_err *err);
 
 /* The whole scrape: its steps are in scrape_job.h, the loop (one process, or this rank's share
  * of the rows under MPI) in scrape_loop.h. */

@@ -6,7 +6,6 @@
 #include <string.h>
 
 #include "model/gpt2.h"
-#include "scrape.h"
 #include "text/bpe.h"
 
 typedef struct {
@@ -21,14 +20,7 @@ static void on_layer(void *user, int layer, ops_buf *hook_post, int B, int T) {
 }
 
 /* acts [n, ctx]: the neuron's activation at every position of each example row. */
-typedef struct {
-    const ops_options *oo;
-    int fallback;
-    char *note;
-    size_t note_n;
-} dev_choice;
-
-static int recompute(const gpt2_model *m, const dev_choice *dc, const scrape_run *run, const scrape_example *ex,
+static int recompute(const gpt2_model *m, const ops_options *oo, const scrape_run *run, const scrape_example *ex,
                      int n, int layer, int neuron, float *acts, n2g_err *err) {
     int T = scrape_run_ctx(run), D = m->cfg.d_mlp, B = 4;
     ops_ctx *ops = NULL;
@@ -40,7 +32,7 @@ static int recompute(const gpt2_model *m, const dev_choice *dc, const scrape_run
         n2g_fail(err, "out of memory");
         goto out;
     }
-    if (scrape_ops_create(dc->oo, dc->fallback, &ops, dc->note, dc->note_n, err) ||
+    if (ops_open(oo, &ops, err) ||
         gpt2_runner_create(m, ops, layer, B, T, &r, err))
         goto out;
     for (int i0 = 0; i0 < n; i0 += B) {
@@ -79,15 +71,6 @@ static void put_f(FILE *f, float v) {
 
 int scrape_export_neuron(scrape_run *run, const char *model_dir, int layer, int neuron, const ops_options *oo,
                          int json, FILE *f, n2g_err *err) {
-    char note[8];
-    return scrape_export_neuron_ex(run, model_dir, layer, neuron, oo, 0, note, sizeof note, json, f, err);
-}
-
-int scrape_export_neuron_ex(scrape_run *run, const char *model_dir, int layer, int neuron,
-                            const ops_options *oo, int cpu_fallback, char *note, size_t note_n, int json, FILE *f,
-                            n2g_err *err) {
-    dev_choice dc = {oo, cpu_fallback, note, note_n};
-    note[0] = 0;
     if (!scrape_run_has_neuron(run, layer, neuron))
         return n2g_failc(err, N2G_E_USAGE, "neuron %d:%d was not scraped in this run", layer, neuron);
     if (scrape_run_use_model(run, model_dir, err)) return -1;
@@ -114,7 +97,7 @@ int scrape_export_neuron_ex(scrape_run *run, const char *model_dir, int layer, i
         n2g_fail(err, "out of memory");
         goto out;
     }
-    if (n && recompute(m, &dc, run, ex, n, layer, neuron, acts, err)) goto out;
+    if (n && recompute(m, oo, run, ex, n, layer, neuron, acts, err)) goto out;
     int p0 = scrape_run_include_bos(run) ? 0 : 1;
     if (json) {
         fprintf(f, "{\"neuron\": \"%d:%d\", \"layer\": %d, \"index\": %d, \"hook\": \"blocks.%d.mlp.hook_post\",\n",

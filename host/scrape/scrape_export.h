@@ -11,12 +11,9 @@
 
 /* Writes the neuron's examples to f: Neuroscope-like JSON (json = 1) or a readable text
  * listing. model_dir NULL = the run's manifest model.dir; either way the model must be the one
- * the run was scraped from (scrape_run_use_model). Token strings: bpe_load_model's rule. */
+ * the run was scraped from (scrape_run_use_model). Token strings: bpe_load_model's rule. The
+ * activations are recomputed on the device ops names (ops_open's policy). */
 int scrape_export_neuron(scrape_run *run, const char *model_dir, int layer, int neuron, const ops_options *ops,
                          int json, FILE *f, n2g_err *err);
-/* Same; cpu_fallback: use the CPU backend when no Vulkan device works (note says so). */
-int scrape_export_neuron_ex(scrape_run *run, const char *model_dir, int layer, int neuron,
-                            const ops_options *ops, int cpu_fallback, char *note, size_t note_n, int json, FILE *f,
-                            n2g_err *err);
 
 #endif
