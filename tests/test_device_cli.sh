@@ -5,7 +5,7 @@
 # on the CPU backend with one notice line on stderr ("n2g: no Vulkan device (...); using the CPU
 # backend"; none with --quiet / --json) and write the same bytes as with --device cpu (also
 # `mpirun -np 2 n2g scrape` when the build has MPI); an explicit --device 0 is a usage error in
-# every one of them (exit 2, one line), never a silent fallback.
+# every one of them (exit 2, one line, before any work), never a silent fallback.
 set -uo pipefail
 N2G=${1:?usage: test_device_cli.sh /path/to/n2g}
 export N2G_SHARED_DIR=${N2G_SHARED_DIR:?N2G_SHARED_DIR must name the shared/ folder}
@@ -45,6 +45,8 @@ expect_no_device build --run "$tmp/b_dev0" --neurons "$one" --device 0 --no-svg 
 expect_no_device export --run "$tmp/scrape" --neuron "$one" --device 0
 expect_no_device report --run "$tmp/scrape" --out "$tmp/rep_dev0" --acts model --device 0 --quiet
 expect_no_device demo --out "$tmp/demo_dev0" --sample 0 --device 0 --quiet
+# ... said before any work: nothing planted, no run directory
+[ ! -e "$tmp/demo_dev0" ] && [ ! -e "$tmp/s_dev0" ] && ok || bad "--device 0 without Vulkan left files: $(ls -d "$tmp"/*_dev0)"
 
 # ---- acts: the CPU backend, a notice (not with --json, whose device line says it)
 "${NOVK[@]}" "$N2G" acts --model "$FIX" --tokens 50256,464,3290 --layer 1 >"$tmp/a_def" 2>"$tmp/a_def.err" ||

@@ -117,7 +117,7 @@ static void test_no_vulkan(void) {
     CHECK(open_name(&o, name, sizeof name, &e) == OPS_CPU, "fallback with variant gpu: %s", e.msg);
     o.variant = NULL, o.local_rank = 0, o.local_size = 64;
     CHECK(open_name(&o, name, sizeof name, &e) == OPS_CPU && threads_of(name) == 1, "fallback, 64 ranks: %s", name);
-    /* an index: a usage error naming it, never the CPU backend */
+    /* an index: a usage error naming it, never the CPU backend; the same from ops_check_device */
     for (int dev = 0; dev <= 2; dev += 2) {
         ops_options x = {.kind = OPS_VK, .device = dev, .quiet = 1};
         char want[64];
@@ -125,7 +125,12 @@ static void test_no_vulkan(void) {
         CHECK(open_name(&x, name, sizeof name, &e) == (ops_kind)-1 && e.code == N2G_E_USAGE &&
                   !strncmp(e.msg, want, strlen(want)) && strstr(e.msg, "no Vulkan driver installed"),
               "--device %d without Vulkan: code %d: %s", dev, e.code, e.msg);
+        n2g_err c = {0};
+        CHECK(ops_check_device(&x, &c) == -1 && c.code == N2G_E_USAGE && !strcmp(c.msg, e.msg), "check: %s", c.msg);
     }
+    n2g_err c = {0};
+    ops_options def = {.kind = OPS_VK, .device = -1}, cpu = {.kind = OPS_CPU};
+    CHECK(ops_check_device(&def, &c) == 0 && ops_check_device(&cpu, &c) == 0, "check default / cpu: %s", c.msg);
     hide_vulkan(0);
 }
 
@@ -183,6 +188,10 @@ static void test_vulkan(void) {
              n - 1);
     CHECK(open_name(&o, name, sizeof name, &e) == (ops_kind)-1 && e.code == N2G_E_USAGE && !strcmp(e.msg, msg),
           "--device %d: code %d: %s", n, e.code, e.msg);
+    n2g_err c = {0};
+    CHECK(ops_check_device(&o, &c) == -1 && c.code == N2G_E_USAGE && !strcmp(c.msg, msg), "check %d: %s", n, c.msg);
+    o.device = n - 1;
+    CHECK(ops_check_device(&o, &c) == 0, "check %d: %s", n - 1, c.msg);
     free(d);
 }
 

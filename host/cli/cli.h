@@ -30,8 +30,9 @@ int cli_unknown(const char *sub, const char *arg);
  * place, so that the paths n2g joins and prints read "site/index.html". Returns s. */
 char *cli_dir(char *s);
 
-/* Parses "--device" values: "cpu" -> OPS_CPU; "N" -> OPS_VK device N; NULL -> default
- * (Vulkan device chosen automatically). Returns -1 with a usage error on junk. */
+/* Parses "--device" values into ops_open's policy: "cpu" -> OPS_CPU; "N" -> OPS_VK device N;
+ * NULL -> the default (ops.h). Returns -1 with a usage error on junk and on a device N that
+ * does not exist (ops_check_device), so a command stops before any work. */
 int cli_parse_device(const char *s, ops_options *opt, n2g_err *err);
 /* Strict integer parse of a whole string; -1 on junk or out of [lo, hi]. */
 int cli_parse_int(const char *s, long lo, long hi, long *out);

@@ -62,7 +62,7 @@ int cli_parse_device(const char *s, ops_options *opt, n2g_err *err) {
         return n2g_failc(err, N2G_E_USAGE, "--device: expected 'cpu' or a device index, got '%s'", s);
     opt->kind = OPS_VK;
     opt->device = (int)v;
-    return 0;
+    return ops_check_device(opt, err); /* a device that is not there: before any work */
 }
 
 int cli_parse_int_list(const char *s, int **out, size_t *n) {

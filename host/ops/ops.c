@@ -26,6 +26,25 @@ static int open_cpu(const ops_options *opt, ops_ctx **out, n2g_err *err) {
     return ops_cpu_create(&c, out, err);
 }
 
+/* An explicit index against the listing: the usage error for one that does not exist. */
+static int index_exists(int index, int listed, int n, const n2g_err *why, n2g_err *err) {
+    if (!listed) return n2g_failc(err, N2G_E_USAGE, "--device %d: no such Vulkan device (none found: %s)", index, why->msg);
+    if (index >= n)
+        return n2g_failc(err, N2G_E_USAGE, "--device %d: no such Vulkan device (%d found, indices 0..%d; see 'n2g devices')",
+                         index, n, n - 1);
+    return 0;
+}
+
+int ops_check_device(const ops_options *opt, n2g_err *err) {
+    if (opt->kind == OPS_CPU || opt->device < 0) return 0;
+    vk_device_info *d = NULL;
+    int n = 0;
+    n2g_err why = {0};
+    int listed = vk_list_devices(&d, &n, &why) == 0;
+    free(d);
+    return index_exists(opt->device, listed, n, &why, err);
+}
+
 int ops_open(const ops_options *opt, ops_ctx **out, n2g_err *err) {
     *out = NULL;
     if (opt->kind == OPS_CPU) return open_cpu(opt, out, err);
@@ -40,9 +59,7 @@ int ops_open(const ops_options *opt, ops_ctx **out, n2g_err *err) {
             snprintf(why.msg, sizeof why.msg, "%d found, none with Vulkan 1.2 and VK_KHR_push_descriptor", n);
     }
     free(d);
-    if (opt->device >= 0 && !listed)
-        return n2g_failc(err, N2G_E_USAGE, "--device %d: no such Vulkan device (none found: %s)",
-                         opt->device, why.msg);
+    if (opt->device >= 0 && index_exists(opt->device, listed, n, &why, err)) return -1;
     if (index < 0) { /* the default, and no Vulkan device n2g can use: the CPU backend */
         if (!opt->quiet) fprintf(stderr, "n2g: no Vulkan device (%s); using the CPU backend\n", why.msg);
         ops_options c = *opt;

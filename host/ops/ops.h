@@ -66,6 +66,9 @@ int ops_create(const ops_options *opt, ops_ctx **out, n2g_err *err);
  * shared, cores / local_size threads each. ops_kind_of / ops_device_name say what was opened.
  * The kernel family override (opt->variant, N2G_VARIANT) applies to the Vulkan device chosen. */
 int ops_open(const ops_options *opt, ops_ctx **out, n2g_err *err);
+/* ops_open's usage error for an explicit index that does not exist, without opening anything
+ * (the command line is checked before any work); 0 for the CPU backend and the default. */
+int ops_check_device(const ops_options *opt, n2g_err *err);
 void ops_destroy(ops_ctx *ctx);
 ops_kind ops_kind_of(const ops_ctx *ctx);
 /* Human-readable device description, e.g. "cpu (2 threads, avx512)" or
