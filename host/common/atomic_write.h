@@ -52,7 +52,7 @@ int n2g_atomic_write_buf(const char *path, const void *data, size_t len, n2g_err
 /* A copy of the existing file SRC as DST ("SRC: cannot open: REASON" when it cannot be read). */
 int n2g_atomic_copy(const char *src, const char *dst, n2g_err *err);
 
-/* For a temporary another program writes (Graphviz's `dot -o TMP`): the name to give it, then
+/* For a temporary another program writes (e.g. `PROGRAM -o TMP`): the name to give it, then
  * n2g_atomic_install to fsync it and rename it over PATH as a commit does (the temporary is
  * removed on failure). */
 int n2g_atomic_tmpname(const char *path, char *tmp, size_t cap, n2g_err *err);

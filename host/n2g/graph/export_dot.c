@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <poll.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdlib.h>
@@ -393,51 +394,100 @@ int n2g_dot_available(void) {
     }
 }
 
+/* waits for pid until deadline (then kills it); -1 with errno when waitpid fails */
+static int wait_until(pid_t pid, int *status, double deadline, int *timed_out) {
+    *timed_out = 0;
+    for (;;) {
+        pid_t r = waitpid(pid, status, WNOHANG);
+        if (r == pid) return 0;
+        if (r < 0 && errno != EINTR) return -1;
+        if (now_s() > deadline) {
+            kill(pid, SIGKILL);
+            while (waitpid(pid, status, 0) < 0 && errno == EINTR) {}
+            *timed_out = 1;
+            return 0;
+        }
+        struct timespec ts = {0, 2 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+}
+
+/* dot's standard output, read through the pipe fd until EOF or the deadline (*timed_out) */
+static int read_all(int fd, sbuf *out, double deadline, int *timed_out) {
+    char chunk[65536];
+    *timed_out = 0;
+    for (;;) {
+        double left = deadline - now_s();
+        if (left <= 0) {
+            *timed_out = 1;
+            return 0;
+        }
+        struct pollfd p = {fd, POLLIN, 0};
+        int k = poll(&p, 1, left > 1.0 ? 1000 : (int)(left * 1000) + 1);
+        if (k < 0 && errno != EINTR) return -1;
+        if (k <= 0) continue; /* a signal (Ctrl-C: dot gets it too and ends), or a second passed */
+        ssize_t n = read(fd, chunk, sizeof chunk);
+        if (n == 0) return 0;
+        if (n < 0) {
+            if (errno == EINTR || errno == EAGAIN) continue;
+            return -1;
+        }
+        if (sb_put(out, chunk, (size_t)n) != 0) {
+            errno = ENOMEM;
+            return -1;
+        }
+    }
+}
+
+/* dot writes the SVG to a pipe, never to a file: n2g writes the file (atomically). When n2g is
+ * killed while dot runs, the pipe's reader is gone and dot ends by SIGPIPE (or EPIPE) on its
+ * first write, so an orphaned dot never leaves anything in the run directory. The pipe's read
+ * end is close-on-exec: another thread's dot does not hold it open. */
 int n2g_graph_render_svg(const char *dot_path, const char *svg_path, double timeout_s, n2g_err *err) {
     const char *dot = n2g_dot_program();
-    char tmp[4200], oarg[4300];
-    if (n2g_atomic_tmpname(svg_path, tmp, sizeof tmp, err)) return -1;
-    snprintf(oarg, sizeof oarg, "-o%s", tmp);
-    char *argv[] = {(char *)dot, (char *)"-Tsvg", oarg, (char *)dot_path, NULL};
+    char *argv[] = {(char *)dot, (char *)"-Tsvg", (char *)dot_path, NULL};
+    int fd[2];
+    if (pipe2(fd, O_CLOEXEC) != 0) return n2g_fail(err, "cannot render %s: pipe failed (%s)", svg_path, strerror(errno));
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
     posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+    posix_spawn_file_actions_adddup2(&fa, fd[1], 1);
     posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
     pid_t pid;
     int e = posix_spawnp(&pid, dot, &fa, NULL, argv, environ);
     posix_spawn_file_actions_destroy(&fa);
+    close(fd[1]);
     if (e != 0) {
+        close(fd[0]);
         if (e == ENOENT)
             return n2g_fail(err, "cannot render %s: Graphviz '%s' not found in PATH (install the Debian package "
                                  "graphviz, or set N2G_DOT)", svg_path, dot);
         return n2g_fail(err, "cannot render %s: cannot run '%s' (%s)", svg_path, dot, strerror(e));
     }
-    double t0 = now_s();
-    int status = 0;
-    for (;;) {
-        pid_t r = waitpid(pid, &status, WNOHANG);
-        if (r == pid) break;
-        if (r < 0 && errno != EINTR) {
-            remove(tmp);
-            return n2g_fail(err, "cannot render %s: waitpid failed (%s)", svg_path, strerror(errno));
-        }
-        if (now_s() - t0 > timeout_s) {
-            kill(pid, SIGKILL);
-            waitpid(pid, &status, 0);
-            remove(tmp);
-            return n2g_fail(err, "cannot render %s: '%s' ran longer than %.0f s", svg_path, dot, timeout_s);
-        }
-        struct timespec ts = {0, 5 * 1000 * 1000};
-        nanosleep(&ts, NULL);
-    }
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-        remove(tmp);
-        if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
-            return n2g_fail(err, "cannot render %s: Graphviz '%s' not found (install the Debian package graphviz)",
-                            svg_path, dot);
-        return n2g_fail(err, "cannot render %s: '%s -Tsvg %s' failed (status %d)", svg_path, dot, dot_path,
-                        WIFEXITED(status) ? WEXITSTATUS(status) : -1);
-    }
-    return n2g_atomic_install(tmp, svg_path, err);
+    double deadline = now_s() + timeout_s;
+    sbuf svg = {0};
+    int timed_out = 0, wait_out = 0, status = 0;
+    int rr = read_all(fd[0], &svg, deadline, &timed_out), rerr = errno;
+    close(fd[0]); /* dot, if still writing, ends by SIGPIPE */
+    if (rr != 0 || timed_out) kill(pid, SIGKILL);
+    int wr = wait_until(pid, &status, timed_out ? 0 : deadline, &wait_out);
+    timed_out |= wait_out;
+    int rc = -1;
+    if (rr != 0)
+        n2g_fail(err, "cannot render %s: reading '%s' failed (%s)", svg_path, dot, strerror(rerr));
+    else if (wr != 0)
+        n2g_fail(err, "cannot render %s: waitpid failed (%s)", svg_path, strerror(errno));
+    else if (timed_out)
+        n2g_fail(err, "cannot render %s: '%s' ran longer than %.0f s", svg_path, dot, timeout_s);
+    else if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
+        n2g_fail(err, "cannot render %s: Graphviz '%s' not found (install the Debian package graphviz)", svg_path, dot);
+    else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        n2g_fail(err, "cannot render %s: '%s -Tsvg %s' failed (status %d)", svg_path, dot, dot_path,
+                 WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+    else if (svg.n == 0)
+        n2g_fail(err, "cannot render %s: '%s -Tsvg %s' wrote nothing", svg_path, dot, dot_path);
+    else
+        rc = n2g_atomic_write_buf(svg_path, svg.s, svg.n, err);
+    free(svg.s);
+    return rc;
 }
