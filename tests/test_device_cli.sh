@@ -46,7 +46,7 @@ expect_no_device export --run "$tmp/scrape" --neuron "$one" --device 0
 expect_no_device report --run "$tmp/scrape" --out "$tmp/rep_dev0" --acts model --device 0 --quiet
 expect_no_device demo --out "$tmp/demo_dev0" --sample 0 --device 0 --quiet
 # ... said before any work: nothing planted, no run directory
-[ ! -e "$tmp/demo_dev0" ] && [ ! -e "$tmp/s_dev0" ] && ok || bad "--device 0 without Vulkan left files: $(ls -d "$tmp"/*_dev0)"
+[ ! -e "$tmp/demo_dev0" ] && [ ! -e "$tmp/s_dev0" ] && ok || bad "--device 0 without Vulkan left files: $(ls -d "$tmp/demo_dev0" "$tmp/s_dev0" 2>/dev/null)"
 
 # ---- acts: the CPU backend, a notice (not with --json, whose device line says it)
 "${NOVK[@]}" "$N2G" acts --model "$FIX" --tokens 50256,464,3290 --layer 1 >"$tmp/a_def" 2>"$tmp/a_def.err" ||
