@@ -133,6 +133,12 @@ for k in t:
 assert t["importance"][2] > 0 and t["importance"][1] < n["importance"][1], ("tree packing", t["importance"], n["importance"])
 assert t["importance"][1] + t["importance"][2] >= n["importance"][1], "shared + run covers what --no-tree runs"
 PY
+# --profile names the batch sizes: the CPU backend's fixed defaults, a given --block wins
+grep -q "^sizes: --batch-tokens 16384 (default), --block 4 (given); device: the CPU backend" "$tmp/prof_tree" && ok ||
+    bad "--profile does not name the sizes: $(grep sizes "$tmp/prof_tree")"
+cp -r "$tmp/scrape" "$tmp/p_given"
+"$N2G" build --neurons 0:0 --device cpu --no-svg --profile --run "$tmp/p_given" --batch-tokens 4096 2>&1 >/dev/null |
+    grep -q "^sizes: --batch-tokens 4096 (given), --block 128 (default)" && ok || bad "--profile with --batch-tokens given"
 
 # scrape --fire-lists: the build scores test rows from the scrape's firing lists instead of
 # running them; the scores must equal those of --rerun-test-rows (which runs them), and the

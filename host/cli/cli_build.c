@@ -59,8 +59,12 @@ int cli_build(int argc, char **argv) {
                      "GPT-2's id 1 is '\"')")},
         {CLI_OPT_U32("--seed", &o.seed, "N", 0, 4294967295u,
                      "seed of the train/test split (default 0, numpy/sklearn permutation)")},
-        {CLI_OPT_INT("--block", &o.block, "N", 1, 65536, "neurons per round, sharing forward passes (default 128)")},
-        {CLI_OPT_INT("--batch-tokens", &o.max_tokens, "N", 64, 1 << 24, "tokens per forward batch (default 16384)")},
+        {CLI_OPT_INT("--block", &o.block, "N", 1, 65536,
+                     "neurons per round, sharing forward passes (default from the device: 128 on the CPU and "
+                     "lavapipe, up to 512 on a large GPU; --profile prints it)")},
+        {CLI_OPT_INT("--batch-tokens", &o.max_tokens, "N", 64, 1 << 24,
+                     "tokens per forward batch (default from the device and the model: 16384 on the CPU and "
+                     "lavapipe, up to 131072 on a large GPU)")},
         {CLI_OPT_FLAG("--no-svg", &o.no_svg, "do not render graphs/L_N.svg with Graphviz")},
         {CLI_OPT_FLAG("--no-samples", &o.no_samples, "do not write RUN/samples/L_N.json")},
         {CLI_OPT_FLAG("--full-importance", &o.full_importance,
@@ -143,6 +147,10 @@ int cli_build(int argc, char **argv) {
             fprintf(stderr, "; mlm: %ld masked texts -> %ld augmented prompts in %.1fs", res.mlm_masked,
                     res.mlm_emitted, res.mlm_seconds);
         fputc('\n', stderr);
+        if (o.dev.profile && res.batch_tokens)
+            fprintf(stderr, "sizes: --batch-tokens %d (%s), --block %d (%s); device: %s\n", res.batch_tokens,
+                    o.max_tokens > 0 ? "given" : "default", res.block, o.block > 0 ? "given" : "default",
+                    res.sizes_basis);
         if (o.dev.profile) {
             static const char *const names[N2G_PHASE_COUNT] = {"test rows", "prune", "importance", "augmented"};
             fprintf(stderr, "%-11s %9s %11s %11s %12s %8s %9s\n", "phase", "sequences", "tokens run",

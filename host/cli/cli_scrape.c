@@ -126,7 +126,9 @@ int cli_scrape(int argc, char **argv) {
         {CLI_OPT_U64("--max-tokens", &p.max_tokens, "N", 1, UINT64_MAX,
                      "stop after N tokens (rounded down to whole rows; default: whole corpus)")},
         {CLI_OPT_INT("--batch", &p.batch, "B", 1, 1 << 16,
-                     "rows per forward pass (default: automatic; does not change the result)")},
+                     "rows per forward pass (default from the device and the model: 2 on the CPU, 8 on lavapipe, up "
+                     "to 131072 tokens' worth on a large GPU; --profile prints it; does not change the result)")},
+        {CLI_OPT_FLAG("--profile", &p.ops.profile, "print the batch size chosen and per-op device timings to stderr")},
         {CLI_OPT_DEVICE(&device, "Vulkan device index (see 'n2g devices') or the CPU backend")},
         {CLI_OPT_FLAG("--include-bos", &p.include_bos, "let position 0 (BOS) count in max / argmax / mean, as Neuroscope did")},
         {CLI_OPT_INT("--fire-lists", &p.fire_lists, "N", 1, OPS_TOPK_MAX_F,
@@ -206,6 +208,9 @@ int cli_scrape(int argc, char **argv) {
         goto out;
     }
     rc = 0;
+    if (p.ops.profile && res.batch)
+        fprintf(stderr, "sizes: --batch %d (%s); device: %s\n", res.batch, p.batch ? "given" : "default",
+                res.sizes_basis);
     if (res.interrupted) {
         fprintf(stderr, "n2g scrape: interrupted; checkpoint at row %llu written to %s; rerun the same command to "
                         "continue\n", (unsigned long long)res.rows, p.out);

@@ -8,6 +8,7 @@
 
 #include "common/progress.h"
 #include "dist/dist.h"
+#include "ops/ops_sizing.h"
 #include "scrape_engine.h"
 #include "scrape_job.h"
 #include "scrape_loop.h"
@@ -84,14 +85,25 @@ static int scan_run(scrape_job *j, scrape_result *res, n2g_err *err) {
     const scrape_params *p = j->p;
     scrape_state *st = &j->st;
     int B = p->batch, rc = -1;
-    if (!B) B = p->ops.kind == OPS_CPU ? 2 : (j->ctx >= 512 ? 8 : 8192 / j->ctx);
-    if (B < 1) B = 1;
     ops_ctx *ops = NULL;
     scrape_engine *eng = NULL;
     scrape_source *src = NULL;
     progress *bar = NULL;
     if (ops_open(&p->ops, &ops, err)) goto done;
     snprintf(res->device, sizeof res->device, "%s", ops_device_name(ops));
+    /* --batch as given, else from the device and the model (ops_sizing.h); the ranks share the
+     * rows by batches, so they take rank 0's */
+    const gpt2_config *cf = &j->m->cfg;
+    ops_model_shape shape = {cf->n_layer, cf->n_embd, cf->d_mlp, cf->n_positions, cf->vocab_size, j->ctx, j->n_layers};
+    ops_batch_plan plan;
+    ops_batch_plan_for(ops, &shape, &plan);
+    if (!B) {
+        B = plan.scrape_batch;
+        dist_bcast(&B, sizeof B, 0);
+    }
+    if (B < 1) B = 1;
+    res->batch = B;
+    snprintf(res->sizes_basis, sizeof res->sizes_basis, "%s", plan.basis);
     if (scrape_engine_create(j->m, ops, j->layers, j->n_layers, p->top_k, j->ctx, B, j->p0, &eng, err) ||
         scrape_engine_set_state(eng, st->topk, st->stats, err) ||
         (st->fire && scrape_engine_set_fire(eng, st->fire_f, st->fire_ratio, st->fire, err)))
@@ -123,6 +135,7 @@ static int scan_run(scrape_job *j, scrape_result *res, n2g_err *err) {
 done:
     progress_finish(bar);
     scrape_source_close(src);
+    if (ops && p->ops.profile && j->rank == 0) ops_profile_print(ops, stderr);
     scrape_engine_free(eng);
     ops_destroy(ops);
     return rc;

@@ -26,7 +26,7 @@ typedef struct scrape_params {
     int top_k;                 /* default 20 */
     int ctx;                   /* tokens per row; 0 = model n_ctx */
     uint64_t max_tokens;       /* 0 = whole corpus; else rounded down to whole rows */
-    int batch;                 /* rows per forward; 0 = automatic */
+    int batch;                 /* rows per forward; 0 = from the device and the model (ops_sizing.h) */
     int include_bos;           /* position 0 enters max / argmax / mean */
     int fire_lists;            /* keep each example's firing list (ops_topk.h) of this many entries; 0 = off */
     int strict;                /* stop at the first bad corpus input instead of skipping it */
@@ -46,6 +46,8 @@ typedef struct scrape_result {
     uint64_t rows, tokens, rows_stored;
     double seconds, tokens_per_s; /* this invocation only */
     char device[256];             /* the backend the scan ran on (ops_device_name); "" when none ran */
+    int batch;                    /* rows per forward: --batch, else the device's (ops_sizing.h) */
+    char sizes_basis[200];        /* how the device's was chosen */
     char corpus_note[2048];       /* the corpus files' problems (skipped / replaced / cut short), or "" */
     int ranks;                    /* MPI ranks that ran the scan (1 without MPI; dist.h, scrape_loop.h) */
     double dist_seconds;          /* of seconds, rank 0's time in the ring, agreement and checkpoints */

@@ -14,6 +14,7 @@
 #include "n2g/graph/export_dot.h"
 #include "n2g/graph/graph.h"
 #include "n2g/graph/vocab_bpe.h"
+#include "ops/ops_sizing.h"
 #include "scrape/scrape_lock.h"
 
 void n2g_build_defaults(n2g_build_opts *o) {
@@ -21,7 +22,7 @@ void n2g_build_defaults(n2g_build_opts *o) {
     o->augment = N2G_AUGMENT_CASINGS;
     o->mask_token = 1;
     o->seed = 0;
-    o->block = 128;
+    o->block = 0; /* from the device (ops_sizing.h) */
     o->dev.kind = OPS_VK;
     o->dev.device = -1;
 }
@@ -81,6 +82,21 @@ static int list_todo(builder *b, n2g_err *err) {
     return 0;
 }
 
+/* --batch-tokens and --block: as given, else from the device and the model (ops_sizing.h).
+ * Several ranks cut the list into the same rounds: rank 0's --block for all. */
+static void choose_sizes(builder *b) {
+    const gpt2_config *c = &b->model->cfg;
+    ops_model_shape shape = {c->n_layer, c->n_embd, c->d_mlp, c->n_positions, c->vocab_size, 0, 0};
+    ops_batch_plan plan;
+    ops_batch_plan_for(b->ctx, &shape, &plan);
+    n2g_build_result *res = b->res;
+    res->batch_tokens = b->o->max_tokens > 0 ? b->o->max_tokens : plan.build_batch_tokens;
+    int block = b->o->block > 0 ? b->o->block : plan.build_block;
+    if (b->o->block <= 0) dist_bcast(&block, sizeof block, 0);
+    res->block = block;
+    snprintf(res->sizes_basis, sizeof res->sizes_basis, "%s", plan.basis);
+}
+
 /* the model, the steps' settings, the backend, the MLM and the probe engine */
 static int set_up(builder *b, n2g_err *err) {
     const n2g_build_opts *o = b->o;
@@ -110,8 +126,8 @@ static int set_up(builder *b, n2g_err *err) {
     int maxl = 0;
     for (long i = 0; i < b->res->requested; i++)
         if (b->todo_of[i] && b->list[2 * i] > maxl) maxl = b->list[2 * i];
-    n2g_probe_opts po = {.max_tokens = o->max_tokens > 0 ? o->max_tokens : 16384, .max_batch = 512,
-                         .max_layer = maxl, .no_tree = o->no_tree};
+    choose_sizes(b);
+    n2g_probe_opts po = {.max_tokens = b->res->batch_tokens, .max_batch = 512, .max_layer = maxl, .no_tree = o->no_tree};
     return n2g_probe_create(b->model, b->ctx, &po, &m->eng, err);
 }
 

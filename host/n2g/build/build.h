@@ -41,8 +41,8 @@ typedef struct n2g_build_opts {
                                  files when missing */
     int mask_token;           /* 1 (the reference's masking_token) */
     uint32_t seed;            /* train/test split seed: 0 */
-    int block;                /* neurons per round (one layer): 128 */
-    int max_tokens;           /* probe batch size in tokens; 0 = 16384 */
+    int block;                /* neurons per round (one layer); 0 = from the device (ops_sizing.h) */
+    int max_tokens;           /* probe batch size in tokens; 0 = from the device (ops_sizing.h) */
     int no_svg;               /* skip `dot -Tsvg` */
     int no_tree;              /* 1: no tree packing of shared prefixes in the probe engine (benchmarks) */
     int rerun_test_rows;      /* 1: run every test row even when the scrape kept its firing list */
@@ -85,6 +85,8 @@ typedef struct n2g_build_result {
     long svg_missing;    /* named neurons whose graph has no SVG (Graphviz missing) */
     long svg_rendered;   /* SVGs rendered now for neurons finished before without one */
     long temps_removed;  /* temporaries of killed builds removed at the start */
+    int batch_tokens, block; /* the sizes used: as given, else the device's (ops_sizing.h) */
+    char sizes_basis[200];   /* how the device's were chosen */
 } n2g_build_result;
 
 /* Builds the named neurons of run RUN; resumable. res may be NULL. */

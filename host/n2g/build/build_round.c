@@ -95,7 +95,7 @@ static int block_at(const builder *b, long i, int block, int *nj) {
  * rank asks next (dist.h; one rank: all), so every rank sees the same blocks. */
 int n2g_build_rounds(builder *b, n2g_err *err) {
     n2g_build_result *res = b->res;
-    int block = b->o->block > 0 ? b->o->block : 128;
+    int block = res->block;
     if (!(b->jobs = calloc((size_t)block, sizeof *b->jobs))) return n2g_fail(err, "out of memory");
     dist_counter *ctr = NULL;
     if (dist_counter_create(&ctr, err) != 0) return -1;
