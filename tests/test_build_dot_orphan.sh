@@ -6,7 +6,8 @@
 # cleanup. A slow fake dot (N2G_DOT: it records its pid, sleeps, then runs the real dot) makes
 # the moment certain: the build is killed while it sleeps, the rerun starts at once and
 # finishes, and after the old dot has ended no temporary is left and every file equals an
-# uninterrupted build's.
+# uninterrupted build's. Meanwhile, with two finishing threads, the other neuron's graph is done
+# but its result waits: results are committed in the order of the list.
 set -u
 N2G=${1:?usage: test_build_dot_orphan.sh /path/to/n2g}
 . "$(dirname "$0")/lib.sh"
@@ -14,10 +15,10 @@ realdot=$(command -v dot) || { echo "Graphviz dot is not installed: skipped"; ex
 plant_and_scrape
 list=0:37,0:150
 
+# slow for 0:37 only: the graph of 0:150 (rendered by another worker) is done first
 cat >"$tmp/slowdot" <<EOF
 #!/bin/sh
-echo \$\$ >>"$tmp/dot.pids"
-sleep \${N2G_TEST_DOT_SLEEP:-0}
+case "\$*" in *0_37.dot*) echo \$\$ >>"$tmp/dot.pids"; sleep \${N2G_TEST_DOT_SLEEP:-0};; esac
 exec "$realdot" "\$@"
 EOF
 chmod +x "$tmp/slowdot"
@@ -33,10 +34,15 @@ rm -f "$tmp/dot.pids"
 
 # killed while dot runs; rerun at once
 cp -r "$tmp/scrape" "$tmp/run"
-N2G_DOT="$tmp/slowdot" N2G_TEST_DOT_SLEEP=3 "$N2G" build --run "$tmp/run" --neurons "$list" --device cpu --quiet &
+N2G_DOT="$tmp/slowdot" N2G_TEST_DOT_SLEEP=4 "$N2G" build --run "$tmp/run" --neurons "$list" --device cpu --quiet \
+    --workers 2 &
 pid=$!
-for _ in $(seq 3000); do [ -s "$tmp/dot.pids" ] && break; sleep 0.01; done
+for _ in $(seq 3000); do [ -s "$tmp/dot.pids" ] && [ -e "$tmp/run/graphs/0_150.svg" ] && break; sleep 0.01; done
 [ -s "$tmp/dot.pids" ] && ok || bad "the fake dot never started"
+# results are committed in list order: 0:150's graph is done, its result waits for 0:37's
+sleep 0.5
+[ -e "$tmp/run/graphs/0_150.svg" ] && [ ! -e "$tmp/run/build/0_150.json" ] && [ ! -e "$tmp/run/build/0_37.json" ] && ok ||
+    bad "want 0:150's graph without its result while 0:37's SVG is rendered: $(ls "$tmp/run/graphs" "$tmp/run/build")"
 kill -9 $pid
 wait $pid 2>/dev/null
 dotpid=$(head -1 "$tmp/dot.pids")

@@ -99,6 +99,13 @@ done
 [ -z "$(find "$tmp/kill" -name '*.tmp*')" ] && ok || bad "the rerun left temporaries: $(find "$tmp/kill" -name '*.tmp*')"
 diff -r "$tmp/ref" "$tmp/kill" >/dev/null && ok || bad "outputs after kill -9 + rerun differ: $(diff -rq "$tmp/ref" "$tmp/kill" | head -3)"
 
+# the finishing threads change nothing: on the main thread (--workers 0) or on 5 of them
+for w in 0 5; do
+    rm -rf "$tmp/w$w" && cp -r "$tmp/scrape" "$tmp/w$w"
+    "$N2G" "${args[@]}" --run "$tmp/w$w" --workers $w || bad "--workers $w build failed"
+    diff -r "$tmp/ref" "$tmp/w$w" >/dev/null && ok || bad "--workers $w differs: $(diff -rq "$tmp/ref" "$tmp/w$w" | head -3)"
+done
+
 # --full-importance runs every masked row in full; the default runs only what the graph reads:
 # the graphs and scores must be the same
 cp -r "$tmp/scrape" "$tmp/full"

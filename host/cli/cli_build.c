@@ -65,6 +65,10 @@ int cli_build(int argc, char **argv) {
         {CLI_OPT_INT("--batch-tokens", &o.max_tokens, "N", 64, 1 << 24,
                      "tokens per forward batch (default from the device and the model: 16384 on the CPU and "
                      "lavapipe, up to 131072 on a large GPU)")},
+        {CLI_OPT_INT("--workers", &o.workers, "N", 0, 8,
+                     "threads that finish a round's neurons (fit, score, write the files, run Graphviz) while the "
+                     "next round runs on the device (default: the cores, 2..8; 0 = on the main thread); "
+                     "does not change the result")},
         {CLI_OPT_FLAG("--no-svg", &o.no_svg, "do not render graphs/L_N.svg with Graphviz")},
         {CLI_OPT_FLAG("--no-samples", &o.no_samples, "do not write RUN/samples/L_N.json")},
         {CLI_OPT_FLAG("--full-importance", &o.full_importance,
@@ -151,6 +155,13 @@ int cli_build(int argc, char **argv) {
             fprintf(stderr, "sizes: --batch-tokens %d (%s), --block %d (%s); device: %s\n", res.batch_tokens,
                     o.max_tokens > 0 ? "given" : "default", res.block, o.block > 0 ? "given" : "default",
                     res.sizes_basis);
+        if (o.dev.profile && res.batch_tokens)
+            fprintf(stderr,
+                    "host: %.2fs of the steps outside the probe engine (probes made, answers read, augmentation); "
+                    "finishing (fit, score, files, Graphviz) %.1fs on %d worker%s%s, the main thread waited %.1fs "
+                    "for it\n",
+                    res.steps_host_s, res.finish_s, res.workers, res.workers == 1 ? "" : "s",
+                    res.workers ? "" : " (the main thread)", res.finish_wait_s);
         if (o.dev.profile) {
             static const char *const names[N2G_PHASE_COUNT] = {"test rows", "prune", "importance", "augmented"};
             fprintf(stderr, "%-11s %9s %11s %11s %12s %8s %9s\n", "phase", "sequences", "tokens run",

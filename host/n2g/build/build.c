@@ -23,6 +23,7 @@ void n2g_build_defaults(n2g_build_opts *o) {
     o->mask_token = 1;
     o->seed = 0;
     o->block = 0; /* from the device (ops_sizing.h) */
+    o->workers = -1;
     o->dev.kind = OPS_VK;
     o->dev.device = -1;
 }

@@ -48,6 +48,9 @@ typedef struct n2g_build_opts {
     int rerun_test_rows;      /* 1: run every test row even when the scrape kept its firing list */
     int full_importance;      /* run every masked row in full (the graph reads only the columns
                                  of activating positions and p*; the result is the same) */
+    int workers;              /* threads that finish a round's neurons (fit, score, files, SVG)
+                                 while the next round runs: -1 (default) = this process's share
+                                 of the cores, 2..8; 0 = none (on the main thread) */
     int quiet;                /* no progress bar */
     int force;                /* rebuild the named neurons whose recorded options differ (else refused) */
     int no_samples;           /* do not write RUN/samples/L_N.json */
@@ -87,6 +90,12 @@ typedef struct n2g_build_result {
     long temps_removed;  /* temporaries of killed builds removed at the start */
     int batch_tokens, block; /* the sizes used: as given, else the device's (ops_sizing.h) */
     char sizes_basis[200];   /* how the device's were chosen */
+    int workers;             /* finishing threads used (0: on the main thread) */
+    double steps_host_s;     /* main thread: the steps' time outside the probe engine (making
+                                probes, reading answers, augmenting) */
+    double finish_s;         /* finishing neurons (fit, score, graph / samples / result files, SVG),
+                                summed over the threads that did it */
+    double finish_wait_s;    /* main thread: finishing on it, or waiting for the workers */
 } n2g_build_result;
 
 /* Builds the named neurons of run RUN; resumable. res may be NULL. */

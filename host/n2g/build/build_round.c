@@ -41,18 +41,27 @@ static void phase_add(n2g_probe_stats *acc, n2g_probe_stats *mark, const n2g_pro
     *mark = *now;
 }
 
-/* the nj neurons of b->list from index i: loaded, through the steps, and those left to build
- * (b->todo_of) finished. The block runs whole even when some of its neurons were finished
- * before (a resumed build): its probes, hence the engine's batches and packed rows, are then
- * those of an uninterrupted build, and on a GPU the last bits of a result can depend on them
- * (docs/build.md, "Same command, same bytes"). The finished neurons' files are not touched. */
-static int run_block(builder *b, long i, int nj, n2g_err *err) {
+/* the jobs of slot s, freed */
+static void free_slot(builder *b, int s) {
+    n2g_job *jobs = b->jobs + (size_t)s * (size_t)b->res->block;
+    for (int k = 0; k < b->slot_nj[s]; k++) n2g_job_free(&jobs[k]);
+    b->slot_nj[s] = 0;
+}
+
+/* the nj neurons of b->list from index i, in slot s: loaded, through the steps, and those left
+ * to build (b->todo_of) handed to the finisher. The block runs whole even when some of its
+ * neurons were finished before (a resumed build): its probes, hence the engine's batches and
+ * packed rows, are then those of an uninterrupted build, and on a GPU the last bits of a result
+ * can depend on them (docs/build.md, "Same command, same bytes"). The finished neurons' files
+ * are not touched. */
+static int run_block(builder *b, long i, int nj, int s, n2g_err *err) {
     n2g_build_result *res = b->res;
-    n2g_job *jobs = b->jobs;
+    n2g_job *jobs = b->jobs + (size_t)s * (size_t)res->block;
     const int *ln = b->list + 2 * i;
     const unsigned char *todo = b->todo_of + i;
     char path[4096];
     int r = 0;
+    double t0 = progress_now(), eng = 0;
     /* a result built with other options (--force) goes first: a crash now leaves the neuron to
      * build, never the old result beside new graphs */
     for (int k = 0; k < nj && r == 0; k++) {
@@ -60,23 +69,22 @@ static int run_block(builder *b, long i, int nj, n2g_err *err) {
         n2g_build_path(path, sizeof path, b->run_dir, "build", ln[2 * k], ln[2 * k + 1], ".json");
         r = n2g_build_remove_stale(path, err);
     }
-    for (int k = 0; k < nj && r == 0; k++) r = n2g_job_load(&b->m, &jobs[k], ln[2 * k], ln[2 * k + 1], err);
+    for (int k = 0; k < nj && r == 0; k++) {
+        r = n2g_job_load(&b->m, &jobs[k], ln[2 * k], ln[2 * k + 1], err);
+        b->slot_nj[s] = k + 1;
+    }
     n2g_probe_stats mark = *n2g_probe_get_stats(b->m.eng);
     for (int p = 0; p < N2G_PHASE_COUNT; p++) {
         if (r == 0 && !STOPPED(b)) r = steps[p](&b->m, jobs, nj, err);
+        double before = mark.seconds;
         phase_add(&res->phase[p], &mark, b->m.eng);
+        eng += mark.seconds - before;
     }
     res->test_rows_listed = b->m.test_rows_listed, res->test_rows_run = b->m.test_rows_run;
-    /* finishing is quick: each neuron finished before a stop is kept */
-    for (int k = 0; k < nj && r == 0 && !STOPPED(b); k++) {
-        if (!todo[k]) continue;
-        r = n2g_build_outputs(b, &jobs[k], err);
-        if (r == 0) {
-            res->built++;
-            res->no_graph += jobs[k].skip_reason[0] != 0;
-        }
-    }
-    for (int k = 0; k < nj; k++) n2g_job_free(&jobs[k]);
+    res->steps_host_s += progress_now() - t0 - eng;
+    /* finishing (fit, score, files) is the finisher's; each neuron finished before a stop is kept */
+    for (int k = 0; k < nj && r == 0 && !STOPPED(b); k++)
+        if (todo[k]) n2g_finisher_submit(b->fin, &jobs[k], s);
     return r;
 }
 
@@ -96,12 +104,14 @@ static int block_at(const builder *b, long i, int block, int *nj) {
 int n2g_build_rounds(builder *b, n2g_err *err) {
     n2g_build_result *res = b->res;
     int block = res->block;
-    if (!(b->jobs = calloc((size_t)block, sizeof *b->jobs))) return n2g_fail(err, "out of memory");
+    if (!(b->jobs = calloc(2 * (size_t)block, sizeof *b->jobs))) return n2g_fail(err, "out of memory");
+    if (n2g_finisher_start(b, b->o->workers, &b->fin, err) != 0) return -1;
     dist_counter *ctr = NULL;
     if (dist_counter_create(&ctr, err) != 0) return -1;
     long mine = dist_counter_next(ctr);
     progress *pg = progress_start("build", (double)b->todo, "neurons", b->o->quiet || dist_rank() > 0);
     long finished = 0; /* neurons left to build in the blocks passed so far */
+    int slot = 0, r = 0;
     for (long i = 0, blk = 0; i < res->requested && !res->interrupted;) {
         int nj, left = block_at(b, i, block, &nj);
         if (!left) { /* every neuron of it was finished before */
@@ -117,24 +127,37 @@ int n2g_build_rounds(builder *b, n2g_err *err) {
             res->interrupted = 1;
             continue;
         }
-        int r = run_block(b, i, nj, err);
+        /* the round before last is finished before its slot is used again */
+        r = n2g_finisher_wait(b->fin, slot, err);
+        free_slot(b, slot);
+        if (r == 0) r = run_block(b, i, nj, slot, err);
         /* a stop can also fail what it interrupted (Graphviz gets the terminal's Ctrl-C) */
         if (STOPPED(b)) {
             n2g_err_clear(err);
-            res->interrupted = 1;
+            res->interrupted = 1, r = 0;
             continue;
         }
-        if (r != 0) {
-            progress_finish(pg);
-            if (dist_size() == 1) dist_counter_free(ctr); /* several ranks: collective, and the job is aborted */
-            return -1;
-        }
+        if (r != 0) break;
         i += nj;
         finished += left;
+        slot ^= 1;
         mine = dist_counter_next(ctr);
         progress_update(pg, (double)finished, NULL); /* shows neurons/s and the ETA */
     }
+    /* the last rounds' neurons; a failure of theirs counts unless the loop failed first */
+    n2g_err e2 = {0};
+    int r2 = n2g_finisher_end(b->fin, r ? &e2 : err);
+    b->fin = NULL;
+    if (r2 != 0 && STOPPED(b)) { /* a stop during the last rounds' finishing */
+        n2g_err_clear(err);
+        res->interrupted = 1, r2 = 0;
+    }
+    free_slot(b, 0), free_slot(b, 1);
     progress_finish(pg);
+    if (r != 0 || r2 != 0) {
+        if (dist_size() == 1) dist_counter_free(ctr); /* several ranks: collective, and the job is aborted */
+        return -1;
+    }
     dist_counter_free(ctr); /* collective: every rank has run out of blocks */
     res->probe = *n2g_probe_get_stats(b->m.eng);
     if (b->m.mlm) {

@@ -5,6 +5,8 @@
  *   build_record.c     the options that shape a result, recorded in it and compared on a rerun
  *   build_round.c      the rounds: blocks of neurons through the method's steps (method/method.h)
  *   build_outputs.c    one neuron's graph, scores, samples and result files
+ *   build_finish.c     finishing a round's neurons (build_outputs) on worker threads while the
+ *                      main thread runs the next round's probes
  *   build_aggregate.c  stats.json, neuron_store.json and the per-layer table
  *   build_neurons.c    the --neurons list
  */
@@ -15,6 +17,7 @@
 
 #include "model/gpt2.h"
 #include "n2g/build/build.h"
+#include "n2g/graph/evaluate.h"
 #include "n2g/graph/vocab.h"
 #include "n2g/method/method.h"
 #include "scrape/scrape_run.h"
@@ -49,7 +52,9 @@ typedef struct builder {
     int *list;        /* every named neuron (res->requested): layer, neuron pairs, sorted */
     unsigned char *todo_of; /* per neuron of list: 1 when left to build (no result, or --force) */
     long todo;        /* how many */
-    n2g_job *jobs;    /* one block */
+    n2g_job *jobs;    /* two rounds' (--block each): one finishing, the next through the steps */
+    int slot_nj[2];   /* jobs loaded in each half */
+    struct build_finisher *fin;
     build_record rec; /* this build's options (see build_record) */
     int want_svg;     /* render graphs/L_N.svg: not --no-svg, and Graphviz is there */
 } builder;
@@ -79,8 +84,29 @@ int n2g_build_check_done(builder *b, int l, int n, const char *path, n2g_err *er
  * build, through the steps; stops at *o->stop with res->interrupted. A block is formed from the
  * whole named list, never from what is left (n2g_build_rounds), and is run whole. */
 int n2g_build_rounds(builder *b, n2g_err *err);
-/* build_outputs.c: the files of one finished job, build/L_N.json last. */
-int n2g_build_outputs(builder *b, n2g_job *j, n2g_err *err);
+/* build_outputs.c: the files of one job whose steps are done: its graph fitted and scored (*ev)
+ * with graphs/L_N.{json,dot,svg} and samples/L_N.json (*svg_missing = 1 when Graphviz is
+ * missing), or, without a graph, the earlier build's files removed; then, last, its result
+ * build/L_N.json. Thread-safe (they read b, never write it). */
+int n2g_build_outputs_files(const builder *b, n2g_job *j, n2g_eval *ev, int *svg_missing, n2g_err *err);
+int n2g_build_outputs_result(const builder *b, const n2g_job *j, const n2g_eval *ev, n2g_err *err);
+
+/* build_finish.c: the finisher. Jobs handed to it are finished (the two calls above) on
+ * `workers` threads (0: at once, on the caller's thread) in submission order of their results:
+ * a job's build/L_N.json is written only after those of the jobs submitted before it, so a
+ * killed build's finished neurons are always the first ones of the list. After a stop
+ * (*o->stop) the jobs not yet started are left to the rerun, and a failure of one that was
+ * running is no error. The first other failure stops the rest and is returned by the next
+ * wait. */
+typedef struct build_finisher build_finisher;
+int n2g_finisher_start(builder *b, int workers, build_finisher **out, n2g_err *err);
+/* j is one of slot (0 / 1)'s jobs; it must stay as it is until n2g_finisher_wait(slot) */
+void n2g_finisher_submit(build_finisher *f, n2g_job *j, int slot);
+/* waits until every job of slot (-1: every slot) is finished; -1 with the first failure */
+int n2g_finisher_wait(build_finisher *f, int slot, n2g_err *err);
+/* waits for everything, ends the threads, adds the counts and times to b->res; -1 with the
+ * first failure */
+int n2g_finisher_end(build_finisher *f, n2g_err *err);
 /* build_aggregate.c: stats.json, neuron_store.json and o->table over every finished neuron. */
 int n2g_build_aggregate(builder *b, n2g_err *err);
 
