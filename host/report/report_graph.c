@@ -9,6 +9,7 @@
 
 #include "common/fileio.h"
 #include "common/json.h"
+#include "common/u64map.h"
 
 #define MAX_NODES 2000000
 #define MAX_DEPTH 100000
@@ -31,43 +32,6 @@ typedef struct {
 typedef struct {
     int depth, row, first; /* first: the node that made it (its values are shown) */
 } gbox;
-
-/* u64 -> int, open addressing (capacity a power of two >= 2 * entries) */
-typedef struct {
-    uint64_t *k;
-    int *v;
-    size_t mask;
-} map64;
-
-static int map_init(map64 *m, size_t entries) {
-    size_t cap = 16;
-    while (cap < 2 * entries + 2) cap <<= 1;
-    m->k = malloc(cap * sizeof *m->k);
-    m->v = malloc(cap * sizeof *m->v);
-    m->mask = cap - 1;
-    if (!m->k || !m->v) return -1;
-    memset(m->k, 0xFF, cap * sizeof *m->k);
-    return 0;
-}
-
-static int map_get_or_put(map64 *m, uint64_t k, int v, int *added) {
-    size_t h = (size_t)((k * 0x9E3779B97F4A7C15ULL) >> 17) & m->mask;
-    while (m->k[h] != UINT64_MAX) {
-        if (m->k[h] == k) {
-            *added = 0;
-            return m->v[h];
-        }
-        h = (h + 1) & m->mask;
-    }
-    m->k[h] = k, m->v[h] = v;
-    *added = 1;
-    return v;
-}
-
-static void map_free(map64 *m) {
-    free(m->k);
-    free(m->v);
-}
 
 static int get_intv(const json_value *o, const char *key, long long lo, long long hi, long long dflt, long long *out) {
     const json_value *v = json_get(o, key);
@@ -183,11 +147,11 @@ static int draw(const json_value *root, const char *what, FILE *f, n2g_err *err)
     gnode *nd = calloc(n, sizeof *nd);
     gbox *box = calloc(n, sizeof *box);
     int *parent = malloc(n * sizeof *parent);
-    map64 ids = {0}, edges = {0};
+    n2g_u64map ids = {0}, edges = {0};
     int *ecount = NULL, rc = -1;
     uint64_t *elist = malloc(n * sizeof *elist);
     size_t ne = 0, nb = 0;
-    if (!nd || !box || !parent || !elist || map_init(&ids, n) || map_init(&edges, n)) {
+    if (!nd || !box || !parent || !elist || n2g_u64map_init(&ids, n) || n2g_u64map_init(&edges, n)) {
         n2g_fail(err, "%s: out of memory", what);
         goto done;
     }
@@ -228,7 +192,7 @@ static int draw(const json_value *root, const char *what, FILE *f, n2g_err *err)
         /* nodes are merged by (depth, normalised token), as in the DOT picture */
         int added;
         uint64_t k = ((uint64_t)(uint32_t)(nd[i].depth + 1) << 32) | (uint32_t)(is_root ? 0xFFFFFFFFu : (uint32_t)key);
-        nd[i].gid = map_get_or_put(&ids, k, (int)nb, &added);
+        nd[i].gid = n2g_u64map_get_or_put(&ids, k, (int)nb, &added);
         if (added) {
             box[nb] = (gbox){nd[i].depth, 0, (int)i};
             nb++;
@@ -237,7 +201,7 @@ static int draw(const json_value *root, const char *what, FILE *f, n2g_err *err)
         }
         if (p >= 0 && nd[p].kept) {
             uint64_t e = ((uint64_t)(uint32_t)nd[p].gid << 32) | (uint32_t)nd[i].gid;
-            map_get_or_put(&edges, e, 0, &added);
+            n2g_u64map_get_or_put(&edges, e, 0, &added);
             if (added) elist[ne++] = e;
         }
     }
@@ -305,8 +269,8 @@ done:
     free(parent);
     free(elist);
     free(ecount);
-    map_free(&ids);
-    map_free(&edges);
+    n2g_u64map_free(&ids);
+    n2g_u64map_free(&edges);
     return rc;
 }
 

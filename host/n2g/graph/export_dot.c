@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "common/atomic_write.h"
+#include "common/u64map.h"
 
 extern char **environ;
 
@@ -190,53 +191,14 @@ static long trunc_long(double x) {
     return (long)x;
 }
 
-/* A u64 -> int map (open addressing, fixed capacity >= 2 * entries). */
-typedef struct {
-    uint64_t *key;
-    int *val;
-    size_t mask;
-} u64map;
-
-static int u64map_init(u64map *m, size_t entries) {
-    size_t cap = 16;
-    while (cap < entries * 2 + 2) cap <<= 1;
-    m->key = malloc(cap * sizeof *m->key);
-    m->val = malloc(cap * sizeof *m->val);
-    m->mask = cap - 1;
-    if (!m->key || !m->val) return -1;
-    memset(m->key, 0xFF, cap * sizeof *m->key); /* UINT64_MAX = empty */
-    return 0;
-}
-
-/* Returns the value for k, inserting v when absent (*added = 1). */
-static int u64map_get_or_put(u64map *m, uint64_t k, int v, int *added) {
-    size_t h = (size_t)((k * 0x9E3779B97F4A7C15ULL) >> 17) & m->mask;
-    while (m->key[h] != UINT64_MAX) {
-        if (m->key[h] == k) {
-            *added = 0;
-            return m->val[h];
-        }
-        h = (h + 1) & m->mask;
-    }
-    m->key[h] = k;
-    m->val[h] = v;
-    *added = 1;
-    return v;
-}
-
-static void u64map_free(u64map *m) {
-    free(m->key);
-    free(m->val);
-}
-
 /* the state of one DOT export */
 typedef struct dotw {
     const n2g_graph *g;
     const n2g_trie *t;
     const n2g_vocab *vocab;
     int32_t *gid;     /* [n] each node's merged id */
-    u64map ents;      /* (depth, class) -> merged id */
-    u64map edge_seen; /* (parent id, id) */
+    n2g_u64map ents;      /* (depth, class) -> merged id */
+    n2g_u64map edge_seen; /* (parent id, id) */
     int *depths;      /* the depths met, in order: one cluster each */
     size_t ndepth;
     int next_gid;
@@ -292,7 +254,7 @@ static int dot_node(dotw *w, int32_t x, n2g_err *err) {
     /* nodes are merged by (depth, normalised token): the class identifies the string */
     uint32_t cls = nd->v.key == N2G_KEY_ROOT ? 0xFFFFFFFEu : w->vocab->cls[nd->v.token]; /* never the empty key */
     int fresh;
-    int id = u64map_get_or_put(&w->ents, ((uint64_t)(uint32_t)nd->depth << 32) | cls, w->next_gid, &fresh);
+    int id = n2g_u64map_get_or_put(&w->ents, ((uint64_t)(uint32_t)nd->depth << 32) | cls, w->next_gid, &fresh);
     if (fresh) w->next_gid++;
     w->gid[x] = id;
     if (!w->added[id] && !nd->v.ignore) {
@@ -302,7 +264,7 @@ static int dot_node(dotw *w, int32_t x, n2g_err *err) {
     int32_t p = nd->parent;
     if (p >= 0 && !w->t->nodes[p].v.ignore) {
         int fresh_edge;
-        u64map_get_or_put(&w->edge_seen, ((uint64_t)(uint32_t)w->gid[p] << 32) | (uint32_t)id, 0, &fresh_edge);
+        n2g_u64map_get_or_put(&w->edge_seen, ((uint64_t)(uint32_t)w->gid[p] << 32) | (uint32_t)id, 0, &fresh_edge);
         if (fresh_edge) {
             char buf[256];
             snprintf(buf, sizeof buf, "\t%d -> %d [dir=back penwidth=3]\n", w->gid[p], id);
@@ -322,8 +284,8 @@ int n2g_graph_write_dot_file(const n2g_graph *g, const n2g_vocab *vocab, FILE *f
     w.sub = calloc((size_t)n + 1, sizeof *w.sub);
     w.added = calloc((size_t)n + 1, 1);
     int rc = -1;
-    if (!order || !w.gid || !w.depths || !w.sub || !w.added || u64map_init(&w.ents, (size_t)n) ||
-        u64map_init(&w.edge_seen, (size_t)n))
+    if (!order || !w.gid || !w.depths || !w.sub || !w.added || n2g_u64map_init(&w.ents, (size_t)n) ||
+        n2g_u64map_init(&w.edge_seen, (size_t)n))
         goto done;
     /* BFS order over the graph */
     size_t qh = 0, qt = 0;
@@ -349,8 +311,8 @@ done:
     if (rc && err && !err->msg[0]) n2g_fail(err, "dot: out of memory");
     for (int32_t i = 0; w.sub && i <= n; i++) free(w.sub[i].s);
     free(w.sub), free(order), free(w.gid), free(w.depths), free(w.added), free(w.edges.s);
-    u64map_free(&w.ents);
-    u64map_free(&w.edge_seen);
+    n2g_u64map_free(&w.ents);
+    n2g_u64map_free(&w.edge_seen);
     return rc;
 }
 
